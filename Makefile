@@ -1,0 +1,38 @@
+# Every install step lives here: a fresh machine needs only Python 3.11, make and git.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PROTO_SRC := $(wildcard proto/archive/v1/*.proto)
+GEN_DIR   := node/rpc/generated
+
+.PHONY: run test proto lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Start the local five-tier demo network and print a village service-point URL.
+run: $(STAMP)
+	$(BIN)/archive-node demo
+
+## Run the whole test suite.
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+## Regenerate protobuf/gRPC code (committed; tests/rpc/test_generated.py checks it is current).
+proto: $(STAMP)
+	$(BIN)/python -m node.rpc.protogen
+
+lint: $(STAMP)
+	$(BIN)/ruff check node tests bench
+	$(BIN)/ruff format --check node tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache

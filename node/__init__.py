@@ -1,0 +1,1 @@
+"""archive-node: one node of the five-tier federated archive network."""

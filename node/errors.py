@@ -1,0 +1,83 @@
+"""The error tree of archive-node.
+
+Every error the node raises on purpose is a ``NodeError``; each transport maps the tree to
+its own codes in exactly one place (``rpc/interceptors.py``, ``web/middleware.py``, the CLI
+boundary). Messages say what was wrong and what to do about it.
+
+    NodeError
+    ├── ConfigError            bad or missing setting (names the key)
+    ├── InvalidInput           the caller sent something we cannot accept   -> INVALID_ARGUMENT / 400
+    │   ├── InvalidCode        not a division code
+    │   ├── InvalidRecord      archival code, year, access level ... wrong
+    │   └── InvalidQuery       search text or filters unusable
+    ├── NotFound               no such record, node or file                 -> NOT_FOUND / 404
+    ├── AccessDenied           record exists but may not be released        -> PERMISSION_DENIED / 403
+    ├── StorageError           the database or blob store failed            -> INTERNAL / 500
+    └── FederationError        talking to another node failed
+        ├── AuthError          bad signature, chain, key, timestamp, nonce  -> UNAUTHENTICATED / 401
+        ├── Misaddressed       call not meant for this node                  -> PERMISSION_DENIED / 403
+        ├── ProtocolError      malformed or oversized message                -> INVALID_ARGUMENT / 400
+        └── PeerUnavailable    the next hop could not be reached             -> UNAVAILABLE / 502
+"""
+
+from __future__ import annotations
+
+
+class NodeError(Exception):
+    """Base of every error archive-node raises on purpose."""
+
+
+class ConfigError(NodeError):
+    """A setting is missing or wrong; ``path`` names it (e.g. ``grpc.port``)."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class InvalidInput(NodeError):
+    """The caller sent something this node cannot accept."""
+
+
+class InvalidCode(InvalidInput):
+    """Not a valid administrative division code."""
+
+
+class InvalidRecord(InvalidInput):
+    """A record's fields (archival code, year, retention, access ...) are wrong."""
+
+
+class InvalidQuery(InvalidInput):
+    """Search text or filters cannot be used."""
+
+
+class NotFound(NodeError):
+    """No such record, node or file."""
+
+
+class AccessDenied(NodeError):
+    """The record exists but this requester may not have it (yet)."""
+
+
+class StorageError(NodeError):
+    """The database or the blob store failed."""
+
+
+class FederationError(NodeError):
+    """Talking to another node failed."""
+
+
+class AuthError(FederationError):
+    """Signature, certificate chain, key id, timestamp or nonce did not verify."""
+
+
+class Misaddressed(FederationError):
+    """The call names a destination this node neither is nor may route to."""
+
+
+class ProtocolError(FederationError):
+    """A message could not be parsed or is over the size limit."""
+
+
+class PeerUnavailable(FederationError):
+    """The next hop toward the destination could not be reached."""

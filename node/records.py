@@ -1,0 +1,280 @@
+"""The archival domain: records, 档号 (archival codes), retention, access levels.
+
+A ``Record`` is what the holder keeps; a ``CatalogueEntry`` is the shareable part of it that
+flows up the tree. Both are frozen: a change is a new version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from node.errors import InvalidRecord
+from node.identity import validate_code
+
+
+class Access(StrEnum):
+    """Who may receive a record's content."""
+
+    OPEN = "open"  # 开放: anyone
+    CONTROLLED = "controlled"  # 控制使用: on an approved utilisation request
+    CLOSED = "closed"  # never leaves the holder
+
+    @property
+    def zh(self) -> str:
+        return {"open": "开放", "controlled": "控制使用", "closed": "不开放"}[self.value]
+
+
+class Retention(StrEnum):
+    """保管期限; the value is how clerks write it, ``code`` is the 档号 segment."""
+
+    PERMANENT = "永久"
+    YEARS_30 = "30年"
+    YEARS_10 = "10年"
+
+    @property
+    def code(self) -> str:
+        return {"永久": "Y", "30年": "D30", "10年": "D10"}[self.value]
+
+    @classmethod
+    def from_code(cls, code: str) -> Retention:
+        for retention in cls:
+            if retention.code == code:
+                return retention
+        raise InvalidRecord(f"保管期限代码应为 Y、D30 或 D10: {code!r}")
+
+
+# 门类: the categories clerks meet daily, with the code used in the 档号.
+CATEGORIES: dict[str, str] = {
+    "婚姻登记": "HY",
+    "土地承包": "TD",
+    "学籍": "XJ",
+    "知青": "ZQ",
+    "退役军人": "TY",
+    "房产": "FC",
+    "社保": "SB",
+    "户籍": "HJ",
+}
+CATEGORY_BY_CODE = {code: name for name, code in CATEGORIES.items()}
+
+# 档号, after DA/T 22-2015: 全宗号-门类代码·年度-保管期限代码-件号, e.g. J001-HY·2015-Y-0001
+_ARCHIVAL_CODE = re.compile(
+    r"(?P<fonds>[A-Z0-9]{1,8})-(?P<category>[A-Z]{2,4})[·.](?P<year>[0-9]{4})"
+    r"-(?P<retention>Y|D30|D10)-(?P<item>[0-9]{1,6})"
+)
+_RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_FILE_NAME = re.compile(r"[^/\\\x00-\x1f]{1,128}")
+MIN_YEAR, MAX_YEAR = 1600, 2100
+CLASSIFIED_MARKERS = ("涉密", "秘密", "机密", "绝密")
+
+
+@dataclass(frozen=True)
+class ArchivalCode:
+    """A parsed 档号."""
+
+    fonds: str
+    category_code: str
+    year: int
+    retention: Retention
+    item: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.fonds}-{self.category_code}·{self.year}-{self.retention.code}-{self.item:04d}"
+        )
+
+
+def parse_archival_code(text: str) -> ArchivalCode:
+    """Parse a 档号 such as ``J001-HY·2015-Y-0001`` (a ``.`` is accepted for the ``·``)."""
+    match = _ARCHIVAL_CODE.fullmatch(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidRecord(
+            f"档号格式应为 全宗号-门类代码·年度-保管期限代码-件号（如 J001-HY·2015-Y-0001）: {text!r}"
+        )
+    if match["category"] not in CATEGORY_BY_CODE:
+        raise InvalidRecord(f"档号中的门类代码未知: {match['category']!r}")
+    return ArchivalCode(
+        fonds=match["fonds"],
+        category_code=match["category"],
+        year=int(match["year"]),
+        retention=Retention.from_code(match["retention"]),
+        item=int(match["item"]),
+    )
+
+
+@dataclass(frozen=True)
+class ContentFile:
+    """One digital file of a record, stored by its sha256."""
+
+    name: str
+    sha256: str
+    size: int
+    media_type: str = "application/octet-stream"
+
+    def __post_init__(self) -> None:
+        if not _FILE_NAME.fullmatch(self.name) or self.name in (".", ".."):
+            raise InvalidRecord(f"文件名不能含路径或控制字符: {self.name!r}")
+        if not _SHA256.fullmatch(self.sha256):
+            raise InvalidRecord(f"文件摘要应为 64 位小写十六进制 sha256: {self.sha256!r}")
+        if self.size < 0:
+            raise InvalidRecord("文件大小不能为负数")
+
+
+@dataclass(frozen=True)
+class Record:
+    """An archive record (件) as its holder keeps it."""
+
+    holder: str
+    record_id: str
+    archival_code: str
+    fonds: str
+    category: str
+    year: int
+    retention: Retention
+    title: str
+    creator: str
+    date: str  # 形成日期, ISO yyyy-mm-dd
+    access: Access
+    subjects: tuple[str, ...] = ()  # names of the persons the record is about
+    subject_index: tuple[str, ...] = ()  # keyed blind index of their identity numbers
+    files: tuple[ContentFile, ...] = ()
+    version: int = 1
+    deleted: bool = False
+
+    def __post_init__(self) -> None:
+        validate_record(self)
+
+    @property
+    def ref(self) -> str:
+        """``HOLDER/RECORD_ID``, how people and the CLI refer to a record."""
+        return f"{self.holder}/{self.record_id}"
+
+    def next_version(self, **changes: object) -> Record:
+        return replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
+
+
+def validate_record(record: Record) -> None:
+    """Raise ``InvalidRecord`` naming the first thing wrong with ``record``."""
+    validate_code(record.holder)
+    if not _RECORD_ID.fullmatch(record.record_id or ""):
+        raise InvalidRecord(
+            f"档案标识只能含字母、数字、点、下划线和连字符（最长 64 位）: {record.record_id!r}"
+        )
+    code = parse_archival_code(record.archival_code)
+    if record.category not in CATEGORIES:
+        raise InvalidRecord(f"门类未知: {record.category!r}（可选: {'、'.join(CATEGORIES)}）")
+    if CATEGORIES[record.category] != code.category_code:
+        raise InvalidRecord(f"档号门类代码 {code.category_code} 与门类 {record.category} 不符")
+    if code.year != record.year:
+        raise InvalidRecord(f"档号年度 {code.year} 与年度 {record.year} 不符")
+    if code.retention != record.retention:
+        raise InvalidRecord(f"档号保管期限 {code.retention.code} 与保管期限 {record.retention} 不符")
+    if code.fonds != record.fonds:
+        raise InvalidRecord(f"档号全宗号 {code.fonds} 与全宗号 {record.fonds} 不符")
+    if not MIN_YEAR <= record.year <= MAX_YEAR:
+        raise InvalidRecord(f"年度超出范围: {record.year}")
+    if not record.title.strip():
+        raise InvalidRecord("题名不能为空")
+    if any(marker in record.title for marker in CLASSIFIED_MARKERS):
+        raise InvalidRecord("涉密档案不得进入本网络，请按保密规定另行处理")
+    if record.version < 1:
+        raise InvalidRecord("版本号从 1 开始")
+    Access(record.access)
+    Retention(record.retention)
+
+
+def redacted_title(record: Record) -> str:
+    """Title shown in catalogues for controlled records: category and year only."""
+    return f"{record.category}档案（{record.year}年，控制使用）"
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """The shareable part of a record; upserted by (holder, record_id, version)."""
+
+    holder: str
+    record_id: str
+    version: int
+    archival_code: str
+    category: str
+    year: int
+    retention: Retention
+    title: str
+    creator: str
+    access: Access
+    holder_name: str = ""
+    subjects: tuple[str, ...] = ()
+    subject_index: tuple[str, ...] = ()
+    content_sha256: str = ""
+    content_size: int = 0
+    deleted: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"{self.holder}/{self.record_id}"
+
+
+def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | None:
+    """The entry a record contributes to the catalogues above it, or ``None`` if it is closed.
+
+    A closed record contributes a tombstone if it was shared before (version > 1) so that
+    its earlier entry leaves the catalogues above.
+    """
+    first = record.files[0] if record.files else None
+    if record.access == Access.CLOSED:
+        if record.version == 1:
+            return None
+        deleted = True
+    else:
+        deleted = record.deleted
+    controlled = record.access == Access.CONTROLLED
+    return CatalogueEntry(
+        holder=record.holder,
+        record_id=record.record_id,
+        version=record.version,
+        archival_code=record.archival_code,
+        category=record.category,
+        year=record.year,
+        retention=record.retention,
+        title=redacted_title(record) if controlled else record.title,
+        creator=record.creator,
+        access=record.access,
+        holder_name=holder_name,
+        subjects=record.subjects,
+        subject_index=record.subject_index,
+        content_sha256=first.sha256 if first else "",
+        content_size=first.size if first else 0,
+        deleted=deleted,
+    )
+
+
+MAX_QUERY_CHARS = 200
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A catalogue search: free text plus filters, over the subtree of ``scope``.
+
+    ``text`` may be empty (filters only). Words separated by spaces must all match; each
+    word matches as a substring of the title, creator or a subject name.
+    """
+
+    text: str = ""
+    scope: str = ""  # division code prefix; "" = the whole catalogue this node holds
+    category: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of search results and the total number of matches."""
+
+    total: int
+    hits: tuple[CatalogueEntry, ...]
+    answered_by: str = ""
