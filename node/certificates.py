@@ -1,0 +1,110 @@
+"""Node certificates: a parent's signature over a child's code, level, key and address.
+
+The province's certificate is signed by the root key, which every node pins in its
+configuration. Chain walking lives in ``federation/trust.py``; this module only knows one link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from node import crypto
+from node.identity import level_of, parent_of
+
+CERT_TAG = b"archfed/v1/certificate"
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """One link of a trust chain."""
+
+    node_id: str
+    level: int
+    parent_id: str  # "" for the province
+    name: str
+    key_id: str
+    public_key: bytes
+    address: str
+    not_before_ms: int
+    not_after_ms: int
+    serial: int
+    signature: bytes = b""
+
+    def signing_bytes(self) -> bytes:
+        return crypto.signing_input(
+            CERT_TAG,
+            self.node_id,
+            self.level,
+            self.parent_id,
+            self.name,
+            self.key_id,
+            self.public_key,
+            self.address,
+            self.not_before_ms,
+            self.not_after_ms,
+            self.serial,
+        )
+
+    def signed_by(self, public_key: bytes) -> bool:
+        return crypto.verify(public_key, self.signing_bytes(), self.signature)
+
+    def valid_at(self, now_ms: int) -> bool:
+        return self.not_before_ms <= now_ms <= self.not_after_ms
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "node_id": self.node_id,
+            "level": self.level,
+            "parent_id": self.parent_id,
+            "name": self.name,
+            "key_id": self.key_id,
+            "public_key": self.public_key.hex(),
+            "address": self.address,
+            "not_before_ms": self.not_before_ms,
+            "not_after_ms": self.not_after_ms,
+            "serial": self.serial,
+            "signature": self.signature.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Certificate:
+        return cls(
+            node_id=str(data["node_id"]),
+            level=int(data["level"]),  # type: ignore[call-overload]
+            parent_id=str(data["parent_id"]),
+            name=str(data["name"]),
+            key_id=str(data["key_id"]),
+            public_key=bytes.fromhex(str(data["public_key"])),
+            address=str(data["address"]),
+            not_before_ms=int(data["not_before_ms"]),  # type: ignore[call-overload]
+            not_after_ms=int(data["not_after_ms"]),  # type: ignore[call-overload]
+            serial=int(data["serial"]),  # type: ignore[call-overload]
+            signature=bytes.fromhex(str(data["signature"])),
+        )
+
+
+def issue(
+    issuer: crypto.SigningKey,
+    *,
+    node_id: str,
+    name: str,
+    public_key: bytes,
+    address: str,
+    not_before_ms: int,
+    not_after_ms: int,
+    serial: int,
+) -> Certificate:
+    """Sign a certificate for ``node_id`` with the parent's key (the root key for a province)."""
+    unsigned = Certificate(
+        node_id=node_id,
+        level=int(level_of(node_id)),
+        parent_id=parent_of(node_id) or "",
+        name=name,
+        key_id=crypto.key_id_of(public_key),
+        public_key=public_key,
+        address=address,
+        not_before_ms=not_before_ms,
+        not_after_ms=not_after_ms,
+        serial=serial,
+    )
+    return replace(unsigned, signature=issuer.sign(unsigned.signing_bytes()))

@@ -1,0 +1,133 @@
+"""Keys, signatures and hashing. Nothing else in the node imports ``nacl``.
+
+Signatures are always made over a *signing input*: a length-prefixed tuple of byte strings
+(``signing_input``), never over a protobuf serialisation, which is not canonical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.public
+import nacl.signing
+
+from node.errors import ConfigError
+
+DOMAIN_TAG = b"archfed/v1"
+PUBLIC_KEY_BYTES = 32
+SIGNATURE_BYTES = 64
+
+Part = bytes | str | int | bool
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _encode_part(part: Part) -> bytes:
+    if isinstance(part, bytes):
+        return part
+    if isinstance(part, str):
+        return part.encode("utf-8")
+    if isinstance(part, bool):
+        return b"\x01" if part else b"\x00"
+    return struct.pack(">q", part)
+
+
+def signing_input(*parts: Part) -> bytes:
+    """Canonical bytes for a tuple: each part as 4-byte big-endian length + bytes.
+
+    Length prefixes make the tuple unambiguous (``("ab","c")`` differs from ``("a","bc")``).
+    """
+    out = bytearray()
+    for part in parts:
+        encoded = _encode_part(part)
+        out += struct.pack(">I", len(encoded))
+        out += encoded
+    return bytes(out)
+
+
+def key_id_of(public_key: bytes) -> str:
+    """Short, stable name of a public key: ``ed25519:`` + first 16 hex of its sha256."""
+    return "ed25519:" + hashlib.sha256(public_key).hexdigest()[:16]
+
+
+def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """True if ``signature`` is ``public_key``'s Ed25519 signature over ``message``."""
+    if len(public_key) != PUBLIC_KEY_BYTES or len(signature) != SIGNATURE_BYTES:
+        return False
+    try:
+        nacl.signing.VerifyKey(public_key).verify(message, signature)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, TypeError):
+        return False
+    return True
+
+
+class SigningKey:
+    """An Ed25519 signing key (a node's, or the offline root key)."""
+
+    def __init__(self, seed: bytes) -> None:
+        self._key = nacl.signing.SigningKey(seed)
+        self.public_key: bytes = bytes(self._key.verify_key)
+        self.key_id: str = key_id_of(self.public_key)
+
+    @classmethod
+    def generate(cls) -> SigningKey:
+        return cls(os.urandom(32))
+
+    @property
+    def seed(self) -> bytes:
+        return bytes(self._key)
+
+    def sign(self, message: bytes) -> bytes:
+        return self._key.sign(message).signature
+
+    def save(self, path: Path) -> None:
+        """Write the seed as hex, readable only by the owner, atomically."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(self.seed.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> SigningKey:
+        try:
+            seed = bytes.fromhex(path.read_text().strip())
+        except FileNotFoundError:
+            raise ConfigError(f"密钥文件不存在: {path}（新节点请先运行 archive-node init）") from None
+        except ValueError:
+            raise ConfigError(f"密钥文件不是十六进制种子: {path}") from None
+        if len(seed) != 32:
+            raise ConfigError(f"密钥文件应含 32 字节种子: {path}")
+        return cls(seed)
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> SigningKey:
+        if path.exists():
+            return cls.load(path)
+        key = cls.generate()
+        key.save(path)
+        return key
+
+    def unseal(self, sealed: bytes) -> bytes:
+        """Open content sealed to this key's public key with ``seal``."""
+        private = self._key.to_curve25519_private_key()
+        return nacl.public.SealedBox(private).decrypt(sealed)
+
+
+def seal(public_key: bytes, plaintext: bytes) -> bytes:
+    """Encrypt to an Ed25519 public key so only its holder can read it (relays cannot)."""
+    curve = nacl.signing.VerifyKey(public_key).to_curve25519_public_key()
+    return nacl.public.SealedBox(curve).encrypt(plaintext)
