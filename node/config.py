@@ -1,0 +1,151 @@
+"""Typed settings, loaded from a TOML file with environment overrides.
+
+Every setting is documented in ``docs/configuration.md`` (a test checks that). Errors name
+the offending key, e.g. ``host.web_listen: expected host:port``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from node.errors import ConfigError, InvalidCode
+from node.identity import validate_code
+
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)\s*")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_ADDRESS = re.compile(r"\[?[A-Za-z0-9.:_-]*\]?:[0-9]{1,5}")
+
+ENV_OVERRIDES = {
+    "ARCHIVE_NODE_GRPC_LISTEN": ("host", "grpc_listen"),
+    "ARCHIVE_NODE_WEB_LISTEN": ("host", "web_listen"),
+    "ARCHIVE_NODE_ADMIN_LISTEN": ("host", "admin_listen"),
+    "ARCHIVE_NODE_DATA_DIR": ("host", "data_dir"),
+    "ARCHIVE_NODE_LOG_LEVEL": ("host", "log_level"),
+}
+
+
+def parse_duration(value: object, path: str) -> float:
+    """Seconds from ``"250ms"``, ``"10s"``, ``"5m"``, ``"1h"`` or a bare number of seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.fullmatch(str(value))
+        if match is None:
+            raise ConfigError(f"expected a duration like '10s' or '5m', got {value!r}", path)
+        seconds = float(match[1]) * _UNITS[match[2]]
+    if seconds <= 0:
+        raise ConfigError("must be positive", path)
+    return seconds
+
+
+def _address(value: object, path: str, *, optional: bool = False) -> str:
+    text = str(value or "")
+    if optional and not text:
+        return ""
+    if not _ADDRESS.fullmatch(text):
+        raise ConfigError(f"expected host:port, got {text!r}", path)
+    return text
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    interval_s: float = 10.0  # scheduled push, besides the push on every change
+    call_timeout_s: float = 10.0  # deadline of every unary federation call
+    fetch_timeout_s: float = 120.0  # deadline of a whole content stream
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    code: str
+    name: str
+    parent_address: str = ""  # where the parent listens, if this daemon does not host it
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    data_dir: Path
+    root_public_key: bytes
+    grpc_listen: str = "0.0.0.0:50051"
+    web_listen: str = "127.0.0.1:8080"
+    admin_listen: str = ""  # gRPC health + reflection for operators; "" = off
+    log_level: str = "INFO"
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    nodes: tuple[NodeSettings, ...] = ()
+
+
+def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError("expected a table", key)
+    return value
+
+
+def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> HostSettings:
+    """Read a daemon's TOML file; ``environ`` (default ``os.environ``) overrides host keys."""
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"配置文件不存在: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"配置文件不是有效的 TOML: {exc}", str(path)) from None
+    return settings_from_mapping(data, environ if environ is not None else os.environ, path.parent)
+
+
+def settings_from_mapping(
+    data: Mapping[str, Any], environ: Mapping[str, str], base: Path
+) -> HostSettings:
+    host = dict(_table(data, "host"))
+    for env, (_, key) in ENV_OVERRIDES.items():
+        if env in environ:
+            host[key] = environ[env]
+    unknown = set(host) - {
+        "data_dir", "root_public_key", "grpc_listen", "web_listen", "admin_listen", "log_level"
+    }
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)}", "host")
+    if "root_public_key" not in host:
+        raise ConfigError("the province root public key (hex) must be pinned", "host.root_public_key")
+    try:
+        root = bytes.fromhex(str(host["root_public_key"]))
+    except ValueError:
+        root = b""
+    if len(root) != 32:
+        raise ConfigError("expected 64 hex digits (an Ed25519 public key)", "host.root_public_key")
+    sync_table = _table(data, "sync")
+    sync = SyncSettings(
+        interval_s=parse_duration(sync_table.get("interval", "10s"), "sync.interval"),
+        call_timeout_s=parse_duration(sync_table.get("call_timeout", "10s"), "sync.call_timeout"),
+        fetch_timeout_s=parse_duration(sync_table.get("fetch_timeout", "120s"), "sync.fetch_timeout"),
+    )
+    raw_nodes = data.get("node", [])
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        raise ConfigError("at least one [[node]] table is required", "node")
+    nodes = []
+    for index, raw in enumerate(raw_nodes):
+        path = f"node[{index}]"
+        try:
+            code = validate_code(str(raw.get("code", "")))
+        except InvalidCode as exc:
+            raise ConfigError(str(exc), f"{path}.code") from None
+        name = str(raw.get("name", "")).strip()
+        if not name:
+            raise ConfigError("the archive's name is required", f"{path}.name")
+        parent_address = _address(raw.get("parent_address"), f"{path}.parent_address", optional=True)
+        nodes.append(NodeSettings(code=code, name=name, parent_address=parent_address))
+    data_dir = Path(str(host.get("data_dir", "data")))
+    return HostSettings(
+        data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
+        root_public_key=root,
+        grpc_listen=_address(host.get("grpc_listen", "0.0.0.0:50051"), "host.grpc_listen"),
+        web_listen=_address(host.get("web_listen", "127.0.0.1:8080"), "host.web_listen"),
+        admin_listen=_address(host.get("admin_listen"), "host.admin_listen", optional=True),
+        log_level=str(host.get("log_level", "INFO")).upper(),
+        sync=sync,
+        nodes=tuple(nodes),
+    )

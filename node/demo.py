@@ -1,0 +1,100 @@
+"""``archive-node demo``: the whole demo network of DESIGN section 8 in one process.
+
+A root key, a certificate for every node, deterministic sample records, sync within seconds,
+and the URL of a village service point. Ctrl-C stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from node.config import HostSettings, NodeSettings, SyncSettings
+from node.crypto import SigningKey
+from node.federation.enrolment import enrol_tree
+from node.node import Host
+from node.sample_data import DEMO_NETWORK, sample_records
+
+DEMO_VILLAGE = "330106001001"
+
+
+def demo_settings(data_dir: Path, grpc_port: int, web_port: int, root: SigningKey) -> HostSettings:
+    """Settings of a host that runs every demo node, with a short sync interval."""
+    return HostSettings(
+        data_dir=data_dir,
+        root_public_key=root.public_key,
+        grpc_listen=f"127.0.0.1:{grpc_port}",
+        web_listen=f"127.0.0.1:{web_port}",
+        sync=SyncSettings(interval_s=5.0),
+        nodes=tuple(NodeSettings(code=code, name=name) for code, name in DEMO_NETWORK),
+    )
+
+
+def prepare(data_dir: Path, grpc_port: int, web_port: int) -> HostSettings:
+    """Make (or reuse) the root key and node keys, and issue a fresh certificate tree."""
+    root = SigningKey.load_or_create(data_dir / "root.key")
+    address = f"127.0.0.1:{grpc_port}"
+    enrol_tree(
+        root,
+        [(code, name, address) for code, name in DEMO_NETWORK],
+        data_dir,
+        now_ms=int(time.time() * 1000),
+    )
+    return demo_settings(data_dir, grpc_port, web_port, root)
+
+
+async def load_samples(host: Host) -> int:
+    """Ingest the sample records of every node that has none yet; returns how many."""
+    total = 0
+    names = dict(DEMO_NETWORK)
+    for index, (code, node) in enumerate(host.nodes.items(), 1):
+        if await node.parts.records.count():
+            continue
+        samples = sample_records(code, names[code])
+        if samples:
+            records = [record for record, _ in samples]
+            contents = {record.files[0].sha256: data for record, data in samples if record.files}
+            await node.service.ingest(records, contents)
+            total += len(records)
+        print(f"  [{index}/{len(host.nodes)}] {names[code]}（{code}）: {len(samples)} 件样例档案", flush=True)
+    return total
+
+
+async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
+    settings = prepare(data_dir, grpc_port, web_port)
+    host = Host(settings)
+    listening = await host.start()
+    print(f"演示网络已启动：{len(host.nodes)} 个节点，数据目录 {data_dir}", flush=True)
+    loaded = await load_samples(host)
+    if loaded:
+        print(f"已载入 {loaded} 件样例档案，目录正在逐级汇总到省馆……", flush=True)
+    print(flush=True)
+    print(f"村级服务点（{dict(DEMO_NETWORK)[DEMO_VILLAGE]}）: {listening.web_url}/n/{DEMO_VILLAGE}/", flush=True)
+    print(f"全部节点: {listening.web_url}/    按 Ctrl-C 停止。", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("正在停止……", flush=True)
+    await host.stop()
+
+
+def run_demo(data_dir: Path | None, grpc_port: int = 50051, web_port: int = 8080) -> None:
+    """Run the demo until Ctrl-C; a temporary data folder unless ``data_dir`` is given."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(_serve(data_dir, grpc_port, web_port))
+        return
+    with tempfile.TemporaryDirectory(prefix="archive-demo-") as tmp:
+        try:
+            asyncio.run(_serve(Path(tmp), grpc_port, web_port))
+        except OSError as exc:
+            print(f"错误: 无法启动演示网络: {exc}（端口被占用？可用 --grpc-port / --web-port 换端口）", file=sys.stderr)
+            raise SystemExit(1) from None

@@ -1,0 +1,1 @@
+"""Protocol logic of the federation, free of any transport: trust, routing, sync, search, fetch."""

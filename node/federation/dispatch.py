@@ -1,0 +1,78 @@
+"""Picking which hosted node a call is for, and calling hosted nodes without a socket.
+
+One daemon can host many nodes behind one listener. The hop's envelope names the node it is
+for; a first hop's envelope names the final destination instead, so the call goes to the
+hosted node that is the next hop from the origin toward it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from node.errors import InvalidCode, Misaddressed, PeerUnavailable, ProtocolError
+from node.federation.codec import Codec
+from node.federation.messages import MAX_MESSAGE_BYTES, Envelope
+from node.federation.server import FederationServer
+from node.identity import next_hop
+
+
+class Dispatcher:
+    """Routes raw incoming calls to the ``FederationServer`` of the node they are for."""
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec
+        self.servers: dict[str, FederationServer] = {}
+
+    def add(self, server: FederationServer) -> None:
+        self.servers[server.code] = server
+
+    def hosts(self, code: str) -> bool:
+        return code in self.servers
+
+    def _pick(self, request: bytes) -> tuple[FederationServer, Envelope]:
+        if len(request) > MAX_MESSAGE_BYTES:
+            raise ProtocolError(f"request of {len(request)} bytes is over the size limit")
+        envelope = self.codec.decode(Envelope, request)
+        server = self.servers.get(envelope.destination)
+        if server is None and not envelope.relayed:
+            try:
+                server = self.servers.get(next_hop(envelope.origin, envelope.destination))
+            except InvalidCode:
+                server = None
+        if server is None:
+            raise Misaddressed(f"no node hosted here takes calls for {envelope.destination!r}")
+        return server, envelope
+
+    async def unary(self, method: str, request: bytes) -> bytes:
+        server, envelope = self._pick(request)
+        return await server.unary(method, request, envelope)
+
+    async def stream(self, method: str, request: bytes) -> AsyncIterator[bytes]:
+        server, envelope = self._pick(request)
+        async for part in server.stream(method, request, envelope):
+            yield part
+
+
+class LocalTransport:
+    """Calls nodes hosted in this process directly; they still verify every envelope."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
+
+    async def unary(self, neighbour: str, method: str, request: bytes, timeout: float) -> bytes:
+        if not self.dispatcher.hosts(neighbour):
+            raise PeerUnavailable(f"node {neighbour} is not hosted here")
+        try:
+            return await asyncio.wait_for(self.dispatcher.unary(method, request), timeout)
+        except TimeoutError:
+            raise PeerUnavailable(f"node {neighbour} did not answer within {timeout:.0f} s") from None
+
+    async def stream(
+        self, neighbour: str, method: str, request: bytes, timeout: float
+    ) -> AsyncIterator[bytes]:
+        if not self.dispatcher.hosts(neighbour):
+            raise PeerUnavailable(f"node {neighbour} is not hosted here")
+        async with asyncio.timeout(timeout):
+            async for part in self.dispatcher.stream(method, request):
+                yield part

@@ -1,0 +1,202 @@
+"""The receiving side of the federation: admit a call, answer it or relay it one hop on.
+
+Admission (``_admit``) verifies before anything is touched: the hop's envelope, and for a
+relayed call the originator's envelope inside it, which travels unchanged end to end. Then
+the call is either for this node (answered and the answer signed) or passed to the next
+node on its route, wrapped in this node's own envelope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from node.errors import AccessDenied, InvalidCode, InvalidInput, Misaddressed, NotFound, ProtocolError
+from node.federation.messages import (
+    CHUNK_BYTES,
+    FETCH,
+    HEARTBEAT,
+    MANIFEST_SUFFIX,
+    PUSH,
+    REPLY_SUFFIX,
+    SEARCH,
+    ContentManifest,
+    Envelope,
+    FetchPart,
+    FetchRequest,
+    Heartbeat,
+    HeartbeatReply,
+    PushAck,
+    PushBatch,
+)
+from node.federation.parts import NodeParts
+from node.identity import covers, next_hop, parent_of
+from node.records import Access, SearchQuery
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH_ENTRIES = 5_000
+
+
+@dataclass(frozen=True)
+class Admitted:
+    call: Envelope  # the originator's envelope
+    call_bytes: bytes  # its exact bytes, for relaying unchanged
+
+
+class FederationServer:
+    """Answers or relays the federation calls addressed to one node."""
+
+    def __init__(
+        self, parts: NodeParts, on_catalogue_changed: Callable[[], None] = lambda: None
+    ) -> None:
+        self.parts = parts
+        self.on_catalogue_changed = on_catalogue_changed
+        self._unary: dict[str, Callable[[Envelope], Awaitable[bytes]]] = {
+            PUSH: self._push,
+            SEARCH: self._search,
+            HEARTBEAT: self._heartbeat,
+        }
+
+    @property
+    def code(self) -> str:
+        return self.parts.code
+
+    def _admit(self, method: str, request: bytes, outer: Envelope) -> Admitted:
+        p = self.parts
+        p.gatekeeper.verify(outer, method)
+        try:
+            if outer.relayed:
+                if outer.destination != self.code:
+                    raise Misaddressed(f"relayed call for {outer.destination} reached {self.code}")
+                inner = p.codec.decode(Envelope, outer.payload)
+                if inner.relayed:
+                    raise ProtocolError("a relayed call may not wrap another relayed call")
+                p.gatekeeper.verify(inner, method)
+                if inner.destination != self.code and next_hop(outer.origin, inner.destination) != self.code:
+                    raise Misaddressed(f"{self.code} is not on the route to {inner.destination}")
+                return Admitted(inner, outer.payload)
+            if outer.destination != self.code and next_hop(outer.origin, outer.destination) != self.code:
+                raise Misaddressed(f"call for {outer.destination} is not routed through {self.code}")
+            return Admitted(outer, request)
+        except InvalidCode as exc:
+            raise Misaddressed(f"call names an invalid destination: {exc}") from None
+
+    def _relay_envelope(self, method: str, admitted: Admitted) -> tuple[str, bytes]:
+        hop = next_hop(self.code, admitted.call.destination)
+        wrapped = self.parts.signer.seal(method, hop, admitted.call_bytes, relayed=True)
+        return hop, self.parts.codec.encode(wrapped)
+
+    async def unary(self, method: str, request: bytes, outer: Envelope) -> bytes:
+        handler = self._unary.get(method)
+        if handler is None:
+            raise ProtocolError(f"unknown federation method {method}")
+        admitted = self._admit(method, request, outer)
+        call = admitted.call
+        if call.destination != self.code:
+            hop, wrapped = self._relay_envelope(method, admitted)
+            return await self.parts.transport.unary(hop, method, wrapped, self.parts.call_timeout)
+        payload = await handler(call)
+        reply = self.parts.signer.seal(
+            method + REPLY_SUFFIX, call.origin, payload, transaction_id=call.transaction_id
+        )
+        return self.parts.codec.encode(reply)
+
+    async def stream(self, method: str, request: bytes, outer: Envelope) -> AsyncIterator[bytes]:
+        if method != FETCH:
+            raise ProtocolError(f"unknown streaming method {method}")
+        admitted = self._admit(method, request, outer)
+        if admitted.call.destination != self.code:
+            hop, wrapped = self._relay_envelope(method, admitted)
+            async for part in self.parts.transport.stream(
+                hop, method, wrapped, self.parts.fetch_timeout
+            ):
+                yield part
+            return
+        async for part in self._fetch(admitted.call):
+            yield part
+
+    # -- handlers ---------------------------------------------------------------------------
+
+    async def _push(self, call: Envelope) -> bytes:
+        p = self.parts
+        if parent_of(call.origin) != self.code:
+            raise Misaddressed(f"{call.origin} is not a child of {self.code}; it may not push here")
+        batch = p.codec.decode(PushBatch, call.payload)
+        if len(batch.entries) > MAX_BATCH_ENTRIES:
+            raise InvalidInput(f"batch of {len(batch.entries)} entries (at most {MAX_BATCH_ENTRIES})")
+        for entry in batch.entries:
+            if not covers(call.origin, entry.holder):
+                raise InvalidInput(f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree")
+        before = await p.changelog.head()
+        cursor = await p.catalogue.apply_batch(call.origin, batch.from_seq, batch.to_seq, batch.entries)
+        applied = await p.changelog.head() - before
+        if applied:
+            self.on_catalogue_changed()
+        return p.codec.encode(PushAck(cursor=cursor, applied=applied))
+
+    async def _search(self, call: Envelope) -> bytes:
+        p = self.parts
+        query = p.codec.decode(SearchQuery, call.payload)
+        scope = query.scope or self.code
+        if not covers(self.code, scope):
+            raise InvalidInput(f"{self.code} does not cover the search scope {scope}")
+        page = await p.catalogue.search(query)
+        page = type(page)(total=page.total, hits=page.hits, answered_by=self.code)
+        return p.codec.encode(page)
+
+    async def _heartbeat(self, call: Envelope) -> bytes:
+        self.parts.codec.decode(Heartbeat, call.payload)
+        return self.parts.codec.encode(HeartbeatReply(cursor=0))
+
+    async def _fetch(self, call: Envelope) -> AsyncIterator[bytes]:
+        p = self.parts
+        request = p.codec.decode(FetchRequest, call.payload)
+        if request.holder != self.code:
+            raise Misaddressed(f"fetch for a record held by {request.holder} reached {self.code}")
+        manifest = await self.manifest_for(request)
+        signed = p.signer.seal(
+            FETCH + MANIFEST_SUFFIX,
+            call.origin,
+            p.codec.encode(manifest),
+            transaction_id=call.transaction_id,
+        )
+        yield p.codec.encode(FetchPart(manifest=signed))
+        async for chunk in p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES):
+            yield p.codec.encode(FetchPart(chunk=chunk))
+        log.info("released %s/%s to %s", self.code, request.record_id, call.origin)
+
+    async def manifest_for(self, request: FetchRequest) -> ContentManifest:
+        """Describe the content this node would release for ``request``, or refuse."""
+        record = await self.parts.records.get(request.record_id)
+        if record.deleted:
+            raise NotFound(f"档案 {record.ref} 已删除")
+        if record.access == Access.CONTROLLED:
+            raise AccessDenied(f"档案 {record.ref} 为控制使用，须经利用申请批准后方可调阅")
+        if record.access != Access.OPEN:
+            raise AccessDenied(f"档案 {record.ref} 不开放，不能调阅")
+        if not record.files:
+            raise NotFound(f"档案 {record.ref} 没有数字化内容")
+        files = [f for f in record.files if f.name == request.file_name] if request.file_name else [record.files[0]]
+        if not files:
+            raise NotFound(f"档案 {record.ref} 没有名为 {request.file_name} 的文件")
+        content = files[0]
+        chunk_hashes = [
+            hashlib.sha256(chunk).digest()
+            async for chunk in self.parts.blobs.read_chunks(content.sha256, CHUNK_BYTES)
+        ]
+        return ContentManifest(
+            holder=self.code,
+            record_id=record.record_id,
+            version=record.version,
+            file_name=content.name,
+            media_type=content.media_type,
+            size=content.size,
+            sha256=content.sha256,
+            chunk_size=CHUNK_BYTES,
+            chunk_sha256=tuple(chunk_hashes),
+            title=record.title,
+            archival_code=record.archival_code,
+        )

@@ -1,0 +1,149 @@
+"""Deciding whether to believe a signed envelope (DESIGN section 5, "Signed calls").
+
+``Gatekeeper.verify`` runs, cheapest first: the chain's leaf names the origin and key id;
+the timestamp is within the skew bound; every link of the chain is signed by its parent, lies
+in its parent's namespace one level down, is within its validity window, and the last is the
+province signed by the pinned root key; the envelope's signature; the nonce is unseen. Only
+then is the nonce remembered, so refused calls cannot fill the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from node import crypto
+from node.certificates import Certificate
+from node.errors import AuthError, InvalidCode
+from node.federation.envelope import Clock, now_ms, signed_tuple
+from node.federation.messages import Envelope
+from node.identity import MAX_DEPTH, level_of, parent_of
+
+SKEW_MS = 120_000
+NONCE_TTL_MS = 2 * SKEW_MS
+MAX_NONCES = 1_000_000
+MAX_VERIFIED_LINKS = 100_000
+
+
+class ChainVerifier:
+    """Verifies certificate chains up to the pinned root key, caching verified links.
+
+    A link's signature is checked once; the validity window is checked on every use.
+    """
+
+    def __init__(self, root_public_key: bytes) -> None:
+        self.root_public_key = root_public_key
+        self._verified: OrderedDict[bytes, None] = OrderedDict()
+
+    def verify(self, chain: Sequence[Certificate], at_ms: int) -> Certificate:
+        """Return the leaf if ``chain`` (leaf first) is valid at ``at_ms``; else ``AuthError``."""
+        if not 1 <= len(chain) <= MAX_DEPTH:
+            raise AuthError(f"certificate chain has {len(chain)} links (1 to {MAX_DEPTH} allowed)")
+        for index, cert in enumerate(chain):
+            self._check_shape(cert)
+            if not cert.valid_at(at_ms):
+                raise AuthError(f"certificate of {cert.node_id} (serial {cert.serial}) is not valid now")
+            if index + 1 < len(chain):
+                issuer = chain[index + 1]
+                if cert.parent_id != issuer.node_id:
+                    raise AuthError(f"certificate of {cert.node_id} is not followed by its parent's")
+                if cert.not_after_ms > issuer.not_after_ms:
+                    raise AuthError(f"certificate of {cert.node_id} outlives its parent's")
+                issuer_key = issuer.public_key
+            else:
+                if cert.parent_id != "":
+                    raise AuthError(f"chain of {chain[0].node_id} does not reach the province")
+                issuer_key = self.root_public_key
+            self._check_signature(cert, issuer_key)
+        return chain[0]
+
+    @staticmethod
+    def _check_shape(cert: Certificate) -> None:
+        try:
+            level = level_of(cert.node_id)
+        except InvalidCode as exc:
+            raise AuthError(f"certificate names an invalid code: {exc}") from None
+        if cert.level != int(level):
+            raise AuthError(f"certificate of {cert.node_id} claims the wrong level {cert.level}")
+        if (parent_of(cert.node_id) or "") != cert.parent_id:
+            raise AuthError(f"certificate of {cert.node_id} names {cert.parent_id!r} as parent")
+        if cert.key_id != crypto.key_id_of(cert.public_key):
+            raise AuthError(f"certificate of {cert.node_id} has a key id that is not its key's")
+
+    def _check_signature(self, cert: Certificate, issuer_key: bytes) -> None:
+        cache_key = crypto.sha256(cert.signing_bytes() + cert.signature + issuer_key)
+        if cache_key in self._verified:
+            self._verified.move_to_end(cache_key)
+            return
+        if not cert.signed_by(issuer_key):
+            raise AuthError(f"certificate of {cert.node_id} is not signed by its issuer")
+        self._verified[cache_key] = None
+        if len(self._verified) > MAX_VERIFIED_LINKS:
+            self._verified.popitem(last=False)
+
+
+class NonceCache:
+    """Nonces seen within the replay window, bounded in memory."""
+
+    def __init__(self, ttl_ms: int = NONCE_TTL_MS, max_entries: int = MAX_NONCES) -> None:
+        self.ttl_ms = ttl_ms
+        self.max_entries = max_entries
+        self._seen: OrderedDict[tuple[str, bytes], int] = OrderedDict()
+
+    def seen(self, origin: str, nonce: bytes, at_ms: int) -> bool:
+        return (origin, nonce) in self._seen and self._seen[(origin, nonce)] > at_ms
+
+    def remember(self, origin: str, nonce: bytes, at_ms: int) -> None:
+        self._prune(at_ms)
+        self._seen[(origin, nonce)] = at_ms + self.ttl_ms
+
+    def _prune(self, at_ms: int) -> None:
+        while self._seen:
+            key, expiry = next(iter(self._seen.items()))
+            if expiry > at_ms and len(self._seen) < self.max_entries:
+                break
+            del self._seen[key]
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+class Gatekeeper:
+    """One node's checks on every envelope it receives."""
+
+    def __init__(self, chains: ChainVerifier, clock: Clock = time.time) -> None:
+        self.chains = chains
+        self.clock = clock
+        self.nonces = NonceCache()
+
+    def verify(self, envelope: Envelope, method: str, *, live: bool = True) -> Certificate:
+        """Check ``envelope`` was signed for ``method`` by a certified key; return its leaf.
+
+        ``live`` calls also get the skew and replay checks; evidence (a manifest kept for
+        later) only needs chain and signature.
+        """
+        at = now_ms(self.clock)
+        if not envelope.chain:
+            raise AuthError(f"call from {envelope.origin!r} carries no certificate")
+        leaf = envelope.chain[0]
+        if leaf.node_id != envelope.origin or leaf.key_id != envelope.key_id:
+            raise AuthError(
+                f"certificate is for {leaf.node_id} {leaf.key_id}, "
+                f"not the signer {envelope.origin!r} {envelope.key_id!r}"
+            )
+        if live and abs(at - envelope.timestamp_ms) > SKEW_MS:
+            raise AuthError(
+                f"timestamp of call from {envelope.origin} is {(at - envelope.timestamp_ms) / 1000:.0f} s "
+                "off this node's clock (check NTP)"
+            )
+        self.chains.verify(envelope.chain, at if live else envelope.timestamp_ms)
+        if not crypto.verify(leaf.public_key, signed_tuple(method, envelope), envelope.signature):
+            raise AuthError(f"signature of call from {envelope.origin} does not verify")
+        if live:
+            if len(envelope.nonce) < 16:
+                raise AuthError("nonce shorter than 16 bytes")
+            if self.nonces.seen(envelope.origin, envelope.nonce, at):
+                raise AuthError(f"replayed nonce from {envelope.origin}")
+            self.nonces.remember(envelope.origin, envelope.nonce, at)
+        return leaf

@@ -1,0 +1,206 @@
+"""``Node`` builds one node's parts; ``Host`` runs many nodes behind one gRPC and one web listener.
+
+Each node has its own key, certificate chain, database and blob store under
+``data_dir/<code>/``. Calls between nodes of one host skip the socket but not the checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from node.config import HostSettings, NodeSettings
+from node.crypto import SigningKey
+from node.errors import ConfigError
+from node.federation.client import FederationClient
+from node.federation.directory import PeerDirectory
+from node.federation.dispatch import Dispatcher
+from node.federation.enrolment import chain_path, key_path, load_chain
+from node.federation.envelope import Clock, Signer
+from node.federation.parts import NodeParts
+from node.federation.server import FederationServer
+from node.federation.service import NodeService
+from node.federation.sync import CataloguePusher
+from node.federation.trust import ChainVerifier, Gatekeeper
+from node.identity import parent_of
+from node.jobs import build_scheduler
+from node.rpc.codec import ProtobufCodec
+from node.rpc.peers import PeerTransport
+from node.rpc.server import GrpcServer
+from node.storage.blobs import BlobStore
+from node.storage.catalogue import CatalogueStore
+from node.storage.changelog import ChangeLog
+from node.storage.db import Database
+from node.storage.peers import PeerStateStore
+from node.storage.records import RecordStore
+from node.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+class _LearningGatekeeper(Gatekeeper):
+    """A gatekeeper that tells the host's directory where verified origins listen."""
+
+    def __init__(self, chains: ChainVerifier, clock: Clock, directory: PeerDirectory) -> None:
+        super().__init__(chains, clock)
+        self.directory = directory
+
+    def verify(self, envelope, method, *, live=True):  # type: ignore[no-untyped-def]
+        leaf = super().verify(envelope, method, live=live)
+        self.directory.learn(envelope.chain)
+        return leaf
+
+
+class Node:
+    """One node: its stores, federation server and client, service facade and pusher."""
+
+    def __init__(
+        self,
+        settings: NodeSettings,
+        node_dir: Path,
+        *,
+        chains: ChainVerifier,
+        codec: ProtobufCodec,
+        transport: PeerTransport,
+        directory: PeerDirectory,
+        sync_timeouts: tuple[float, float],
+        clock: Clock = time.time,
+    ) -> None:
+        self.settings = settings
+        self.code = settings.code
+        self.dir = node_dir
+        key = SigningKey.load(key_path(node_dir))
+        chain = load_chain(chain_path(node_dir))
+        if chain[0].node_id != self.code or chain[0].key_id != key.key_id:
+            raise ConfigError(f"{chain_path(node_dir)} is not the certificate of this node's key")
+        self.db = Database(node_dir / "node.db")
+        self.parts = NodeParts(
+            code=self.code,
+            name=settings.name,
+            signer=Signer(self.code, key, chain, clock),
+            gatekeeper=_LearningGatekeeper(chains, clock, directory),
+            codec=codec,
+            transport=transport,
+            records=RecordStore(self.db),
+            catalogue=CatalogueStore(self.db),
+            changelog=ChangeLog(self.db),
+            peers=PeerStateStore(self.db),
+            blobs=BlobStore(node_dir / "blobs"),
+            call_timeout=sync_timeouts[0],
+            fetch_timeout=sync_timeouts[1],
+        )
+        client = FederationClient(self.parts)
+        parent = parent_of(self.code)
+        self.pusher = CataloguePusher(client, parent) if parent else None
+        self.server = FederationServer(self.parts, self._changed)
+        self.service = NodeService(self.parts, client, self.server, self._changed)
+
+    def _changed(self) -> None:
+        if self.pusher is not None:
+            self.pusher.wake()
+
+    async def open(self) -> None:
+        await self.db.open()
+
+    def start_sync(self) -> None:
+        if self.pusher is not None:
+            self.pusher.start()
+
+    async def close(self) -> None:
+        if self.pusher is not None:
+            await self.pusher.stop()
+        await self.db.close()
+
+
+@dataclass(frozen=True)
+class Listening:
+    grpc_port: int
+    web_port: int
+    web_host: str
+
+    @property
+    def web_url(self) -> str:
+        return f"http://{self.web_host}:{self.web_port}"
+
+
+class Host:
+    """Runs every node of a ``HostSettings`` behind one gRPC and one web listener."""
+
+    def __init__(self, settings: HostSettings, clock: Clock = time.time) -> None:
+        self.settings = settings
+        self.codec = ProtobufCodec()
+        self.dispatcher = Dispatcher(self.codec)
+        self.directory = PeerDirectory(
+            {
+                parent: n.parent_address
+                for n in settings.nodes
+                if n.parent_address and (parent := parent_of(n.code))
+            }
+        )
+        self.transport = PeerTransport(self.dispatcher, self.directory.resolve)
+        chains = ChainVerifier(settings.root_public_key)
+        timeouts = (settings.sync.call_timeout_s, settings.sync.fetch_timeout_s)
+        self.nodes: dict[str, Node] = {
+            n.code: Node(
+                n,
+                settings.data_dir / n.code,
+                chains=chains,
+                codec=self.codec,
+                transport=self.transport,
+                directory=self.directory,
+                sync_timeouts=timeouts,
+                clock=clock,
+            )
+            for n in settings.nodes
+        }
+        self.grpc = GrpcServer(self.dispatcher, settings.grpc_listen, settings.admin_listen or None)
+        self.scheduler = build_scheduler(
+            [n.pusher for n in self.nodes.values() if n.pusher is not None], settings.sync.interval_s
+        )
+        self._runner: web.AppRunner | None = None
+        self.listening: Listening | None = None
+
+    def service(self, code: str) -> NodeService:
+        return self.nodes[code].service
+
+    async def start(self) -> Listening:
+        """Open every node's database, then listen; sync starts once all can answer."""
+        for node in self.nodes.values():
+            await node.open()
+            self.dispatcher.add(node.server)
+        await self.grpc.start()
+        app = create_app({code: node.service for code, node in self.nodes.items()})
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        web_host, _, web_port = self.settings.web_listen.rpartition(":")
+        site = web.TCPSite(self._runner, web_host.strip("[]"), int(web_port))
+        await site.start()
+        server = site._server  # the bound socket tells the real port when 0 was asked
+        sockets = getattr(server, "sockets", None) or []
+        bound_port = sockets[0].getsockname()[1] if sockets else int(web_port)
+        for node in self.nodes.values():
+            node.start_sync()
+        self.scheduler.start()
+        self.listening = Listening(self.grpc.port, bound_port, web_host.strip("[]") or "127.0.0.1")
+        log.info(
+            "hosting %s; gRPC on port %d, web on %s",
+            ", ".join(self.nodes),
+            self.grpc.port,
+            self.listening.web_url,
+        )
+        return self.listening
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.grpc.stop()
+        await asyncio.gather(*(node.close() for node in self.nodes.values()))
+        await self.transport.close()

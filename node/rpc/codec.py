@@ -1,0 +1,285 @@
+"""Protobuf <-> domain conversion: the federation's ``Codec``, implemented over generated code.
+
+Decoding never trusts its input: a parse failure or a field out of range is a
+``ProtocolError`` (INVALID_ARGUMENT on the wire), never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from google.protobuf.message import DecodeError
+from google.protobuf.message import Message as PbMessage
+
+from node.certificates import Certificate
+from node.errors import InvalidInput, ProtocolError
+from node.federation.codec import M, Message
+from node.federation.messages import (
+    MAX_MESSAGE_BYTES,
+    ContentManifest,
+    Envelope,
+    FetchPart,
+    FetchRequest,
+    Heartbeat,
+    HeartbeatReply,
+    PushAck,
+    PushBatch,
+)
+from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
+from node.rpc.generated.archive.v1 import federation_pb2 as pb
+
+_ACCESS_TO_PB = {
+    Access.OPEN: pb.ACCESS_OPEN,
+    Access.CONTROLLED: pb.ACCESS_CONTROLLED,
+    Access.CLOSED: pb.ACCESS_CLOSED,
+}
+_ACCESS_FROM_PB = {value: key for key, value in _ACCESS_TO_PB.items()}
+
+
+def _cert_to_pb(cert: Certificate) -> pb.Certificate:
+    return pb.Certificate(
+        node_id=cert.node_id,
+        level=cert.level,
+        parent_id=cert.parent_id,
+        name=cert.name,
+        key_id=cert.key_id,
+        public_key=cert.public_key,
+        address=cert.address,
+        not_before_ms=cert.not_before_ms,
+        not_after_ms=cert.not_after_ms,
+        serial=cert.serial,
+        signature=cert.signature,
+    )
+
+
+def _cert_from_pb(msg: pb.Certificate) -> Certificate:
+    return Certificate(
+        node_id=msg.node_id,
+        level=msg.level,
+        parent_id=msg.parent_id,
+        name=msg.name,
+        key_id=msg.key_id,
+        public_key=msg.public_key,
+        address=msg.address,
+        not_before_ms=msg.not_before_ms,
+        not_after_ms=msg.not_after_ms,
+        serial=msg.serial,
+        signature=msg.signature,
+    )
+
+
+def _envelope_to_pb(env: Envelope) -> pb.Envelope:
+    return pb.Envelope(
+        origin=env.origin,
+        destination=env.destination,
+        key_id=env.key_id,
+        timestamp_ms=env.timestamp_ms,
+        nonce=env.nonce,
+        transaction_id=env.transaction_id,
+        relayed=env.relayed,
+        payload=env.payload,
+        signature=env.signature,
+        chain=[_cert_to_pb(c) for c in env.chain],
+    )
+
+
+def _envelope_from_pb(msg: pb.Envelope) -> Envelope:
+    return Envelope(
+        origin=msg.origin,
+        destination=msg.destination,
+        key_id=msg.key_id,
+        timestamp_ms=msg.timestamp_ms,
+        nonce=msg.nonce,
+        transaction_id=msg.transaction_id,
+        relayed=msg.relayed,
+        payload=msg.payload,
+        signature=msg.signature,
+        chain=tuple(_cert_from_pb(c) for c in msg.chain),
+    )
+
+
+def _entry_to_pb(entry: CatalogueEntry) -> pb.CatalogueEntry:
+    return pb.CatalogueEntry(
+        holder=entry.holder,
+        record_id=entry.record_id,
+        version=entry.version,
+        archival_code=entry.archival_code,
+        category=entry.category,
+        year=entry.year,
+        retention=entry.retention.value,
+        title=entry.title,
+        creator=entry.creator,
+        access=_ACCESS_TO_PB[entry.access],
+        holder_name=entry.holder_name,
+        subjects=list(entry.subjects),
+        subject_index=list(entry.subject_index),
+        content_sha256=entry.content_sha256,
+        content_size=entry.content_size,
+        deleted=entry.deleted,
+    )
+
+
+def _entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
+    if msg.access not in _ACCESS_FROM_PB:
+        raise ProtocolError(f"catalogue entry {msg.holder}/{msg.record_id} has no access level")
+    return CatalogueEntry(
+        holder=msg.holder,
+        record_id=msg.record_id,
+        version=msg.version,
+        archival_code=msg.archival_code,
+        category=msg.category,
+        year=msg.year,
+        retention=Retention(msg.retention),
+        title=msg.title,
+        creator=msg.creator,
+        access=_ACCESS_FROM_PB[msg.access],
+        holder_name=msg.holder_name,
+        subjects=tuple(msg.subjects),
+        subject_index=tuple(msg.subject_index),
+        content_sha256=msg.content_sha256,
+        content_size=msg.content_size,
+        deleted=msg.deleted,
+    )
+
+
+def _query_to_pb(query: SearchQuery) -> pb.SearchRequest:
+    return pb.SearchRequest(
+        text=query.text,
+        scope=query.scope,
+        category=query.category or "",
+        year_from=query.year_from or 0,
+        year_to=query.year_to or 0,
+        limit=query.limit,
+        offset=query.offset,
+    )
+
+
+def _query_from_pb(msg: pb.SearchRequest) -> SearchQuery:
+    return SearchQuery(
+        text=msg.text,
+        scope=msg.scope,
+        category=msg.category or None,
+        year_from=msg.year_from or None,
+        year_to=msg.year_to or None,
+        limit=msg.limit,
+        offset=msg.offset,
+    )
+
+
+def _manifest_to_pb(m: ContentManifest) -> pb.ContentManifest:
+    return pb.ContentManifest(
+        holder=m.holder,
+        record_id=m.record_id,
+        version=m.version,
+        file_name=m.file_name,
+        media_type=m.media_type,
+        size=m.size,
+        sha256=m.sha256,
+        chunk_size=m.chunk_size,
+        chunk_sha256=list(m.chunk_sha256),
+        title=m.title,
+        archival_code=m.archival_code,
+    )
+
+
+def _manifest_from_pb(msg: pb.ContentManifest) -> ContentManifest:
+    return ContentManifest(
+        holder=msg.holder,
+        record_id=msg.record_id,
+        version=msg.version,
+        file_name=msg.file_name,
+        media_type=msg.media_type,
+        size=msg.size,
+        sha256=msg.sha256,
+        chunk_size=msg.chunk_size,
+        chunk_sha256=tuple(msg.chunk_sha256),
+        title=msg.title,
+        archival_code=msg.archival_code,
+    )
+
+
+def _part_to_pb(part: FetchPart) -> pb.FetchPart:
+    if part.manifest is not None:
+        return pb.FetchPart(manifest=_envelope_to_pb(part.manifest))
+    return pb.FetchPart(chunk=part.chunk)
+
+
+def _part_from_pb(msg: pb.FetchPart) -> FetchPart:
+    if msg.WhichOneof("part") == "manifest":
+        return FetchPart(manifest=_envelope_from_pb(msg.manifest))
+    return FetchPart(chunk=msg.chunk)
+
+
+# domain type -> (protobuf type, to_pb, from_pb)
+_TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], Any]]] = {
+    Envelope: (pb.Envelope, _envelope_to_pb, _envelope_from_pb),
+    PushBatch: (
+        pb.PushBatch,
+        lambda b: pb.PushBatch(
+            batch_id=b.batch_id,
+            from_seq=b.from_seq,
+            to_seq=b.to_seq,
+            entries=[_entry_to_pb(e) for e in b.entries],
+        ),
+        lambda m: PushBatch(
+            batch_id=m.batch_id,
+            from_seq=m.from_seq,
+            to_seq=m.to_seq,
+            entries=tuple(_entry_from_pb(e) for e in m.entries),
+        ),
+    ),
+    PushAck: (
+        pb.PushAck,
+        lambda a: pb.PushAck(cursor=a.cursor, applied=a.applied),
+        lambda m: PushAck(cursor=m.cursor, applied=m.applied),
+    ),
+    SearchQuery: (pb.SearchRequest, _query_to_pb, _query_from_pb),
+    SearchPage: (
+        pb.SearchResponse,
+        lambda p: pb.SearchResponse(
+            total=p.total, hits=[_entry_to_pb(e) for e in p.hits], answered_by=p.answered_by
+        ),
+        lambda m: SearchPage(
+            total=m.total,
+            hits=tuple(_entry_from_pb(e) for e in m.hits),
+            answered_by=m.answered_by,
+        ),
+    ),
+    FetchRequest: (
+        pb.FetchRequest,
+        lambda r: pb.FetchRequest(holder=r.holder, record_id=r.record_id, file_name=r.file_name),
+        lambda m: FetchRequest(holder=m.holder, record_id=m.record_id, file_name=m.file_name),
+    ),
+    ContentManifest: (pb.ContentManifest, _manifest_to_pb, _manifest_from_pb),
+    FetchPart: (pb.FetchPart, _part_to_pb, _part_from_pb),
+    Heartbeat: (
+        pb.Heartbeat,
+        lambda h: pb.Heartbeat(change_head=h.change_head),
+        lambda m: Heartbeat(change_head=m.change_head),
+    ),
+    HeartbeatReply: (
+        pb.HeartbeatReply,
+        lambda h: pb.HeartbeatReply(cursor=h.cursor),
+        lambda m: HeartbeatReply(cursor=m.cursor),
+    ),
+}
+
+
+class ProtobufCodec:
+    """``node.federation.codec.Codec`` over the generated ``archive.v1`` messages."""
+
+    def encode(self, message: Message) -> bytes:
+        _, to_pb, _ = _TABLE[type(message)]
+        return cast(bytes, to_pb(message).SerializeToString())
+
+    def decode(self, kind: type[M], data: bytes) -> M:
+        if len(data) > MAX_MESSAGE_BYTES:
+            raise ProtocolError(f"{kind.__name__} of {len(data)} bytes is over the size limit")
+        pb_type, _, from_pb = _TABLE[kind]
+        msg = pb_type()
+        try:
+            msg.ParseFromString(data)
+            return cast(M, from_pb(msg))
+        except (DecodeError, ValueError, InvalidInput, RuntimeWarning) as exc:
+            raise ProtocolError(f"malformed {kind.__name__}: {exc}") from None

@@ -1,0 +1,79 @@
+"""Reaching neighbours: in-process when the daemon hosts them, else over pooled gRPC channels.
+
+Every call has a deadline; keepalive and the message size cap match the server's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import grpc
+from grpc import aio
+
+from node.errors import PeerUnavailable
+from node.federation.dispatch import Dispatcher, LocalTransport
+from node.federation.messages import MAX_MESSAGE_BYTES
+from node.rpc.interceptors import error_from_status
+from node.rpc.server import KEEPALIVE_OPTIONS
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.enable_retries", 1),
+    *KEEPALIVE_OPTIONS,
+]
+
+Resolver = Callable[[str], str | None]
+
+
+class PeerTransport:
+    """``node.federation.transport.Transport`` for a daemon: local nodes first, then gRPC."""
+
+    def __init__(self, dispatcher: Dispatcher, resolve: Resolver) -> None:
+        self.local = LocalTransport(dispatcher)
+        self.dispatcher = dispatcher
+        self.resolve = resolve
+        self._channels: dict[str, aio.Channel] = {}
+
+    def _channel(self, neighbour: str) -> aio.Channel:
+        address = self.resolve(neighbour)
+        if not address:
+            raise PeerUnavailable(f"address of node {neighbour} is unknown")
+        channel = self._channels.get(address)
+        if channel is None:
+            channel = aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self._channels[address] = channel
+        return channel
+
+    async def unary(self, neighbour: str, method: str, request: bytes, timeout: float) -> bytes:
+        if self.dispatcher.hosts(neighbour):
+            return await self.local.unary(neighbour, method, request, timeout)
+        call = self._channel(neighbour).unary_unary(method)
+        try:
+            reply: bytes = await call(request, timeout=timeout)
+        except aio.AioRpcError as exc:
+            raise error_from_status(exc.code(), exc.details(), neighbour) from None
+        return reply
+
+    async def stream(
+        self, neighbour: str, method: str, request: bytes, timeout: float
+    ) -> AsyncIterator[bytes]:
+        if self.dispatcher.hosts(neighbour):
+            async for part in self.local.stream(neighbour, method, request, timeout):
+                yield part
+            return
+        call = self._channel(neighbour).unary_stream(method)(request, timeout=timeout)
+        try:
+            async for part in call:
+                yield part
+        except aio.AioRpcError as exc:
+            raise error_from_status(exc.code(), exc.details(), neighbour) from None
+        finally:
+            call.cancel()
+
+    async def close(self) -> None:
+        for channel in self._channels.values():
+            await channel.close()
+        self._channels.clear()
+
+

@@ -1,0 +1,108 @@
+"""The gRPC listener of a daemon: the federation service, health, and (admin) reflection.
+
+Handlers take and return raw bytes (no deserialiser), so signatures are checked over exactly
+what arrived; the ``Dispatcher`` picks the hosted node each call is for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+
+from node.federation.dispatch import Dispatcher
+from node.federation.messages import FETCH, HEARTBEAT, MAX_MESSAGE_BYTES, PUSH, SEARCH
+from node.rpc.generated.archive.v1 import federation_pb2
+from node.rpc.interceptors import ErrorToStatusInterceptor
+
+SERVICE_NAME = "archive.v1.Federation"
+KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+]
+SERVER_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    # Clients ping every 30 s; allow it, or the server answers pings with GOAWAY.
+    ("grpc.http2.min_ping_interval_without_data_ms", 20_000),
+    *KEEPALIVE_OPTIONS,
+]
+
+
+def _federation_handler(dispatcher: Dispatcher) -> grpc.GenericRpcHandler:
+    def unary(method: str) -> grpc.RpcMethodHandler:
+        async def handle(request: bytes, context: aio.ServicerContext[Any, Any]) -> bytes:
+            return await dispatcher.unary(method, request)
+
+        return grpc.unary_unary_rpc_method_handler(handle)
+
+    def stream(method: str) -> grpc.RpcMethodHandler:
+        async def handle(
+            request: bytes, context: aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[bytes]:
+            async for part in dispatcher.stream(method, request):
+                yield part
+
+        return grpc.unary_stream_rpc_method_handler(handle)
+
+    return grpc.method_handlers_generic_handler(
+        SERVICE_NAME,
+        {
+            "PushCatalogue": unary(PUSH),
+            "Search": unary(SEARCH),
+            "Heartbeat": unary(HEARTBEAT),
+            "Fetch": stream(FETCH),
+        },
+    )
+
+
+class GrpcServer:
+    """One gRPC listener for every node a daemon hosts, plus an optional admin listener."""
+
+    def __init__(self, dispatcher: Dispatcher, address: str, admin_address: str | None = None) -> None:
+        self.dispatcher = dispatcher
+        self.address = address
+        self.admin_address = admin_address
+        self.port = 0
+        self.admin_port = 0
+        self.health = HealthServicer()
+        self._server: aio.Server | None = None
+        self._admin: aio.Server | None = None
+
+    async def start(self) -> None:
+        server = aio.server(interceptors=[ErrorToStatusInterceptor()], options=SERVER_OPTIONS)
+        server.add_generic_rpc_handlers([_federation_handler(self.dispatcher)])
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        self.port = server.add_insecure_port(self.address)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.address} for gRPC")
+        await server.start()
+        self._server = server
+        await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+        await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+        if self.admin_address:
+            admin = aio.server(options=SERVER_OPTIONS)
+            health_pb2_grpc.add_HealthServicer_to_server(self.health, admin)
+            names = (
+                federation_pb2.DESCRIPTOR.services_by_name["Federation"].full_name,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            )
+            reflection.enable_server_reflection(names, admin)
+            self.admin_port = admin.add_insecure_port(self.admin_address)
+            await admin.start()
+            self._admin = admin
+
+    async def stop(self, grace: float = 2.0) -> None:
+        await self.health.enter_graceful_shutdown()
+        for server in (self._admin, self._server):
+            if server is not None:
+                await server.stop(grace)
+        self._server = self._admin = None
