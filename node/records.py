@@ -216,6 +216,21 @@ class CatalogueEntry:
         return f"{self.holder}/{self.record_id}"
 
 
+def validate_entry(entry: CatalogueEntry) -> None:
+    """Raise ``InvalidRecord`` if an entry received from another node is malformed."""
+    validate_code(entry.holder)
+    if not _RECORD_ID.fullmatch(entry.record_id or ""):
+        raise InvalidRecord(f"目录条目的档案标识无效: {entry.record_id!r}")
+    if entry.version < 1:
+        raise InvalidRecord(f"目录条目 {entry.ref} 的版本号无效: {entry.version}")
+    if entry.category not in CATEGORIES:
+        raise InvalidRecord(f"目录条目 {entry.ref} 的门类未知: {entry.category!r}")
+    if not MIN_YEAR <= entry.year <= MAX_YEAR:
+        raise InvalidRecord(f"目录条目 {entry.ref} 的年度超出范围: {entry.year}")
+    if entry.content_sha256 and not _SHA256.fullmatch(entry.content_sha256):
+        raise InvalidRecord(f"目录条目 {entry.ref} 的内容摘要无效")
+
+
 def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | None:
     """The entry a record contributes to the catalogues above it, or ``None`` if it is closed.
 

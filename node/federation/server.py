@@ -33,7 +33,7 @@ from node.federation.messages import (
 )
 from node.federation.parts import NodeParts
 from node.identity import covers, next_hop, parent_of
-from node.records import Access, SearchQuery
+from node.records import Access, SearchQuery, validate_entry
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +128,7 @@ class FederationServer:
         if len(batch.entries) > MAX_BATCH_ENTRIES:
             raise InvalidInput(f"batch of {len(batch.entries)} entries (at most {MAX_BATCH_ENTRIES})")
         for entry in batch.entries:
+            validate_entry(entry)
             if not covers(call.origin, entry.holder):
                 raise InvalidInput(f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree")
         before = await p.changelog.head()
