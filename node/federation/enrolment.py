@@ -89,3 +89,52 @@ def enrol_tree(
         save_chain(chain_path(node_dir), chain)
         enrolled[code] = Enrolled(code, key, chain)
     return enrolled
+
+
+def enrolment_request(code: str, name: str, key: SigningKey, address: str) -> dict[str, str]:
+    """What a new node hands its parent's operator to be certified (no secret in it)."""
+    return {"code": code, "name": name, "public_key": key.public_key.hex(), "address": address}
+
+
+def issue_for_request(
+    request: dict[str, str],
+    issuer: SigningKey,
+    issuer_chain: Sequence[Certificate],
+    *,
+    now_ms: int,
+    lifetime_ms: int = YEAR_MS,
+) -> tuple[Certificate, ...]:
+    """Certify a child from its enrolment request: the child's full chain, leaf first.
+
+    ``issuer_chain`` is empty when the root key certifies the province. The child must sit
+    directly under the issuer; its certificate never outlives the issuer's.
+    """
+    try:
+        code = str(request["code"])
+        public_key = bytes.fromhex(str(request["public_key"]))
+        name, address = str(request["name"]), str(request.get("address", ""))
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"入网申请格式错误: {exc}") from None
+    if len(public_key) != 32:
+        raise ConfigError("入网申请中的公钥应为 32 字节（64 位十六进制）")
+    expected_parent = issuer_chain[0].node_id if issuer_chain else ""
+    if (parent_of(code) or "") != expected_parent:
+        raise ConfigError(
+            f"节点 {code} 不是 {expected_parent or '根密钥'} 的直接下级，不能由它签发证书"
+        )
+    if issuer_chain and issuer_chain[0].public_key != issuer.public_key:
+        raise ConfigError("签发密钥与上级证书不符")
+    not_after = now_ms + lifetime_ms
+    if issuer_chain:
+        not_after = min(not_after, issuer_chain[0].not_after_ms)
+    cert = issue(
+        issuer,
+        node_id=code,
+        name=name,
+        public_key=public_key,
+        address=address,
+        not_before_ms=now_ms - 60_000,
+        not_after_ms=not_after,
+        serial=now_ms * 1000,
+    )
+    return (cert, *issuer_chain)

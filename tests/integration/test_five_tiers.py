@@ -1,0 +1,187 @@
+"""A real five-tier network, one host (and one gRPC listener) per node, on loopback.
+
+Covers DESIGN section 6's flows end to end: ingest at a village and a county, push-on-change
+sync up the tree, search from a village in another county, fetch across four hops (and six),
+and refusals: records that are not open, forged/misaddressed/replayed calls with nothing applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import grpc
+import pytest
+import pytest_asyncio
+from grpc import aio
+
+from node.errors import AccessDenied, NotFound
+from node.federation.messages import PUSH, SEARCH, PushBatch
+from node.identity import route
+from node.records import Access, SearchQuery, catalogue_entry
+from node.rpc.codec import ProtobufCodec
+
+from .network import Network, eventually, ingest, make_record
+
+NODES = [
+    ("33", "浙江省档案馆"),
+    ("3301", "杭州市档案馆"),
+    ("330106", "西湖区档案馆"),
+    ("330110", "余杭区档案馆"),
+    ("330106001", "北山街道档案室"),
+    ("330106001001", "金鱼井社区档案室"),
+    ("330110001", "余杭街道档案室"),
+    ("330110001001", "凤凰山村档案室"),
+]
+VILLAGE = "330106001001"
+BIG = os.urandom(1024 * 1024 + 17)  # spans several chunks, not a multiple of the chunk size
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network]:
+    network = await Network.start(tmp_path_factory.mktemp("net"), NODES)
+    await ingest(
+        network.service("330110"),
+        [
+            make_record("330110", 1, title="王秀英、李建国结婚登记档案", subjects=("王秀英", "李建国"), content=BIG),
+            make_record("330110", 2, title="张伟、刘洋结婚登记档案", access=Access.CONTROLLED),
+            make_record("330110", 3, title="周敏房屋所有权登记", category="房产", access=Access.CLOSED),
+        ],
+    )
+    await ingest(
+        network.service("330110001001"),
+        [make_record("330110001001", 7, title="凤凰山村陈静、赵军结婚登记", subjects=("陈静", "赵军"))],
+    )
+    await ingest(network.service(VILLAGE), [make_record(VILLAGE, 5, title="金鱼井社区户口迁移登记", category="户籍")])
+
+    async def synced() -> bool:
+        page = await network.service("33").search(SearchQuery(scope="33"))
+        return page.total == 4
+
+    await eventually(synced)  # push-on-change carries every entry to the province by itself
+    yield network
+    await network.stop()
+
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+async def test_search_from_a_village_in_another_county(net: Network) -> None:
+    page = await net.service(VILLAGE).search(SearchQuery(text="结婚登记", scope="330110"))
+    assert page.answered_by == "3301"
+    assert {h.holder for h in page.hits} == {"330110", "330110001001"}
+    titles = {h.title for h in page.hits}
+    assert "王秀英、李建国结婚登记档案" in titles
+    # the controlled record shows only a redacted title, the closed one not at all
+    assert any(h.access == Access.CONTROLLED and "控制使用" in h.title for h in page.hits)
+    assert not any("周敏" in h.title for h in page.hits)
+    assert all(h.holder_name for h in page.hits)
+
+
+async def test_search_by_a_subject_name_two_characters(net: Network) -> None:
+    page = await net.service(VILLAGE).search(SearchQuery(text="秀英"))
+    assert page.answered_by == "33"
+    assert [h.record_id for h in page.hits] == ["T-HY-2015-0001"]
+
+
+async def test_a_search_inside_its_own_subtree_is_answered_locally(net: Network) -> None:
+    page = await net.service("330106").search(SearchQuery(text="户口", scope="330106"))
+    assert page.answered_by == "330106" and page.total == 1
+
+
+async def test_fetch_across_four_hops_matches_the_holders_sha256(net: Network) -> None:
+    assert len(route(VILLAGE, "330110")) == 4
+    fetched = await net.service(VILLAGE).fetch("330110", "T-HY-2015-0001")
+    body = b"".join([chunk async for chunk in fetched.chunks])
+    assert hashlib.sha256(body).hexdigest() == fetched.manifest.sha256 == hashlib.sha256(BIG).hexdigest()
+    assert fetched.manifest.size == len(BIG) and len(fetched.manifest.chunk_sha256) > 1
+
+
+async def test_fetch_across_six_hops_village_to_village(net: Network) -> None:
+    assert len(route(VILLAGE, "330110001001")) == 6
+    fetched = await net.service(VILLAGE).fetch("330110001001", "T-HY-2015-0007")
+    body = b"".join([chunk async for chunk in fetched.chunks])
+    assert body.startswith(b"330110001001/7")
+
+
+async def test_controlled_and_closed_records_are_refused_with_a_reason(net: Network) -> None:
+    with pytest.raises(AccessDenied, match="控制使用"):
+        await net.service(VILLAGE).fetch("330110", "T-HY-2015-0002")
+    with pytest.raises(AccessDenied, match="不开放"):
+        await net.service(VILLAGE).fetch("330110", "T-FC-2015-0003")
+    with pytest.raises(NotFound):
+        await net.service(VILLAGE).fetch("330110", "NO-SUCH-RECORD")
+
+
+# -- refusals on the wire: real gRPC, exact status, nothing applied ---------------------------
+
+
+async def _raw_call(net: Network, to: str, method: str, request: bytes) -> grpc.StatusCode:
+    port = net.hosts[to].grpc.port
+    async with aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            await channel.unary_unary(method)(request, timeout=5)
+        except aio.AioRpcError as exc:
+            return exc.code()
+    return grpc.StatusCode.OK
+
+
+def _forged_push(net: Network, origin: str) -> PushBatch:
+    record, _ = make_record(origin, 99, title="伪造的目录条目")
+    entry = catalogue_entry(record, "伪造")
+    assert entry is not None
+    return PushBatch("forged", 0, 10**6, (entry,))
+
+
+async def _province_count(net: Network) -> int:
+    return (await net.service("33").search(SearchQuery(scope="33"))).total
+
+
+async def test_forged_signature_is_refused_and_nothing_applied(net: Network) -> None:
+    codec = ProtobufCodec()
+    child = net.node("3301")
+    env = child.parts.signer.seal(PUSH, "33", codec.encode(_forged_push(net, "3301")))
+    forged = replace(env, signature=bytes(64))
+    before = await _province_count(net)
+    assert await _raw_call(net, "33", PUSH, codec.encode(forged)) == grpc.StatusCode.UNAUTHENTICATED
+    assert await _province_count(net) == before
+
+
+async def test_wrong_destination_is_refused(net: Network) -> None:
+    codec = ProtobufCodec()
+    env = net.node("3301").parts.signer.seal(PUSH, "330106", codec.encode(_forged_push(net, "3301")))
+    assert await _raw_call(net, "33", PUSH, codec.encode(env)) == grpc.StatusCode.PERMISSION_DENIED
+    assert (await net.service("33").search(SearchQuery(text="伪造", scope="33"))).total == 0
+
+
+async def test_replayed_nonce_is_refused(net: Network) -> None:
+    codec = ProtobufCodec()
+    query = codec.encode(SearchQuery(text="结婚", scope="3301", limit=5))
+    env = net.node("330106").parts.signer.seal(SEARCH, "3301", query)
+    assert await _raw_call(net, "3301", SEARCH, codec.encode(env)) == grpc.StatusCode.OK
+    assert await _raw_call(net, "3301", SEARCH, codec.encode(env)) == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_push_from_a_node_that_is_not_a_child_is_refused(net: Network) -> None:
+    codec = ProtobufCodec()
+    # a real, validly signed county tries to push straight to the province
+    env = net.node("330110").parts.signer.seal(PUSH, "33", codec.encode(_forged_push(net, "330110")))
+    assert await _raw_call(net, "33", PUSH, codec.encode(env)) == grpc.StatusCode.PERMISSION_DENIED
+    assert (await net.service("33").search(SearchQuery(text="伪造", scope="33"))).total == 0
+
+
+async def test_random_bytes_are_invalid_argument(net: Network) -> None:
+    assert await _raw_call(net, "33", SEARCH, b"\xff" * 200) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_health_service_answers(net: Network) -> None:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    async with aio.insecure_channel(f"127.0.0.1:{net.hosts['33'].grpc.port}") as channel:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="archive.v1.Federation"), timeout=5
+        )
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
