@@ -1,0 +1,210 @@
+"""A small synchronous client for a daemon's JSON API: what ``archive-node`` commands talk to.
+
+Standard library only (``urllib.request``), with a timeout on every call. Every failure is an
+``ApiError`` whose text is a one-line zh-CN message for the person at the terminal: the API's
+own error message when it sent one, else what went wrong and what to try.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.client import HTTPException, HTTPResponse
+from typing import IO, Any
+from urllib.parse import quote, unquote, urlencode
+
+DEFAULT_API = "http://127.0.0.1:8080"
+API_ENV = "ARCHIVE_NODE_API"
+DEFAULT_TIMEOUT = 30.0
+READ_BYTES = 256 * 1024
+
+_FILENAME_STAR = re.compile(r"filename\*\s*=\s*UTF-8''([^;\s]+)", re.IGNORECASE)
+_FILENAME = re.compile(r'filename\s*=\s*(?:"([^"]*)"|([^;\s]+))', re.IGNORECASE)
+_UNSAFE_NAME_CHARS = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+class ApiError(Exception):
+    """The API could not be reached, or answered with an error.
+
+    ``status`` is the HTTP status (``None`` if there was no answer) and ``kind`` the API's
+    error type (``"NotFound"`` ...), when it gave one.
+    """
+
+    def __init__(self, message: str, status: int | None = None, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+
+
+@dataclass
+class ContentStream:
+    """A record's content as the API sends it, with what its headers promise."""
+
+    response: HTTPResponse
+    file_name: str
+    media_type: str
+    sha256: str
+    size: int | None
+
+    def copy_to(self, target: IO[bytes]) -> int:
+        """Write the body to ``target``; return its length once its sha256 is the promised one.
+
+        Raises:
+            ApiError: the connection broke, or the bytes are not what the headers promised.
+        """
+        digest = hashlib.sha256()
+        received = 0
+        while True:
+            try:
+                chunk = self.response.read(READ_BYTES)
+            except (OSError, HTTPException) as exc:
+                raise ApiError(f"下载中断（已收到 {received} 字节：{exc}）。请重试。") from exc
+            if not chunk:
+                break
+            digest.update(chunk)
+            received += len(chunk)
+            target.write(chunk)  # a write error is the caller's to report, not the network's
+        if self.size is not None and received != self.size:
+            raise ApiError(f"下载不完整：应为 {self.size} 字节，只收到 {received} 字节。请重试。")
+        if digest.hexdigest() != self.sha256.lower():
+            raise ApiError(
+                "内容校验失败：收到内容的 sha256 与 X-Content-SHA256 不符，未保存。请重试。"
+            )
+        return received
+
+
+class ApiClient:
+    """Calls one daemon's JSON API at ``base_url`` (e.g. ``http://127.0.0.1:8080``)."""
+
+    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ApiError(f"API 地址应以 http:// 或 https:// 开头：{base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+
+    def nodes(self) -> list[dict[str, Any]]:
+        """The nodes the daemon hosts."""
+        return list(self.get_json("/api/v1/nodes")["nodes"])
+
+    def search(
+        self,
+        as_code: str,
+        text: str,
+        *,
+        scope: str | None = None,
+        category: str | None = None,
+        year_from: int | None = None,
+        year_to: int | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """One page of a search made at node ``as_code``: ``{"total", "answered_by", "hits"}``."""
+        params = {
+            "q": text,
+            "scope": scope,
+            "category": category,
+            "year_from": year_from,
+            "year_to": year_to,
+            "limit": limit,
+            "offset": offset,
+        }
+        return dict(self.get_json(f"/api/v1/nodes/{_segment(as_code)}/search", params))
+
+    @contextmanager
+    def content(
+        self, as_code: str, holder: str, record_id: str, file_name: str = ""
+    ) -> Iterator[ContentStream]:
+        """Open a record's content, fetched by node ``as_code`` through the tree."""
+        path = (
+            f"/api/v1/nodes/{_segment(as_code)}/records/{_segment(holder)}/"
+            f"{_segment(record_id)}/content"
+        )
+        params = {"download": 1, "file": file_name or None}
+        with self._open(path, params) as response:
+            sha256 = response.headers.get("X-Content-SHA256", "")
+            if not sha256:
+                raise ApiError("API 应答缺少 X-Content-SHA256，无法校验内容。请确认守护进程版本。")
+            length = response.headers.get("Content-Length")
+            yield ContentStream(
+                response=response,
+                file_name=file_name_from(response.headers.get("Content-Disposition", "")),
+                media_type=response.headers.get_content_type(),
+                sha256=sha256,
+                size=int(length) if length and length.isdigit() else None,
+            )
+
+    def get_json(self, path: str, params: Mapping[str, object] | None = None) -> Any:
+        """GET ``path`` and decode its JSON body."""
+        with self._open(path, params) as response:
+            try:
+                return json.loads(response.read())
+            except (ValueError, OSError, HTTPException) as exc:
+                raise ApiError(
+                    f"{self.base_url} 的应答无法解析（{exc}）。请确认地址是本系统的 API。"
+                ) from exc
+
+    @contextmanager
+    def _open(self, path: str, params: Mapping[str, object] | None) -> Iterator[HTTPResponse]:
+        query = urlencode([(k, v) for k, v in (params or {}).items() if v is not None])
+        url = self.base_url + path + (f"?{query}" if query else "")
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        try:
+            response = urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            with exc:
+                raise _api_error(exc) from None
+        except urllib.error.URLError as exc:
+            raise self._unreachable(exc.reason) from None
+        except (TimeoutError, OSError, HTTPException) as exc:
+            raise self._unreachable(exc) from None
+        with response:
+            yield response
+
+    def _unreachable(self, reason: object) -> ApiError:
+        if isinstance(reason, TimeoutError):
+            return ApiError(
+                f"等待 {self.base_url} 应答超时（{self.timeout:g} 秒）。"
+                "请稍后重试，或用 --timeout 加长等待。"
+            )
+        hint = "守护进程是否在运行？可用 --api 或 ARCHIVE_NODE_API 指定地址"
+        if isinstance(reason, ConnectionRefusedError):
+            return ApiError(f"无法连接 {self.base_url}：{hint}")
+        return ApiError(f"无法连接 {self.base_url}（{reason}）：{hint}")
+
+
+def file_name_from(disposition: str) -> str:
+    """The file name a Content-Disposition header offers (``filename*`` preferred), or ``""``."""
+    match = _FILENAME_STAR.search(disposition)
+    if match:
+        return unquote(match.group(1), encoding="utf-8", errors="replace")
+    match = _FILENAME.search(disposition)
+    return (match.group(1) or match.group(2)) if match else ""
+
+
+def safe_file_name(name: str, fallback: str) -> str:
+    """``name`` made safe to create in the current folder: no path parts, no control chars."""
+    cleaned = _UNSAFE_NAME_CHARS.sub("_", name).strip()
+    if cleaned in ("", ".", "..") or cleaned.startswith("."):
+        cleaned = _UNSAFE_NAME_CHARS.sub("_", fallback).lstrip(".") or "record"
+    return cleaned[:200]
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe="")
+
+
+def _api_error(exc: urllib.error.HTTPError) -> ApiError:
+    """The API's own zh-CN message from an error answer, else the HTTP status."""
+    try:
+        error = json.loads(exc.read())["error"]
+        return ApiError(str(error["message"]), status=exc.code, kind=str(error.get("type")))
+    except (ValueError, KeyError, TypeError, OSError, HTTPException):
+        return ApiError(
+            f"API 返回错误 HTTP {exc.code} {exc.reason}。请确认地址是本系统的 API。", exc.code
+        )

@@ -1,0 +1,9 @@
+"""aiohttp web layer: service-point pages and the JSON API over the nodes a host runs.
+
+Handlers call each node's ``NodeService`` (the same facade the CLI reaches through the API)
+and never touch storage; ``middleware.py`` is the one place errors become HTTP.
+"""
+
+from node.web.app import create_app
+
+__all__ = ["create_app"]

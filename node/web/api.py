@@ -1,0 +1,83 @@
+"""JSON API under ``/api/v1``: what the CLI and other programs call.
+
+    GET /api/v1/nodes                                      hosted nodes
+    GET /api/v1/nodes/{code}                               a node's status
+    GET /api/v1/nodes/{code}/search?q=&scope=&category=&year_from=&year_to=&limit=&offset=
+    GET /api/v1/nodes/{code}/records/{holder}/{record_id}/content[?download=1][&file=NAME]
+        (``content.record_content``)
+
+Errors are ``{"error": {"type", "message"}}`` from ``middleware.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from node.records import CatalogueEntry
+from node.web.content import record_content
+from node.web.context import hosted_nodes, json_response, node_service
+from node.web.params import search_query
+
+if TYPE_CHECKING:
+    from node.federation.service import NodeInfo
+
+
+def node_json(info: NodeInfo) -> dict[str, object]:
+    return {"code": info.code, "name": info.name, "level": info.level, "parent": info.parent}
+
+
+def hit_json(entry: CatalogueEntry) -> dict[str, object]:
+    """One search hit as the API returns it."""
+    return {
+        "holder": entry.holder,
+        "holder_name": entry.holder_name,
+        "record_id": entry.record_id,
+        "ref": entry.ref,
+        "archival_code": entry.archival_code,
+        "title": entry.title,
+        "year": entry.year,
+        "category": entry.category,
+        "retention": str(entry.retention),
+        "access": str(entry.access),
+        "creator": entry.creator,
+        "version": entry.version,
+        "content_sha256": entry.content_sha256,
+        "content_size": entry.content_size,
+    }
+
+
+async def list_nodes(request: web.Request) -> web.Response:
+    nodes = hosted_nodes(request)
+    return json_response({"nodes": [node_json(nodes[code].info) for code in sorted(nodes)]})
+
+
+async def node_status(request: web.Request) -> web.Response:
+    status = await node_service(request).status()
+    return json_response(dataclasses.asdict(status))
+
+
+async def search(request: web.Request) -> web.Response:
+    service = node_service(request)
+    page = await service.search(search_query(request.query))
+    return json_response(
+        {
+            "total": page.total,
+            "answered_by": page.answered_by,
+            "hits": [hit_json(entry) for entry in page.hits],
+        }
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the API routes on ``app``."""
+    app.router.add_get("/api/v1/nodes", list_nodes)
+    app.router.add_get("/api/v1/nodes/{code}", node_status)
+    app.router.add_get("/api/v1/nodes/{code}/search", search)
+    app.router.add_get(
+        "/api/v1/nodes/{code}/records/{holder}/{record_id}/content",
+        record_content,
+        allow_head=False,
+    )

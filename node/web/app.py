@@ -1,0 +1,31 @@
+"""``create_app``: one aiohttp application serving every node a host runs, by code in the URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from node.web import api, pages
+from node.web.context import NODES
+from node.web.middleware import error_middleware
+
+if TYPE_CHECKING:
+    from node.federation.service import NodeService
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(nodes: Mapping[str, NodeService]) -> web.Application:
+    """The web application for ``nodes`` (division code -> service).
+
+    The mapping is kept, not copied, so a host that adds a node later serves it at once.
+    """
+    app = web.Application(middlewares=[error_middleware])
+    app[NODES] = nodes
+    pages.add_routes(app)
+    api.add_routes(app)
+    app.router.add_static("/static/", STATIC_DIR, name="static")
+    return app

@@ -1,0 +1,141 @@
+"""The one place where errors become HTTP: JSON under ``/api/``, a zh-CN page elsewhere.
+
+    InvalidInput -> 400    NotFound -> 404    AccessDenied, Misaddressed -> 403
+    AuthError -> 401       PeerUnavailable, ProtocolError -> 502
+    any other NodeError -> 500 (its message)   anything else -> 500 (generic, logged)
+
+A ``ProtocolError`` seen here was sent by another node, not by the web caller, hence 502.
+Messages are for clerks: zh-CN, saying what to do. Tracebacks go to the log only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from node.errors import (
+    AccessDenied,
+    AuthError,
+    InvalidInput,
+    Misaddressed,
+    NodeError,
+    NotFound,
+    PeerUnavailable,
+    ProtocolError,
+)
+from node.web.context import hosted_nodes, json_response
+from node.web.markup import error_page
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_NODE_PATH = re.compile(r"/n/([0-9]{2,12})/")
+
+# (error class, HTTP status, zh-CN message used when the error's own text is not Chinese)
+_MAPPING: tuple[tuple[type[NodeError], int, str], ...] = (
+    (InvalidInput, 400, "请求参数有误（{detail}）。请检查输入后重试。"),
+    (NotFound, 404, "未找到所请求的档案、文件或节点（{detail}）。请核对档号或节点代码。"),
+    (AccessDenied, 403, "该档案暂不能提供（{detail}）。控制使用的档案需提交利用申请。"),
+    (
+        AuthError,
+        401,
+        "节点间身份或内容校验未通过（{detail}）。请稍后重试；仍出现请联系上级档案馆。",
+    ),
+    (Misaddressed, 403, "请求未发往正确的节点（{detail}）。请核对节点代码。"),
+    (
+        PeerUnavailable,
+        502,
+        "暂时无法连接相关节点（{detail}）。请稍后重试，或请上级档案馆检查网络。",
+    ),
+    (
+        ProtocolError,
+        502,
+        "相关节点返回了无法识别的数据（{detail}）。请稍后重试，或联系上级档案馆。",
+    ),
+)
+_OTHER_NODE_ERROR = "节点处理出错（{detail}）。请稍后重试；如仍出现，请联系本级系统管理员。"
+_UNEXPECTED = "服务器内部错误。请稍后重试；如仍出现，请联系本级系统管理员。"
+_HTTP_MESSAGES = {
+    404: ("NotFound", "页面或接口不存在。请从首页进入服务点，或核对地址。"),
+    405: ("MethodNotAllowed", "不支持该请求方法。"),
+    413: ("InvalidInput", "请求内容过大。"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    status: int
+    type: str
+    message: str
+
+
+def problem_for(exc: NodeError) -> Problem:
+    """The status, type name and clerk-facing message for a ``NodeError``."""
+    detail = str(exc).strip()
+    status, fallback = next(
+        ((status, text) for cls, status, text in _MAPPING if isinstance(exc, cls)),
+        (500, _OTHER_NODE_ERROR),
+    )
+    if detail and _CJK.search(detail):
+        message = detail
+    else:
+        message = fallback.format(detail=detail or type(exc).__name__)
+    if isinstance(exc, AccessDenied) and "申请" not in message:
+        message += "如需利用，请提交利用申请。"
+    return Problem(status, type(exc).__name__, message)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn any error a handler raises into a JSON error (``/api/``) or a zh-CN page."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        kind, message = _HTTP_MESSAGES.get(
+            exc.status, ("HTTPError", f"请求无法处理（HTTP {exc.status}）。")
+        )
+        problem = Problem(exc.status, kind, message)
+    except NodeError as exc:
+        problem = problem_for(exc)
+        level = logging.WARNING if problem.status >= 500 else logging.INFO
+        log.log(
+            level,
+            "%s %s -> %d %s: %s",
+            request.method,
+            request.path,
+            problem.status,
+            problem.type,
+            exc,
+        )
+    except Exception:
+        log.exception("unexpected error serving %s %s", request.method, request.path)
+        problem = Problem(500, "InternalError", _UNEXPECTED)
+    return _respond(request, problem)
+
+
+def _respond(request: web.Request, problem: Problem) -> web.Response:
+    if request.path.startswith("/api/"):
+        body = {"error": {"type": problem.type, "message": problem.message}}
+        return json_response(body, status=problem.status)
+    return web.Response(
+        status=problem.status,
+        text=error_page(problem.status, problem.message, _back_link(request)),
+        content_type="text/html",
+        charset="utf-8",
+    )
+
+
+def _back_link(request: web.Request) -> str | None:
+    """The service-point page the failed request came from, if it is one we host."""
+    match = _NODE_PATH.match(request.path)
+    if match and match.group(1) in hosted_nodes(request):
+        return match.group(0)
+    return None

@@ -1,0 +1,252 @@
+"""``archive-node`` against a real aiohttp server (fake nodes) running in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import json
+import socket
+import sys
+import threading
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from click.testing import CliRunner, Result
+
+from node.cli import cli
+from node.errors import AccessDenied, ConfigError
+from node.web import create_app
+
+
+def _fakes() -> types.ModuleType:
+    """``tests/web/fake_service.py``, shared with the web tests (tests/ is not a package)."""
+    name = "fake_service"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).parent / "web" / "fake_service.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+class BackgroundServer:
+    """Serves an aiohttp app on a free loopback port from its own thread and event loop."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.runner = web.AppRunner(app)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+
+    async def _start(self) -> str:
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        host, port = self.runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def nodes() -> dict[str, Any]:
+    return dict(_fakes().network())
+
+
+@pytest.fixture
+def api(nodes: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with BackgroundServer(create_app(nodes)) as url:
+        monkeypatch.setenv("ARCHIVE_NODE_API", url)
+        yield url
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def one_error_line(result: Result) -> str:
+    assert result.exit_code != 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("错误: ")
+    return lines[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_search_json_prints_one_object_per_hit(api: str, nodes: dict[str, Any]) -> None:
+    result = invoke("search", "--as", "330106001001", "--category", "婚姻登记", "--json", "张三")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1
+    hit = json.loads(lines[0])
+    assert hit["ref"] == "330106/HY-2015-0001"
+    assert hit["title"] == "张三与李四结婚登记"
+    assert "张三" in lines[0]  # not \u-escaped
+    (query,) = nodes["330106001001"].queries
+    assert (query.text, query.category, query.limit) == ("张三", "婚姻登记", 20)
+
+
+def test_search_table_in_chinese_with_total(api: str, nodes: dict[str, Any]) -> None:
+    result = invoke(
+        "search", "--as", "330106", "--scope", "3301", "--year-from", "1990",
+        "--year-to", "2020", "--limit", "2", "--offset", "1", "张三",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["档案", "题名", "年度", "门类", "开放状态", "馆藏单位"]
+    assert "330106001/TD-2003-0002" in lines[2]
+    assert "张三家庭土地承包合同" in lines[2] and "留下街道（330106001）" in lines[2]
+    assert lines[-1] == "共 3 条，显示第 2–3 条，由 33 应答"
+    query = nodes["330106"].queries[0]
+    assert (query.scope, query.year_from, query.year_to) == ("3301", 1990, 2020)
+    assert (query.limit, query.offset) == (2, 1)
+
+
+def test_search_with_no_hits_says_so(api: str) -> None:
+    result = invoke("search", "--as", "330106", "无此人")
+    assert result.exit_code == 0
+    assert result.stdout == "共 0 条，未找到匹配的档案，由 33 应答\n"
+
+
+def test_api_option_overrides_environment(api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARCHIVE_NODE_API", f"http://127.0.0.1:{free_port()}")
+    assert invoke("search", "--api", api, "--as", "330106", "张三").exit_code == 0
+    assert invoke("--api", api, "search", "--as", "330106", "张三").exit_code == 0
+
+
+def test_connection_refused_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ARCHIVE_NODE_API", raising=False)
+    url = f"http://127.0.0.1:{free_port()}"
+    line = one_error_line(invoke("search", "--api", url, "--as", "330106", "张三"))
+    assert line == (
+        f"错误: 无法连接 {url}：守护进程是否在运行？可用 --api 或 ARCHIVE_NODE_API 指定地址"
+    )
+
+
+def test_unknown_node_is_one_line_404_message(api: str) -> None:
+    line = one_error_line(invoke("search", "--as", "330110", "张三"))
+    assert "本服务未托管节点 330110" in line
+
+
+def test_bad_parameters_from_the_api_are_one_line(api: str) -> None:
+    line = one_error_line(invoke("search", "--as", "330106", "--year-from", "2020",
+                                 "--year-to", "2000", "张三"))  # fmt: skip
+    assert "起始年度 2020 晚于终止年度 2000" in line
+
+
+def test_search_needs_words_or_a_filter(api: str) -> None:
+    assert "请给出查询词" in one_error_line(invoke("search", "--as", "330106"))
+
+
+def test_fetch_saves_verified_file_under_its_own_name(
+    api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("fetch", "--as", "330106001001", "330106/HY-2015-0001")
+    assert result.exit_code == 0, result.stderr
+    saved = tmp_path / "结婚登记证明.pdf"
+    data = saved.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    assert result.stdout == f"已保存 {saved}（{len(data)} 字节，sha256 {sha}）\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["结婚登记证明.pdf"]
+
+
+def test_fetch_json_and_output_file(api: str, tmp_path: Path, nodes: dict[str, Any]) -> None:
+    target = tmp_path / "copy.pdf"
+    result = invoke("fetch", "--as", "330106001001", "-o", str(target), "--json",
+                    "330106/HY-2015-0001")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    expected = nodes["330106001001"].contents["330106/HY-2015-0001"].data
+    assert target.read_bytes() == expected
+    assert json.loads(result.stdout) == {
+        "holder": "330106",
+        "record_id": "HY-2015-0001",
+        "file": str(target),
+        "sha256": hashlib.sha256(expected).hexdigest(),
+        "bytes": len(expected),
+        "media_type": "application/pdf",
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.pdf"]
+
+
+def test_fetch_to_stdout(api: str, nodes: dict[str, Any]) -> None:
+    result = invoke("fetch", "--as", "330106", "-o", "-", "330106/HY-2015-0001")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes == nodes["330106"].contents["330106/HY-2015-0001"].data
+    assert result.stderr.startswith("已保存 -（")
+
+
+@pytest.mark.parametrize("fault", ["wrong_sha256", "corrupt_after"])
+def test_fetch_leaves_nothing_behind_when_content_is_wrong(
+    api: str, tmp_path: Path, nodes: dict[str, Any], fault: str
+) -> None:
+    setattr(nodes["330106001001"], fault, True if fault == "wrong_sha256" else 10)
+    result = invoke("fetch", "--as", "330106001001", "-o", str(tmp_path / "x.pdf"),
+                    "330106/HY-2015-0001")  # fmt: skip
+    line = one_error_line(result)
+    assert "内容校验失败" in line or "下载" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_access_denied_is_one_line_403_message(api: str, nodes: dict[str, Any]) -> None:
+    nodes["330106001001"].fetch_error = AccessDenied("档案 330106/SB-2010-0007 为控制使用")
+    line = one_error_line(invoke("fetch", "--as", "330106001001", "330106/SB-2010-0007"))
+    assert "控制使用" in line and "利用申请" in line
+
+
+@pytest.mark.parametrize("ref", ["330106", "/X", "330106/", "abc/X", "330106/a/b"])
+def test_fetch_rejects_a_malformed_reference(ref: str) -> None:
+    assert one_error_line(invoke("fetch", "--as", "330106", ref))
+
+
+def test_demo_and_run_call_through(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[tuple[Any, ...]] = []
+    demo = types.ModuleType("node.demo")
+    demo.run_demo = lambda *args: calls.append(("demo", *args))  # type: ignore[attr-defined]
+    daemon = types.ModuleType("node.daemon")
+
+    def run_config(path: Path) -> None:
+        calls.append(("run", path))
+        raise ConfigError("端口应为整数", "web.port")
+
+    daemon.run_config = run_config  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "node.demo", demo)
+    monkeypatch.setitem(sys.modules, "node.daemon", daemon)
+    assert invoke("demo").exit_code == 0
+    assert (
+        invoke("demo", "--data", str(tmp_path), "--grpc-port", "1", "--web-port", "2").exit_code
+        == 0
+    )
+    config = tmp_path / "node.toml"
+    config.write_text("")
+    line = one_error_line(invoke("run", "--config", str(config)))
+    assert line == "错误: web.port: 端口应为整数"
+    assert calls == [
+        ("demo", None, 50051, 8080),
+        ("demo", tmp_path, 1, 2),
+        ("run", config),
+    ]
+
+
+def test_usage_errors_are_one_line_too() -> None:
+    line = one_error_line(invoke("search", "张三"))
+    assert "--as" in line and "archive-node search --help" in line
