@@ -223,6 +223,16 @@ def run(config: Path) -> None:
     run_config(config)
 
 
+def _register_admin_commands() -> None:
+    from node.cli_registry import init, registry
+
+    cli.add_command(init)
+    cli.add_command(registry)
+
+
+_register_admin_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="archive-node")

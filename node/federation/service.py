@@ -175,15 +175,26 @@ async def _verified(manifest: ContentManifest, chunks: AsyncIterator[bytes]) -> 
     whole = hashlib.sha256()
     size = 0
     index = 0
-    async for chunk in chunks:
-        if manifest.chunk_sha256:
-            if index >= len(manifest.chunk_sha256) or hashlib.sha256(chunk).digest() != manifest.chunk_sha256[index]:
-                raise AuthError(f"chunk {index} of {manifest.holder}/{manifest.record_id} does not match its manifest")
-        whole.update(chunk)
-        size += len(chunk)
-        index += 1
-        if size > manifest.size:
-            raise AuthError("more content arrived than the manifest announced")
-        yield chunk
+    try:
+        async for chunk in chunks:
+            expected = manifest.chunk_sha256
+            if expected and (
+                index >= len(expected) or hashlib.sha256(chunk).digest() != expected[index]
+            ):
+                raise AuthError(
+                    f"chunk {index} of {manifest.holder}/{manifest.record_id} "
+                    "does not match its manifest"
+                )
+            whole.update(chunk)
+            size += len(chunk)
+            index += 1
+            if size > manifest.size:
+                raise AuthError("more content arrived than the manifest announced")
+            yield chunk
+    finally:
+        # a reader that stops early must not leave the upstream call open
+        close = getattr(chunks, "aclose", None)
+        if close is not None:
+            await close()
     if size != manifest.size or whole.hexdigest() != manifest.sha256:
         raise AuthError(f"content of {manifest.holder}/{manifest.record_id} does not match its sha256")
