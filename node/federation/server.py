@@ -150,7 +150,8 @@ class FederationServer:
 
     async def _heartbeat(self, call: Envelope) -> bytes:
         self.parts.codec.decode(Heartbeat, call.payload)
-        return self.parts.codec.encode(HeartbeatReply(cursor=0))
+        cursor = await self.parts.catalogue.child_cursor(call.origin)
+        return self.parts.codec.encode(HeartbeatReply(cursor=cursor))
 
     async def _fetch(self, call: Envelope) -> AsyncIterator[bytes]:
         p = self.parts
@@ -171,7 +172,12 @@ class FederationServer:
 
     async def manifest_for(self, request: FetchRequest) -> ContentManifest:
         """Describe the content this node would release for ``request``, or refuse."""
-        record = await self.parts.records.get(request.record_id)
+        try:
+            record = await self.parts.records.get(request.record_id)
+        except NotFound:
+            raise NotFound(
+                f"{self.parts.name}（{self.code}）没有标识为 {request.record_id} 的档案，请核对后重试"
+            ) from None
         if record.deleted:
             raise NotFound(f"档案 {record.ref} 已删除")
         if record.access == Access.CONTROLLED:
