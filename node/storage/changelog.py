@@ -1,0 +1,74 @@
+"""The change log: a local, gap-free numbering of every catalogue change this node accepted.
+
+Sync to the parent is "send everything after the cursor the parent acknowledged". Seqs are
+assigned as max + 1 inside the single writer's transaction, so they never skip (a rolled
+back transaction takes its seqs with it). A change points at (holder, record_id); reading
+it returns the entry's CURRENT row, tombstones included, which is what the parent needs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from node.errors import InvalidInput
+from node.records import CatalogueEntry
+from node.storage.db import Database
+from node.storage.entries import SELECT_ENTRY, entry_from_row
+
+
+def head_txn(conn: sqlite3.Connection) -> int:
+    """The last seq (0 for an empty log); a rowid max, so O(log n)."""
+    return int(conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0])
+
+
+def append_changes_txn(
+    conn: sqlite3.Connection, changes: Sequence[tuple[str, str, int]]
+) -> list[int]:
+    """Append ``(holder, record_id, version)`` changes inside a write transaction."""
+    if not changes:
+        return []
+    first = head_txn(conn) + 1
+    seqs = list(range(first, first + len(changes)))
+    conn.executemany(
+        "INSERT INTO changes(seq, holder, record_id, version) VALUES (?, ?, ?, ?)",
+        [(seq, *change) for seq, change in zip(seqs, changes, strict=True)],
+    )
+    return seqs
+
+
+def entries_after_txn(
+    conn: sqlite3.Connection, cursor: int, limit: int
+) -> list[tuple[int, CatalogueEntry]]:
+    rows = conn.execute(
+        f"SELECT ch.seq, {SELECT_ENTRY} FROM changes ch "
+        "JOIN catalogue c ON c.holder = ch.holder AND c.record_id = ch.record_id "
+        "WHERE ch.seq > ? ORDER BY ch.seq LIMIT ?",
+        (cursor, limit),
+    ).fetchall()
+    # The same entry changed twice in the window: send it once, at its last seq (the
+    # window's last seq must survive, it becomes the batch's to_seq).
+    last_seq = {(row[1], row[2]): row[0] for row in rows}
+    return [
+        (row[0], entry_from_row(row[1:])) for row in rows if last_seq[(row[1], row[2])] == row[0]
+    ]
+
+
+class ChangeLog:
+    """Read side of the change log (changes are appended by the catalogue's upserts)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def head(self) -> int:
+        """The seq of the last change, 0 if there is none."""
+        return await self.db.read(head_txn)
+
+    async def entries_after(self, cursor: int, limit: int) -> list[tuple[int, CatalogueEntry]]:
+        """Up to ``limit`` changes after ``cursor`` as ``(seq, current entry)``, by seq.
+
+        An entry changed more than once in the window appears once, at its highest seq.
+        """
+        if limit < 1:
+            raise InvalidInput(f"limit 必须为正数: {limit}")
+        return await self.db.read(lambda conn: entries_after_txn(conn, cursor, limit))

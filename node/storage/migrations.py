@@ -1,0 +1,104 @@
+"""Schema migrations: named, numbered steps, each applied once in its own transaction.
+
+Applied by ``Database.open()`` on the writer thread before anything else touches the file.
+The names of applied steps are kept in ``_migrations``, so reopening applies nothing new.
+Add a step by appending ``("000N_what_it_does", fn)``; never edit a released step.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+import sqlite_utils
+
+from node.storage import fts
+
+Step = tuple[str, Callable[[sqlite3.Connection], None]]
+
+
+def _initial_schema(conn: sqlite3.Connection) -> None:
+    db = sqlite_utils.Database(conn, execute_plugins=False, recursive_triggers=False)
+    db.table("_meta").create({"key": str, "value": str}, pk="key", not_null={"value"})
+    # The records this node holds; holder is the node itself, JSON for the tuple fields.
+    record_columns: dict[str, type] = {
+        "record_id": str, "holder": str, "archival_code": str, "fonds": str,
+        "category": str, "year": int, "retention": str, "title": str, "creator": str,
+        "date": str, "access": str, "subjects": str, "subject_index": str, "files": str,
+        "version": int, "deleted": int,
+    }  # fmt: skip
+    db.table("records").create(record_columns, pk="record_id", not_null=set(record_columns))
+    # The aggregated catalogue of the subtree; ``id`` is also the FTS rowid.
+    entry_columns: dict[str, type] = {
+        "id": int, "holder": str, "record_id": str, "version": int, "archival_code": str,
+        "category": str, "year": int, "retention": str, "title": str, "creator": str,
+        "access": str, "holder_name": str, "subjects": str, "subject_index": str,
+        "content_sha256": str, "content_size": int, "deleted": int,
+    }  # fmt: skip
+    db.table("catalogue").create(entry_columns, pk="id", not_null=set(entry_columns) - {"id"})
+    # (holder, record_id) is the upsert key, and holder first serves scope (prefix) ranges.
+    db.table("catalogue").create_index(["holder", "record_id"], unique=True)
+    # Filter-only searches and counts over live entries, without reading the table.
+    conn.execute(
+        "CREATE INDEX catalogue_live ON catalogue(holder, category, year) WHERE deleted = 0"
+    )
+    db.table("changes").create(
+        {"seq": int, "holder": str, "record_id": str, "version": int},
+        pk="seq",
+        not_null={"holder", "record_id", "version"},
+    )
+    db.table("child_cursors").create(
+        {"child": str, "cursor": int, "updated_at": float}, pk="child", not_null={"cursor"}
+    )
+    db.table("peer_cursors").create(
+        {"peer": str, "cursor": int, "updated_at": float, "last_error": str},
+        pk="peer",
+        not_null={"cursor"},
+    )
+    conn.execute(fts.CREATE_FTS)
+
+
+MIGRATIONS: list[Step] = [
+    ("0001_initial_schema", _initial_schema),
+]
+
+
+def applied(conn: sqlite3.Connection) -> list[str]:
+    """Names of the steps already applied, in order."""
+    return [row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+
+
+def migrate(conn: sqlite3.Connection, steps: list[Step] | None = None) -> list[str]:
+    """Apply the steps not yet applied, each in its own transaction; return their names.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). Afterwards the full-text
+    index is rebuilt if it was built by another tokenizer version.
+    """
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    done = set(applied(conn))
+    new: list[str] = []
+    for name, step in MIGRATIONS if steps is None else steps:
+        if name in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            step(conn)
+            conn.execute(
+                "INSERT INTO _migrations(name, applied_at) VALUES (?, ?)", (name, time.time())
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        new.append(name)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        fts.ensure_current(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return new

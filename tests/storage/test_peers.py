@@ -1,0 +1,34 @@
+"""PeerStateStore: acknowledged cursors and last errors per peer."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from node.storage.db import Database
+from node.storage.peers import PeerState, PeerStateStore
+
+
+@pytest.mark.asyncio
+async def test_cursors_and_errors(db: Database) -> None:
+    peers = PeerStateStore(db)
+    assert await peers.get_cursor("33") == 0
+    assert await peers.all() == []
+    await peers.set_cursor("3301", 10)
+    await peers.set_error("3301", "连接超时")
+    await peers.set_error("33", "无法连接")
+    assert await peers.get_cursor("3301") == 10
+    states = await peers.all()
+    assert [(s.peer, s.cursor, s.last_error) for s in states] == [
+        ("33", 0, "无法连接"),
+        ("3301", 10, "连接超时"),
+    ]
+    await peers.set_cursor("3301", 4)  # a parent that lost data acknowledges less
+    await peers.set_error("3301", None)
+    state = (await peers.all())[1]
+    assert (state.cursor, state.last_error) == (4, None)
+    assert state.updated_at > 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.cursor = 1  # type: ignore[misc]
+    assert isinstance(state, PeerState)

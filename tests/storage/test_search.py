@@ -1,0 +1,375 @@
+"""Catalogue search: bigram FTS against brute force, boundaries, hostile input, filters."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from node.errors import InvalidQuery
+from node.records import CatalogueEntry, SearchPage, SearchQuery
+from node.storage import search
+from node.storage.catalogue import CatalogueStore, apply_entries_txn
+from node.storage.db import Database
+from node.storage.fts import index_text, parse_text, runs
+from node.storage.search import search_txn
+
+from .factories import chinese_text, in_txn, make_entry, memory_db
+
+HOLDERS = ["330106", "330106001", "330106001001", "330110", "330110002"]
+CATEGORIES = ["婚姻登记", "土地承包", "学籍"]
+
+
+def everything(conn: sqlite3.Connection, query: SearchQuery) -> tuple[int, list[CatalogueEntry]]:
+    """All hits of ``query``, page by page."""
+    hits: list[CatalogueEntry] = []
+    offset = 0
+    while True:
+        page = search_txn(conn, SearchQuery(**{**query.__dict__, "limit": 50, "offset": offset}))
+        hits.extend(page.hits)
+        offset += 50
+        if offset >= page.total:
+            return page.total, hits
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Iterator[tuple[sqlite3.Connection, list[CatalogueEntry]]]:
+    rng = random.Random(7)
+    entries = []
+    for i in range(400):
+        entries.append(
+            make_entry(
+                f"R{i}",
+                HOLDERS[i % len(HOLDERS)],
+                title=chinese_text(rng, 8, 30),
+                creator=chinese_text(rng, 3, 8, punctuation=0),
+                subjects=tuple(
+                    chinese_text(rng, 2, 3, punctuation=0) for _ in range(rng.randint(0, 3))
+                ),
+                category=CATEGORIES[i % 3],
+                year=1990 + i % 30,
+            )
+        )
+    conn = memory_db()
+    in_txn(conn, apply_entries_txn, entries)
+    yield conn, entries
+    conn.close()
+
+
+def brute_force(entries: list[CatalogueEntry], word: str) -> set[str]:
+    return {
+        e.record_id
+        for e in entries
+        if word in e.title or word in e.creator or any(word in s for s in e.subjects)
+    }
+
+
+def substrings(rng: random.Random, entries: list[CatalogueEntry], length: int, n: int) -> list[str]:
+    texts = [t for e in entries for t in (e.title, e.creator, *e.subjects) if len(t) >= length]
+    out: list[str] = []
+    while len(out) < n:
+        text = rng.choice(texts)
+        start = rng.randrange(len(text) - length + 1)
+        word = text[start : start + length]
+        if " " not in word:
+            out.append(word)
+    return out
+
+
+@pytest.mark.parametrize("length", [1, 2, 3, 4, 6])
+def test_substrings_are_found_exactly(corpus, length: int) -> None:  # type: ignore[no-untyped-def]
+    conn, entries = corpus
+    rng = random.Random(length)
+    words = substrings(rng, entries, length, 60)
+    words += ["".join(rng.choice("王李秀英华明婚姻登记") for _ in range(length)) for _ in range(20)]
+    checked = 0
+    for word in words:
+        try:
+            total, hits = everything(conn, SearchQuery(text=word))
+        except InvalidQuery:
+            assert not runs(word)  # only punctuation
+            continue
+        # punctuation at the edges of a word is not part of what is searched for
+        core = word.strip("（）、，《》 ")
+        expected = brute_force(entries, core)
+        assert {h.record_id for h in hits} == expected, word
+        assert total == len(expected) == len(hits)
+        checked += 1
+    assert checked > 50
+
+
+def test_several_words_must_all_match(corpus) -> None:  # type: ignore[no-untyped-def]
+    conn, entries = corpus
+    rng = random.Random(3)
+    for _ in range(30):
+        a, b = substrings(rng, entries, 2, 1)[0], substrings(rng, entries, 1, 1)[0]
+        if not runs(a) or not runs(b):
+            continue
+        total, hits = everything(conn, SearchQuery(text=f"  {a}\t{b} "))
+        expected = brute_force(entries, a.strip("（）、，《》")) & brute_force(entries, b)
+        assert {h.record_id for h in hits} == expected
+        assert total == len(expected)
+
+
+def test_filters_and_scope(corpus) -> None:  # type: ignore[no-untyped-def]
+    conn, entries = corpus
+    for scope in ["", "33", "330106", "330106001", "330110002", "330111"]:
+        for category in [None, "学籍"]:
+            query = SearchQuery(
+                text="王", scope=scope, category=category, year_from=1995, year_to=2010
+            )
+            total, hits = everything(conn, query)
+            expected = {
+                e.record_id
+                for e in entries
+                if e.holder.startswith(scope)
+                and category in (None, e.category)
+                and 1995 <= e.year <= 2010
+                and ("王" in e.title or "王" in e.creator or any("王" in s for s in e.subjects))
+            }
+            assert {h.record_id for h in hits} == expected and total == len(expected)
+            filters_only = everything(conn, SearchQuery(scope=scope, category=category))[1]
+            assert [h.record_id for h in filters_only] == [  # newest first
+                e.record_id
+                for e in reversed(entries)
+                if e.holder.startswith(scope) and category in (None, e.category)
+            ]
+
+
+def test_ranking_is_stable_and_pages_do_not_overlap(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    conn, _ = corpus
+    for rank_limit in (search.RANK_LIMIT, 3):  # bm25 ranking, and rowid order for large sets
+        monkeypatch.setattr(search, "RANK_LIMIT", rank_limit)
+        total, hits = everything(conn, SearchQuery(text="王"))
+        assert total > 10
+        assert len({h.record_id for h in hits}) == total
+        assert everything(conn, SearchQuery(text="王"))[1] == hits
+    monkeypatch.undo()
+    page = search_txn(conn, SearchQuery(text="王", offset=10_000))
+    assert page.hits == () and page.total > 0
+
+
+def test_title_matches_rank_above_creator_matches() -> None:
+    conn = memory_db()
+    in_txn(
+        conn,
+        apply_entries_txn,
+        [
+            make_entry("A", title="其他档案", creator="王秀英"),
+            make_entry("B", title="王秀英档案"),
+            make_entry("C", title="其他档案", subjects=("王秀英",)),
+        ],
+    )
+    page = search_txn(conn, SearchQuery(text="王秀英"))
+    assert [h.record_id for h in page.hits] == ["B", "C", "A"]
+    conn.close()
+
+
+def test_phrases_never_cross_a_boundary() -> None:
+    conn = memory_db()
+    entries = [
+        make_entry("P", title="王秀（秀英", creator="无"),  # punctuation between runs
+        make_entry("S", title="无", creator="无", subjects=("王秀", "秀英")),  # two names
+        make_entry("F", title="档案王秀", creator="秀英"),  # two fields
+        make_entry("A", title="王秀a秀英", creator="无"),  # a script change
+        make_entry("W", title="王秀 秀英", creator="无"),  # a space
+    ]
+    in_txn(conn, apply_entries_txn, entries)
+    assert search_txn(conn, SearchQuery(text="王秀英")).total == 0
+    assert search_txn(conn, SearchQuery(text="秀秀")).total == 0
+    assert search_txn(conn, SearchQuery(text="王秀")).total == 5
+    assert {h.record_id for h in search_txn(conn, SearchQuery(text="王秀（秀英")).hits} == {"P"}
+    assert {h.record_id for h in search_txn(conn, SearchQuery(text="秀a秀")).hits} == {"A"}
+    # a LIKE check on the stored JSON of subjects cannot join two names either
+    assert search_txn(conn, SearchQuery(text='秀","秀')).total == 0
+    conn.close()
+
+
+def test_ascii_words_and_full_width_forms() -> None:
+    conn = memory_db()
+    in_txn(
+        conn,
+        apply_entries_txn,
+        [
+            make_entry("A", title="ＡＢＣ公司２０１５年报"),
+            make_entry("B", title="abcd 2015"),
+            make_entry("C", title="100%_完成"),
+        ],
+    )
+
+    def ids(text: str) -> set[str]:
+        return {h.record_id for h in search_txn(conn, SearchQuery(text=text)).hits}
+
+    assert ids("abc") == {"A"}  # ASCII words match whole words, case-insensitively
+    assert ids("ABCD") == {"B"}
+    assert ids("2015") == {"A", "B"}
+    assert ids("２０１５") == {"A", "B"}
+    assert ids("100%_完成") == {"C"}
+    assert ids("0%_完") == {"C"}
+    conn.close()
+
+
+HOSTILE = [
+    '"', '""', "'", "*", "王*", "NEAR(", "NEAR(王 李)", "AND OR", "OR", "NOT 王", "^王", "王^",
+    "%", "_", "%王_", "\\", "\x00", "王\x00李", "a" * 200, "王" * 200, "😀", "王😀李", "😀王",
+    "{title}: 王", "title:王", "-王", "+王", "(王)", ":", "王 AND", "\ufffd", "\ue000",
+    "\u19b0\u19b0", "ᦰ王", "x" * 10_000, "王 " * 120, "\u0301", "e\u0301", "ﷺ", "㈱",
+    "\ud800", "王\ud800李", "王秀\udfff", " ".join("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_gives_results_or_invalid_query(corpus, text: str) -> None:  # type: ignore[no-untyped-def]
+    conn, _ = corpus
+    try:
+        page = search_txn(conn, SearchQuery(text=text))
+    except InvalidQuery:
+        return
+    assert isinstance(page, SearchPage)
+
+
+@given(st.text(alphabet=st.characters(exclude_categories=()), max_size=220))
+@settings(max_examples=300, deadline=None)
+def test_any_text_gives_results_or_invalid_query(text: str) -> None:
+    conn = _shared_small_db()
+    try:
+        page = search_txn(conn, SearchQuery(text=text))
+    except InvalidQuery:
+        return
+    assert page.total >= len(page.hits)
+
+
+_SMALL: list[sqlite3.Connection] = []
+
+
+def _shared_small_db() -> sqlite3.Connection:
+    if not _SMALL:
+        conn = memory_db()
+        in_txn(
+            conn,
+            apply_entries_txn,
+            [make_entry(f"R{i}", title=f"王秀英档案{i}") for i in range(20)],
+        )
+        _SMALL.append(conn)
+    return _SMALL[0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        SearchQuery(text="王" * 201),
+        SearchQuery(text="   "),
+        SearchQuery(text="!!! ？"),
+        SearchQuery(scope="33%"),
+        SearchQuery(scope="3301' OR '1'='1"),
+        SearchQuery(scope="3" * 13),
+        SearchQuery(category="绝密"),
+        SearchQuery(year_from=10**30),
+        SearchQuery(year_to="2015"),  # type: ignore[arg-type]
+        SearchQuery(limit=0),
+        SearchQuery(limit=10_000),
+        SearchQuery(offset=-1),
+        SearchQuery(offset=2**70),
+        SearchQuery(text=None),  # type: ignore[arg-type]
+    ],
+)
+def test_unusable_queries_are_invalid(query: SearchQuery) -> None:
+    conn = _shared_small_db()
+    if query.text == "   ":
+        assert search_txn(conn, query).total == 20  # blank text: filters only
+        return
+    with pytest.raises(InvalidQuery):
+        search_txn(conn, query)
+
+
+def test_query_parsing_quotes_every_token() -> None:
+    parsed = parse_text('王秀英 "NEAR(x)" 李 a*b')
+    assert parsed.phrases == ('"王秀 秀英"', '"李"*')  # ASCII at a word's edge does not narrow
+    assert parsed.match == '{title creator subjects} : ("王秀 秀英" AND "李"*)'
+    assert parsed.like_words == ("NEAR(x", "a*b")  # edge punctuation is not searched for
+    assert index_text(["王秀英", "李"]) == "王秀 秀英 英 李"
+
+
+def test_user_text_never_matches_facet_tokens(corpus) -> None:  # type: ignore[no-untyped-def]
+    conn, _ = corpus
+    for text in ["s330106", "chy", "cxj", "y1995", "d199", "facets", "330106"]:
+        assert search_txn(conn, SearchQuery(text=text)).total == 0
+
+
+@given(
+    year_from=st.none() | st.integers(1980, 2030),
+    year_to=st.none() | st.integers(1980, 2030),
+    scope=st.sampled_from(["", "33", "330106", "330106001", "33010", "330110002"]),
+    category=st.sampled_from([None, *CATEGORIES]),
+    text=st.sampled_from(["", "王", "秀英", "登记"]),
+)
+@settings(max_examples=120, deadline=None)
+def test_filters_match_brute_force(
+    corpus,
+    year_from: int | None,
+    year_to: int | None,
+    scope: str,
+    category: str | None,
+    text: str,  # type: ignore[no-untyped-def]
+) -> None:
+    conn, entries = corpus
+    query = SearchQuery(
+        text=text, scope=scope, category=category, year_from=year_from, year_to=year_to
+    )
+    total, hits = everything(conn, query)
+    expected = {
+        e.record_id
+        for e in entries
+        if e.holder.startswith(scope)
+        and category in (None, e.category)
+        and (year_from is None or e.year >= year_from)
+        and (year_to is None or e.year <= year_to)
+        and (not text or text in e.title or text in e.creator or any(text in s for s in e.subjects))
+    }
+    assert {h.record_id for h in hits} == expected
+    assert total == len(expected) == len(hits)
+
+
+@pytest.mark.parametrize(
+    ("year_from", "year_to"), [(1600, 2100), (1981, 2019), (1990, 1990), (2013, 2011)]
+)
+def test_year_terms_cover_exactly_the_range(year_from: int, year_to: int) -> None:
+    from node.storage.fts import year_terms
+
+    covered = set()
+    for term in year_terms(year_from, year_to):
+        if term.startswith("d"):
+            covered |= set(range(int(term[1:]) * 10, int(term[1:]) * 10 + 10))
+        else:
+            covered.add(int(term[1:]))
+    assert covered == set(range(year_from, year_to + 1))
+    assert len(year_terms(year_from, year_to)) <= 18 + (year_to - year_from) // 10 + 1
+
+
+@pytest.mark.asyncio
+async def test_search_through_the_store(db: Database) -> None:
+    catalogue = CatalogueStore(db)
+    await catalogue.apply(
+        [make_entry(f"R{i}", "330106001", title=f"王秀英结婚登记{i}") for i in range(30)]
+        + [make_entry("X1", "330110", title="李明土地承包合同", category="土地承包", year=1999)]
+    )
+    page = await catalogue.search(SearchQuery(text="秀英 登记", limit=5))
+    assert page.total == 30 and len(page.hits) == 5
+    page = await catalogue.search(SearchQuery(text="承包", scope="3301", year_to=2000))
+    assert [h.record_id for h in page.hits] == ["X1"]
+    with pytest.raises(InvalidQuery):
+        await catalogue.search(SearchQuery(text="王" * 300))
+    assert await catalogue.count("330106") == 30
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_index_text_is_the_tokens_of_each_run(text: str) -> None:
+    from node.storage.fts import run_tokens
+
+    expected = [token for is_ascii, run in runs(text) for token in run_tokens(is_ascii, run)]
+    assert index_text([text]) == " ".join(expected)
