@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from node.errors import InvalidInput, NodeError, StorageError
+from node.storage.migrations import migrate
 
 T = TypeVar("T")
 
@@ -69,8 +70,6 @@ class Database:
         """Create the file if needed, start the threads and apply pending migrations."""
         if self.is_open:
             return
-        from node.storage.migrations import migrate  # migrations import the stores' schema
-
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._writes = queue.SimpleQueue()
         self._reads = queue.SimpleQueue()

@@ -7,9 +7,11 @@ table: at 1M entries that lookup cost 60-80 ms for a common term, the intersecti
 10-20 ms. A scope that covers every holder in the catalogue (the usual case: a node
 answering for its own subtree) is dropped after two index probes.
 
-Ordering: when a search matches few entries (``RANK_LIMIT`` or fewer) they are ranked by
-bm25 (title weighs most, then subject names, then creator) with (holder, record_id) as the
-tie-break. When it matches more, ranking every match costs more than it is worth (a clerk
+Ordering: when the free text matches few entries (``RANK_LIMIT`` or fewer, filters aside)
+they are ranked by bm25 (title weighs most, then subject names, then creator) with (holder,
+record_id) as the tie-break; the filters are then applied to those few rows as table
+conditions, because bm25 would otherwise weigh every facet term over its whole doclist.
+When the text matches more, ranking every match costs more than it is worth (a clerk
 refines the query rather than paging through thousands), so pages come newest first in
 rowid order, which FTS5 reads without sorting. Searches without text are also listed
 newest first. ``bench/bench_search.py`` measures these choices.
@@ -60,25 +62,30 @@ def _covers_everything(conn: sqlite3.Connection, bounds: tuple[str, str]) -> boo
 
 @dataclass
 class _Plan:
-    """A search split into FTS terms and conditions on the catalogue table (alias ``c``)."""
+    """A search as FTS5 expressions and as conditions on the catalogue table (alias ``c``)."""
 
-    match: list[str] = field(default_factory=list)  # FTS5 expressions, ANDed
-    where: list[str] = field(default_factory=list)  # SQL conditions, ANDed
+    text: str = ""  # FTS5 expression of the free text, over the text columns
+    facets: str = ""  # FTS5 expression of the filters, over the facets column
+    filters: list[str] = field(default_factory=list)  # the same filters as SQL conditions
+    filter_params: list[object] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)  # conditions the index cannot answer
     params: list[object] = field(default_factory=list)
-    text: bool = False  # free text was given (rank by relevance)
     empty: bool = False  # the filters exclude everything
+
+    def filter(self, sql: str, *params: object) -> None:
+        self.filters.append(sql)
+        self.filter_params.extend(params)
 
 
 def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
     parsed = fts.parse_text(query.text)
-    plan = _Plan(text=bool(parsed.phrases or parsed.like_words))
-    if parsed.phrases:
-        plan.match.append(parsed.match)
+    plan = _Plan(text=parsed.match)
     facets: list[str] = []
     bounds = scope_range(query.scope)
     if bounds is not None and not _covers_everything(conn, bounds):
         if len(query.scope) in CODE_LENGTHS:
             facets.append(f'"{fts.scope_token(query.scope)}"')
+            plan.filter("c.holder >= ? AND c.holder < ?", *bounds)
         else:  # a prefix that is not a whole division code: an index range
             plan.where.append("c.holder >= ? AND c.holder < ?")
             plan.params.extend(bounds)
@@ -86,6 +93,7 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
         if query.category not in CATEGORIES:
             raise InvalidQuery(f"门类未知: {query.category!r}（可选: {'、'.join(CATEGORIES)}）")
         facets.append(f'"{fts.category_token(query.category)}"')
+        plan.filter("c.category = ?", query.category)
     year_from, year_to = MIN_YEAR, MAX_YEAR  # every stored entry lies within these
     if query.year_from is not None:
         year_from = max(
@@ -97,8 +105,9 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
         plan.empty = True
     elif (year_from, year_to) != (MIN_YEAR, MAX_YEAR):
         facets.append("(" + " OR ".join(f'"{t}"' for t in fts.year_terms(year_from, year_to)) + ")")
+        plan.filter("c.year BETWEEN ? AND ?", year_from, year_to)
     if facets:
-        plan.match.append("facets : (" + " AND ".join(facets) + ")")
+        plan.facets = "facets : (" + " AND ".join(facets) + ")"
     for word in parsed.like_words:
         clause, like_params = fts.like_clause(word)
         plan.where.append(clause)
@@ -113,28 +122,33 @@ def search_txn(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
     plan = _plan(conn, query)
     if plan.empty:
         return SearchPage(total=0, hits=())
-    if plan.match:
+    table = fts.FTS_TABLE
+    joined = f"{table} JOIN catalogue c ON c.id = {table}.rowid"
+    if plan.text or plan.facets:
         # Tombstones are not in the index, so every FTS match is a live entry.
-        table = fts.FTS_TABLE
-        match = " AND ".join(plan.match)
-        source = f"{table} JOIN catalogue c ON c.id = {table}.rowid"
+        match = " AND ".join(e for e in (plan.text, plan.facets) if e)
         where = [f"{table} MATCH ?", *plan.where]
         params: list[object] = [match, *plan.params]
-        if plan.where:
-            total = _count(conn, source, where, params)
-        else:  # counted in the index alone, without reading the table
-            total = _count(conn, table, where, params)
-        if plan.text and total <= RANK_LIMIT:
-            weights = ", ".join(str(w) for w in fts.BM25_WEIGHTS)
-            order = f"bm25({table}, {weights}), c.holder, c.record_id"
-        else:
-            order = f"{table}.rowid DESC"
+        # Without table conditions the index counts alone, never reading the table.
+        total = _count(conn, joined if plan.where else table, where, params)
+        source, order = joined, f"{table}.rowid DESC"
+        if plan.text and total and offset < total:
+            # bm25 would compute the weight of every facet term over its whole doclist
+            # (20 ms for a county at 1M entries), so rank on the text alone and apply the
+            # filters to its matches as table conditions, when those are few enough.
+            text_total = (
+                total if not plan.facets else _count(conn, table, [f"{table} MATCH ?"], [plan.text])
+            )
+            if text_total <= RANK_LIMIT:
+                weights = ", ".join(str(w) for w in fts.BM25_WEIGHTS)
+                order = f"bm25({table}, {weights}), c.holder, c.record_id"
+                where = [f"{table} MATCH ?", *plan.filters, *plan.where]
+                params = [plan.text, *plan.filter_params, *plan.params]
     else:
-        source = "catalogue c"
+        source, order = "catalogue c", "c.id DESC"
         where = ["c.deleted = 0", *plan.where]
         params = plan.params
         total = _count(conn, source, where, params)
-        order = "c.id DESC"
     if offset >= total:
         return SearchPage(total=total, hits=())
     rows = conn.execute(

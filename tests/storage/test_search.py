@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Iterator
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -306,17 +307,26 @@ def test_user_text_never_matches_facet_tokens(corpus) -> None:  # type: ignore[n
     scope=st.sampled_from(["", "33", "330106", "330106001", "33010", "330110002"]),
     category=st.sampled_from([None, *CATEGORIES]),
     text=st.sampled_from(["", "王", "秀英", "登记"]),
+    rank_limit=st.sampled_from([search.RANK_LIMIT, 3]),
 )
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_filters_match_brute_force(
     corpus,
     year_from: int | None,
     year_to: int | None,
     scope: str,
     category: str | None,
-    text: str,  # type: ignore[no-untyped-def]
+    text: str,
+    rank_limit: int,  # type: ignore[no-untyped-def]
 ) -> None:
     conn, entries = corpus
+    with patch.object(search, "RANK_LIMIT", rank_limit):
+        _check_filters(conn, entries, year_from, year_to, scope, category, text)
+
+
+def _check_filters(  # type: ignore[no-untyped-def]
+    conn, entries, year_from, year_to, scope, category, text
+) -> None:
     query = SearchQuery(
         text=text, scope=scope, category=category, year_from=year_from, year_to=year_to
     )
