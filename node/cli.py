@@ -318,3 +318,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,8 @@ separates runs. That trailing unigram does two jobs: a phrase of bigrams cannot 
 ("AB（BC" must not match "ABC"), and a single character is found as a token prefix
 (``"王"*``: a bigram starting with it, or the unigram of a run ending with it).
 
-A query word matches as a substring of the title, the creator or one subject name (an ASCII
+A query word matches as a substring of the title (or the category's name, indexed with
+it), the creator or one subject name (an ASCII
 word: as a whole word, case-insensitive). The MATCH string is built only from tokens we
 produced, each double-quoted, so user input can never inject FTS5 syntax. A word mixing
 scripts or with inner punctuation is narrowed by its runs and checked exactly with ``LIKE``.
@@ -35,7 +36,7 @@ from node.errors import InvalidQuery
 from node.identity import CODE_LENGTHS
 from node.records import CATEGORIES, MAX_QUERY_CHARS
 
-TOKENIZER_VERSION = f"bigram-4 unicode-{unicodedata.unidata_version}"
+TOKENIZER_VERSION = f"bigram-5 unicode-{unicodedata.unidata_version}"
 FTS_TABLE = "catalogue_fts"
 TEXT_COLUMNS = ("title", "creator", "subjects")
 # ``facets`` holds filter tokens (scope codes, category) so that filters are intersected
@@ -136,9 +137,13 @@ def facet_text(holder: str, category: str, year: int) -> str:
 def fts_values(
     title: str, creator: str, subjects: Sequence[str], holder: str, category: str, year: int
 ) -> tuple[str, str, str, str]:
-    """The FTS column values of one catalogue entry."""
+    """The FTS column values of one catalogue entry.
+
+    The category's name (婚姻登记, 学籍 ...) is indexed with the title: clerks search for
+    "婚姻登记" and expect the marriage records whose titles say "结婚登记".
+    """
     return (
-        index_text([title]),
+        index_text([title, category]),
         index_text([creator]),
         index_text(subjects),
         facet_text(holder, category, year),

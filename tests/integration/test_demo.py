@@ -1,0 +1,115 @@
+"""The demo network as `make run` starts it, driven by the real CLI in a subprocess.
+
+This is issue 2's "done when": from a village under 330106, a search scoped to 330110 returns
+hits held under 330110, and fetching one writes bytes whose sha256 is the holder's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from node.demo import DEMO_VILLAGE, load_samples, prepare
+from node.node import Host
+from node.identity import parent_of
+from node.records import Access, SearchQuery
+
+from .network import eventually, free_port
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+CLI = [sys.executable, "-m", "node.cli"]
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Host, str]]:
+    data = tmp_path_factory.mktemp("demo")
+    host = Host(prepare(data, free_port(), free_port()))
+    listening = await host.start()
+    loaded = await load_samples(host)
+    assert loaded > 800
+
+    async def parents_hold_their_subtrees() -> bool:
+        return all([await in_sync(host, code) for code in host.nodes if code != "33"])
+
+    await eventually(parents_hold_their_subtrees, timeout=60)
+    yield host, listening.web_url
+    await host.stop()
+
+
+async def in_sync(host: Host, code: str) -> bool:
+    """The parent's copy of ``code``'s subtree catalogue has as many entries as the node's own."""
+    parent = host.nodes[parent_of(code)].parts.catalogue
+    return await parent.count(code) == await host.nodes[code].parts.catalogue.count(code)
+
+
+async def cli(api: str, *args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd,
+        env={**os.environ, "ARCHIVE_NODE_API": api},
+    )
+    out, err = await proc.communicate()
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_every_parent_holds_its_childrens_catalogues(demo: tuple[Host, str]) -> None:
+    host, _ = demo
+    assert all([await in_sync(host, code) for code in host.nodes if code != "33"])
+    province = host.nodes["33"].parts.catalogue
+    assert await province.count() == await province.count("33") > 800
+    status = await host.service(DEMO_VILLAGE).status()
+    assert status.links and all(link.lag == 0 for link in status.links)
+
+
+async def test_cli_search_and_fetch_from_a_village(demo: tuple[Host, str], tmp_path: Path) -> None:
+    _, api = demo
+    code, out, err = await cli(api, "search", "--as", DEMO_VILLAGE, "--scope", "330110", "--json", "--limit", "200", "婚姻登记")
+    assert code == 0, err
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert hits and all(h["holder"].startswith("330110") for h in hits)
+    assert {"holder", "record_id", "archival_code", "title", "year", "category", "access"} <= set(hits[0])
+    open_hit = next(h for h in hits if h["access"] == Access.OPEN.value)
+    code, out, err = await cli(api, "fetch", "--as", DEMO_VILLAGE, "--json", f"{open_hit['holder']}/{open_hit['record_id']}", cwd=tmp_path)
+    assert code == 0, err
+    result = json.loads(out)
+    written = Path(result["file"]).read_bytes()
+    assert hashlib.sha256(written).hexdigest() == result["sha256"] == open_hit["content_sha256"]
+    assert result["bytes"] == len(written)
+
+
+async def test_cli_refusals_are_one_line_and_non_zero(demo: tuple[Host, str], tmp_path: Path) -> None:
+    _, api = demo
+    code, out, err = await cli(api, "search", "--as", DEMO_VILLAGE, "--scope", "330110", "--json", "--limit", "200", "婚姻登记")
+    controlled = next(json.loads(x) for x in out.splitlines() if json.loads(x)["access"] == "controlled")
+    code, out, err = await cli(api, "fetch", "--as", DEMO_VILLAGE, controlled["ref"], cwd=tmp_path)
+    assert code != 0 and len(err.strip().splitlines()) == 1 and "利用申请" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_service_point_page_shows_hits_with_holder_names(demo: tuple[Host, str]) -> None:
+    _, api = demo
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{api}/n/{DEMO_VILLAGE}/", params={"q": "结婚登记", "scope": "330110"}) as resp:
+            assert resp.status == 200
+            page = await resp.text()
+    assert "余杭区档案馆" in page and "结婚登记" in page and 'lang="zh-CN"' in page
+
+
+async def test_a_download_from_the_page_matches_the_holders_hash(demo: tuple[Host, str]) -> None:
+    host, api = demo
+    page = await host.service(DEMO_VILLAGE).search(SearchQuery(text="结婚登记", scope="330110"))
+    hit = next(h for h in page.hits if h.access == Access.OPEN)
+    url = f"{api}/api/v1/nodes/{DEMO_VILLAGE}/records/{hit.holder}/{hit.record_id}/content"
+    async with aiohttp.ClientSession() as session, session.get(url, params={"download": "1"}) as resp:
+        assert resp.status == 200
+        body = await resp.read()
+        assert resp.headers["X-Content-SHA256"] == hashlib.sha256(body).hexdigest() == hit.content_sha256
