@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 from _common import summary
-
 from integration.network import Network, ingest, make_record  # noqa: E402
 
 NODES = [
@@ -35,8 +34,13 @@ async def main(reps: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         net = await Network.start(Path(tmp), NODES)
         try:
-            await ingest(net.service("330106001"), [make_record("330106001", 1, title="一跳", content=content)])
-            await ingest(net.service("330110"), [make_record("330110", 1, title="四跳", content=content)])
+            await ingest(
+                net.service("330106001"),
+                [make_record("330106001", 1, title="一跳", content=content)],
+            )
+            await ingest(
+                net.service("330110"), [make_record("330110", 1, title="四跳", content=content)]
+            )
             village = net.service(VILLAGE)
 
             async def fetch(holder: str) -> float:

@@ -19,11 +19,14 @@ from pathlib import Path
 import grpc
 from _common import summary
 from grpc import aio
-
 from integration.network import Network, ingest, make_record  # noqa: E402
+
 from node.federation.messages import SEARCH
 from node.federation.trust import ChainVerifier, Gatekeeper
 from node.records import SearchPage, SearchQuery
+from node.rpc.interceptors import ErrorToStatusInterceptor
+from node.rpc.peers import CHANNEL_OPTIONS
+from node.rpc.server import SERVER_OPTIONS
 
 NODES = [("33", "浙江省档案馆"), ("3301", "杭州市档案馆")]
 QUERY = SearchQuery(text="秀英", scope="33", limit=5)
@@ -33,22 +36,28 @@ async def main(calls: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         net = await Network.start(Path(tmp), NODES)
         province, city = net.node("33"), net.node("3301")
-        await ingest(net.service("33"), [make_record("33", i, title=f"王秀英档案{i}") for i in range(1, 30)])
+        await ingest(
+            net.service("33"), [make_record("33", i, title=f"王秀英档案{i}") for i in range(1, 30)]
+        )
         codec = province.parts.codec
 
         async def unsigned_search(request: bytes, context: object) -> bytes:
             page = await province.parts.catalogue.search(codec.decode(SearchQuery, request))
             return codec.encode(page)
 
-        server = aio.server()
+        # the same server stack (interceptor, options) and channel options as the signed call
+        server = aio.server(interceptors=[ErrorToStatusInterceptor()], options=SERVER_OPTIONS)
         server.add_generic_rpc_handlers(
-            [grpc.method_handlers_generic_handler(
-                "bench.Unsigned", {"Search": grpc.unary_unary_rpc_method_handler(unsigned_search)}
-            )]
+            [
+                grpc.method_handlers_generic_handler(
+                    "bench.Unsigned",
+                    {"Search": grpc.unary_unary_rpc_method_handler(unsigned_search)},
+                )
+            ]
         )
         port = server.add_insecure_port("127.0.0.1:0")
         await server.start()
-        channel = aio.insecure_channel(f"127.0.0.1:{port}")
+        channel = aio.insecure_channel(f"127.0.0.1:{port}", options=CHANNEL_OPTIONS)
         unsigned_call = channel.unary_unary("/bench.Unsigned/Search")
         client = city.service.client
         payload = codec.encode(QUERY)
@@ -95,7 +104,9 @@ async def main(calls: int) -> None:
             sign_s.append(time.perf_counter() - start)
         await net.stop()
     assert envelope.chain
-    print("signed vs unsigned search call, 5 hits, loopback gRPC (client and server in one process)")
+    print(
+        "signed vs unsigned search call, 5 hits, loopback gRPC (client and server in one process)"
+    )
     print(summary("unsigned call", plain_s))
     print(summary("signed call + signed reply", signed_s))
     ratio = statistics.median(signed_s) / statistics.median(plain_s)

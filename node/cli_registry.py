@@ -38,7 +38,9 @@ def _toml_string(value: str) -> str:
 @click.option("--root-public-key", required=True, metavar="HEX", help="省级根公钥（64 位十六进制）")
 @click.option("--listen", default="0.0.0.0:50051", show_default=True, help="gRPC 监听地址")
 @click.option("--advertise", default="", metavar="HOST:PORT", help="其他节点连接本节点的地址")
-@click.option("--web-listen", default="127.0.0.1:8080", show_default=True, help="网页与 API 监听地址")
+@click.option(
+    "--web-listen", default="127.0.0.1:8080", show_default=True, help="网页与 API 监听地址"
+)
 @click.option("--parent-address", default="", metavar="HOST:PORT", help="上级节点的 gRPC 地址")
 def init(
     data_dir: Path,
@@ -76,7 +78,9 @@ def init(
     )
     request_file = data_dir / code / "enrol-request.json"
     request_file.write_text(
-        json.dumps(enrolment_request(code, name, key, advertise or listen), ensure_ascii=False, indent=1)
+        json.dumps(
+            enrolment_request(code, name, key, advertise or listen), ensure_ascii=False, indent=1
+        )
     )
     click.echo(f"已生成密钥 {key_path(data_dir / code)}（{key.key_id}）和配置 {config}")
     click.echo(f"请将入网申请 {request_file} 交上级节点运维人员签发证书，")
@@ -90,7 +94,9 @@ def registry() -> None:
 
 
 @registry.command("init-root")
-@click.option("--key", "key_file", required=True, type=click.Path(path_type=Path), help="根密钥文件")
+@click.option(
+    "--key", "key_file", required=True, type=click.Path(path_type=Path), help="根密钥文件"
+)
 def init_root(key_file: Path) -> None:
     """生成省级根密钥（请保存在离线机器上），打印其公钥。"""
     if key_file.exists():
@@ -101,15 +107,33 @@ def init_root(key_file: Path) -> None:
 
 
 @registry.command("issue")
-@click.option("--key", "key_file", required=True, type=click.Path(exists=True, path_type=Path),
-              help="签发者密钥（上级节点的 node.key；省级节点用根密钥）")
-@click.option("--chain", "chain_file", type=click.Path(exists=True, path_type=Path),
-              help="签发者的证书链（用根密钥签发省级证书时省略）")
-@click.option("--request", "request_file", required=True, type=click.Path(exists=True, path_type=Path),
-              help="下级节点的入网申请 enrol-request.json")
-@click.option("--days", type=click.IntRange(1, 3650), default=365, show_default=True, help="有效天数")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="签发者密钥（上级节点的 node.key；省级节点用根密钥）",
+)
+@click.option(
+    "--chain",
+    "chain_file",
+    type=click.Path(exists=True, path_type=Path),
+    help="签发者的证书链（用根密钥签发省级证书时省略）",
+)
+@click.option(
+    "--request",
+    "request_file",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="下级节点的入网申请 enrol-request.json",
+)
+@click.option(
+    "--days", type=click.IntRange(1, 3650), default=365, show_default=True, help="有效天数"
+)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="写出的证书链")
-def issue_cmd(key_file: Path, chain_file: Path | None, request_file: Path, days: int, output: Path) -> None:
+def issue_cmd(
+    key_file: Path, chain_file: Path | None, request_file: Path, days: int, output: Path
+) -> None:
     """为直接下级签发证书，写出其完整证书链。"""
     issuer = SigningKey.load(key_file)
     issuer_chain = load_chain(chain_file) if chain_file else ()
@@ -123,7 +147,10 @@ def issue_cmd(key_file: Path, chain_file: Path | None, request_file: Path, days:
     save_chain(output, chain)
     leaf = chain[0]
     expires = time.strftime("%Y-%m-%d", time.localtime(leaf.not_after_ms / 1000))
-    click.echo(f"已为 {leaf.name}（{leaf.node_id}）签发证书，序列号 {leaf.serial}，有效期至 {expires}: {output}")
+    click.echo(
+        f"已为 {leaf.name}（{leaf.node_id}）签发证书，序列号 {leaf.serial}，"
+        f"有效期至 {expires}: {output}"
+    )
 
 
 @registry.command("show")
@@ -132,4 +159,6 @@ def show(chain_file: Path) -> None:
     """显示证书链。"""
     for cert in load_chain(chain_file):
         expires = time.strftime("%Y-%m-%d", time.localtime(cert.not_after_ms / 1000))
-        click.echo(f"{cert.node_id}\t{cert.name}\t{cert.key_id}\t{cert.address or '-'}\t至 {expires}")
+        click.echo(
+            f"{cert.node_id}\t{cert.name}\t{cert.key_id}\t{cert.address or '-'}\t至 {expires}"
+        )

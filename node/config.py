@@ -105,12 +105,19 @@ def settings_from_mapping(
         if env in environ:
             host[key] = environ[env]
     unknown = set(host) - {
-        "data_dir", "root_public_key", "grpc_listen", "web_listen", "admin_listen", "log_level"
+        "data_dir",
+        "root_public_key",
+        "grpc_listen",
+        "web_listen",
+        "admin_listen",
+        "log_level",
     }
     if unknown:
         raise ConfigError(f"unknown setting(s) {sorted(unknown)}", "host")
     if "root_public_key" not in host:
-        raise ConfigError("the province root public key (hex) must be pinned", "host.root_public_key")
+        raise ConfigError(
+            "the province root public key (hex) must be pinned", "host.root_public_key"
+        )
     try:
         root = bytes.fromhex(str(host["root_public_key"]))
     except ValueError:
@@ -121,7 +128,9 @@ def settings_from_mapping(
     sync = SyncSettings(
         interval_s=parse_duration(sync_table.get("interval", "10s"), "sync.interval"),
         call_timeout_s=parse_duration(sync_table.get("call_timeout", "10s"), "sync.call_timeout"),
-        fetch_timeout_s=parse_duration(sync_table.get("fetch_timeout", "120s"), "sync.fetch_timeout"),
+        fetch_timeout_s=parse_duration(
+            sync_table.get("fetch_timeout", "120s"), "sync.fetch_timeout"
+        ),
     )
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
@@ -136,7 +145,9 @@ def settings_from_mapping(
         name = str(raw.get("name", "")).strip()
         if not name:
             raise ConfigError("the archive's name is required", f"{path}.name")
-        parent_address = _address(raw.get("parent_address"), f"{path}.parent_address", optional=True)
+        parent_address = _address(
+            raw.get("parent_address"), f"{path}.parent_address", optional=True
+        )
         nodes.append(NodeSettings(code=code, name=name, parent_address=parent_address))
     data_dir = Path(str(host.get("data_dir", "data")))
     return HostSettings(

@@ -106,7 +106,9 @@ class SigningKey:
         try:
             seed = bytes.fromhex(path.read_text().strip())
         except FileNotFoundError:
-            raise ConfigError(f"密钥文件不存在: {path}（新节点请先运行 archive-node init）") from None
+            raise ConfigError(
+                f"密钥文件不存在: {path}（新节点请先运行 archive-node init）"
+            ) from None
         except ValueError:
             raise ConfigError(f"密钥文件不是十六进制种子: {path}") from None
         if len(seed) != 32:

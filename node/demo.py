@@ -61,7 +61,10 @@ async def load_samples(host: Host) -> int:
             contents = {record.files[0].sha256: data for record, data in samples if record.files}
             await node.service.ingest(records, contents)
             total += len(records)
-        print(f"  [{index}/{len(host.nodes)}] {names[code]}（{code}）: {len(samples)} 件样例档案", flush=True)
+        print(
+            f"  [{index}/{len(host.nodes)}] {names[code]}（{code}）: {len(samples)} 件样例档案",
+            flush=True,
+        )
     return total
 
 
@@ -74,7 +77,10 @@ async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
     if loaded:
         print(f"已载入 {loaded} 件样例档案，目录正在逐级汇总到省馆……", flush=True)
     print(flush=True)
-    print(f"村级服务点（{dict(DEMO_NETWORK)[DEMO_VILLAGE]}）: {listening.web_url}/n/{DEMO_VILLAGE}/", flush=True)
+    print(
+        f"村级服务点（{dict(DEMO_NETWORK)[DEMO_VILLAGE]}）: {listening.web_url}/n/{DEMO_VILLAGE}/",
+        flush=True,
+    )
     print(f"全部节点: {listening.web_url}/    按 Ctrl-C 停止。", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -87,7 +93,9 @@ async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
 
 def run_demo(data_dir: Path | None, grpc_port: int = 50051, web_port: int = 8080) -> None:
     """Run the demo until Ctrl-C; a temporary data folder unless ``data_dir`` is given."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
         asyncio.run(_serve(data_dir, grpc_port, web_port))
@@ -96,5 +104,9 @@ def run_demo(data_dir: Path | None, grpc_port: int = 50051, web_port: int = 8080
         try:
             asyncio.run(_serve(Path(tmp), grpc_port, web_port))
         except OSError as exc:
-            print(f"错误: 无法启动演示网络: {exc}（端口被占用？可用 --grpc-port / --web-port 换端口）", file=sys.stderr)
+            print(
+                f"错误: 无法启动演示网络: {exc}"
+                "（端口被占用？可用 --grpc-port / --web-port 换端口）",
+                file=sys.stderr,
+            )
             raise SystemExit(1) from None

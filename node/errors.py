@@ -5,19 +5,19 @@ its own codes in exactly one place (``rpc/interceptors.py``, ``web/middleware.py
 boundary). Messages say what was wrong and what to do about it.
 
     NodeError
-    ├── ConfigError            bad or missing setting (names the key)
-    ├── InvalidInput           the caller sent something we cannot accept   -> INVALID_ARGUMENT / 400
-    │   ├── InvalidCode        not a division code
-    │   ├── InvalidRecord      archival code, year, access level ... wrong
-    │   └── InvalidQuery       search text or filters unusable
-    ├── NotFound               no such record, node or file                 -> NOT_FOUND / 404
-    ├── AccessDenied           record exists but may not be released        -> PERMISSION_DENIED / 403
-    ├── StorageError           the database or blob store failed            -> INTERNAL / 500
-    └── FederationError        talking to another node failed
-        ├── AuthError          bad signature, chain, key, timestamp, nonce  -> UNAUTHENTICATED / 401
-        ├── Misaddressed       call not meant for this node                  -> PERMISSION_DENIED / 403
-        ├── ProtocolError      malformed or oversized message                -> INVALID_ARGUMENT / 400
-        └── PeerUnavailable    the next hop could not be reached             -> UNAVAILABLE / 502
+    ├── ConfigError          bad or missing setting (names the key)
+    ├── InvalidInput         the caller sent what we cannot accept  -> INVALID_ARGUMENT / 400
+    │   ├── InvalidCode      not a division code
+    │   ├── InvalidRecord    archival code, year, access level ... wrong
+    │   └── InvalidQuery     search text or filters unusable
+    ├── NotFound             no such record, node or file           -> NOT_FOUND / 404
+    ├── AccessDenied         record exists but may not be released  -> PERMISSION_DENIED / 403
+    ├── StorageError         the database or blob store failed      -> INTERNAL / 500
+    └── FederationError      talking to another node failed
+        ├── AuthError        signature, chain, key, time or nonce   -> UNAUTHENTICATED / 401
+        ├── Misaddressed     call not meant for this node           -> PERMISSION_DENIED / 403
+        ├── ProtocolError    malformed or oversized message         -> INVALID_ARGUMENT / 400
+        └── PeerUnavailable  the next hop could not be reached      -> UNAVAILABLE / 502
 """
 
 from __future__ import annotations

@@ -55,9 +55,7 @@ def validate_code(code: str) -> str:
         raise InvalidCode(f"区划代码只能由数字组成: {code!r}")
     level = _LEVEL_BY_LENGTH.get(len(code))
     if level is None:
-        raise InvalidCode(
-            f"区划代码长度应为 2、4、6、9 或 12 位（省、市、县、乡镇、村）: {code!r}"
-        )
+        raise InvalidCode(f"区划代码长度应为 2、4、6、9 或 12 位（省、市、县、乡镇、村）: {code!r}")
     start = 0
     for length in CODE_LENGTHS[: level + 1]:
         if int(code[start:length]) == 0:

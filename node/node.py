@@ -160,7 +160,8 @@ class Host:
         }
         self.grpc = GrpcServer(self.dispatcher, settings.grpc_listen, settings.admin_listen or None)
         self.scheduler = build_scheduler(
-            [n.pusher for n in self.nodes.values() if n.pusher is not None], settings.sync.interval_s
+            [n.pusher for n in self.nodes.values() if n.pusher is not None],
+            settings.sync.interval_s,
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None

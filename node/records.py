@@ -91,7 +91,8 @@ def parse_archival_code(text: str) -> ArchivalCode:
     match = _ARCHIVAL_CODE.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None:
         raise InvalidRecord(
-            f"档号格式应为 全宗号-门类代码·年度-保管期限代码-件号（如 J001-HY·2015-Y-0001）: {text!r}"
+            "档号格式应为 全宗号-门类代码·年度-保管期限代码-件号（如 J001-HY·2015-Y-0001）: "
+            f"{text!r}"
         )
     if match["category"] not in CATEGORY_BY_CODE:
         raise InvalidRecord(f"档号中的门类代码未知: {match['category']!r}")
@@ -170,7 +171,9 @@ def validate_record(record: Record) -> None:
     if code.year != record.year:
         raise InvalidRecord(f"档号年度 {code.year} 与年度 {record.year} 不符")
     if code.retention != record.retention:
-        raise InvalidRecord(f"档号保管期限 {code.retention.code} 与保管期限 {record.retention} 不符")
+        raise InvalidRecord(
+            f"档号保管期限 {code.retention.code} 与保管期限 {record.retention} 不符"
+        )
     if code.fonds != record.fonds:
         raise InvalidRecord(f"档号全宗号 {code.fonds} 与全宗号 {record.fonds} 不符")
     if not MIN_YEAR <= record.year <= MAX_YEAR:

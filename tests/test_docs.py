@@ -8,7 +8,11 @@ from pathlib import Path
 from node.config import ENV_OVERRIDES, HostSettings, NodeSettings, SyncSettings
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
-SYNC_KEYS = {"interval_s": "interval", "call_timeout_s": "call_timeout", "fetch_timeout_s": "fetch_timeout"}
+SYNC_KEYS = {
+    "interval_s": "interval",
+    "call_timeout_s": "call_timeout",
+    "fetch_timeout_s": "fetch_timeout",
+}
 
 
 def test_every_setting_is_documented() -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -32,14 +34,21 @@ codes = st.builds(
 
 @pytest.mark.parametrize(
     ("code", "level"),
-    [("33", Level.PROVINCE), ("3301", Level.CITY), ("330106", Level.COUNTY),
-     ("330106001", Level.TOWNSHIP), ("330106001001", Level.VILLAGE)],
+    [
+        ("33", Level.PROVINCE),
+        ("3301", Level.CITY),
+        ("330106", Level.COUNTY),
+        ("330106001", Level.TOWNSHIP),
+        ("330106001001", Level.VILLAGE),
+    ],
 )
 def test_levels_follow_from_length(code: str, level: Level) -> None:
     assert level_of(code) == level
 
 
-@pytest.mark.parametrize("bad", ["", "3", "330", "33a1", "3300", "330100", "330106000", "00", " 33", "３３"])
+@pytest.mark.parametrize(
+    "bad", ["", "3", "330", "33a1", "3300", "330100", "330106000", "00", " 33", "３３"]
+)
 def test_invalid_codes_are_refused_with_a_message(bad: str) -> None:
     with pytest.raises(InvalidCode, match="区划代码"):
         validate_code(bad)
@@ -52,7 +61,13 @@ def test_parent_and_ancestors() -> None:
 
 
 def test_route_goes_up_to_the_common_ancestor_then_down() -> None:
-    assert route("330106001001", "330110002") == ["330106001", "330106", "3301", "330110", "330110002"]
+    assert route("330106001001", "330110002") == [
+        "330106001",
+        "330106",
+        "3301",
+        "330110",
+        "330110002",
+    ]
     assert route("33", "330106") == ["3301", "330106"]
 
 
@@ -70,7 +85,7 @@ def test_route_ends_at_destination_and_each_step_is_a_tree_edge(a: str, b: str) 
         return
     path = [a, *route(a, b)]
     assert path[-1] == b
-    for x, y in zip(path, path[1:]):
+    for x, y in pairwise(path):
         assert parent_of(x) == y or parent_of(y) == x
     assert len(path) == len(set(path))
 

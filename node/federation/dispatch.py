@@ -66,7 +66,9 @@ class LocalTransport:
         try:
             return await asyncio.wait_for(self.dispatcher.unary(method, request), timeout)
         except TimeoutError:
-            raise PeerUnavailable(f"node {neighbour} did not answer within {timeout:.0f} s") from None
+            raise PeerUnavailable(
+                f"node {neighbour} did not answer within {timeout:.0f} s"
+            ) from None
 
     async def stream(
         self, neighbour: str, method: str, request: bytes, timeout: float

@@ -65,6 +65,7 @@ def enrol_tree(
     enrolled: dict[str, Enrolled] = {}
     for code, name, address in sorted(nodes, key=lambda n: (int(level_of(n[0])), n[0])):
         parent = parent_of(code)
+        parent_chain: tuple[Certificate, ...]
         if parent is None:
             issuer, parent_chain, not_after = root_key, (), now_ms + lifetime_ms
         elif parent in enrolled:

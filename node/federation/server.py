@@ -13,7 +13,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from node.errors import AccessDenied, InvalidCode, InvalidInput, Misaddressed, NotFound, ProtocolError
+from node.errors import (
+    AccessDenied,
+    InvalidCode,
+    InvalidInput,
+    Misaddressed,
+    NotFound,
+    ProtocolError,
+)
 from node.federation.messages import (
     CHUNK_BYTES,
     FETCH,
@@ -75,11 +82,19 @@ class FederationServer:
                 if inner.relayed:
                     raise ProtocolError("a relayed call may not wrap another relayed call")
                 p.gatekeeper.verify(inner, method)
-                if inner.destination != self.code and next_hop(outer.origin, inner.destination) != self.code:
+                if (
+                    inner.destination != self.code
+                    and next_hop(outer.origin, inner.destination) != self.code
+                ):
                     raise Misaddressed(f"{self.code} is not on the route to {inner.destination}")
                 return Admitted(inner, outer.payload)
-            if outer.destination != self.code and next_hop(outer.origin, outer.destination) != self.code:
-                raise Misaddressed(f"call for {outer.destination} is not routed through {self.code}")
+            if (
+                outer.destination != self.code
+                and next_hop(outer.origin, outer.destination) != self.code
+            ):
+                raise Misaddressed(
+                    f"call for {outer.destination} is not routed through {self.code}"
+                )
             return Admitted(outer, request)
         except InvalidCode as exc:
             raise Misaddressed(f"call names an invalid destination: {exc}") from None
@@ -126,13 +141,19 @@ class FederationServer:
             raise Misaddressed(f"{call.origin} is not a child of {self.code}; it may not push here")
         batch = p.codec.decode(PushBatch, call.payload)
         if len(batch.entries) > MAX_BATCH_ENTRIES:
-            raise InvalidInput(f"batch of {len(batch.entries)} entries (at most {MAX_BATCH_ENTRIES})")
+            raise InvalidInput(
+                f"batch of {len(batch.entries)} entries (at most {MAX_BATCH_ENTRIES})"
+            )
         for entry in batch.entries:
             validate_entry(entry)
             if not covers(call.origin, entry.holder):
-                raise InvalidInput(f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree")
+                raise InvalidInput(
+                    f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree"
+                )
         before = await p.changelog.head()
-        cursor = await p.catalogue.apply_batch(call.origin, batch.from_seq, batch.to_seq, batch.entries)
+        cursor = await p.catalogue.apply_batch(
+            call.origin, batch.from_seq, batch.to_seq, batch.entries
+        )
         applied = await p.changelog.head() - before
         if applied:
             self.on_catalogue_changed()
@@ -176,7 +197,8 @@ class FederationServer:
             record = await self.parts.records.get(request.record_id)
         except NotFound:
             raise NotFound(
-                f"{self.parts.name}（{self.code}）没有标识为 {request.record_id} 的档案，请核对后重试"
+                f"{self.parts.name}（{self.code}）没有标识为 {request.record_id} 的档案，"
+                "请核对后重试"
             ) from None
         if record.deleted:
             raise NotFound(f"档案 {record.ref} 已删除")
@@ -186,7 +208,11 @@ class FederationServer:
             raise AccessDenied(f"档案 {record.ref} 不开放，不能调阅")
         if not record.files:
             raise NotFound(f"档案 {record.ref} 没有数字化内容")
-        files = [f for f in record.files if f.name == request.file_name] if request.file_name else [record.files[0]]
+        files = (
+            [f for f in record.files if f.name == request.file_name]
+            if request.file_name
+            else [record.files[0]]
+        )
         if not files:
             raise NotFound(f"档案 {record.ref} 没有名为 {request.file_name} 的文件")
         content = files[0]

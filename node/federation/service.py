@@ -147,7 +147,9 @@ class NodeService:
         p = self.parts
         head = await p.changelog.head()
         links = tuple(
-            LinkStatus(peer=s.peer, cursor=s.cursor, lag=max(0, head - s.cursor), last_error=s.last_error)
+            LinkStatus(
+                peer=s.peer, cursor=s.cursor, lag=max(0, head - s.cursor), last_error=s.last_error
+            )
             for s in await p.peers.all()
         )
         return NodeStatus(
@@ -170,7 +172,9 @@ def _checked(query: SearchQuery) -> SearchQuery:
     return query
 
 
-async def _verified(manifest: ContentManifest, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _verified(
+    manifest: ContentManifest, chunks: AsyncIterator[bytes]
+) -> AsyncIterator[bytes]:
     """Pass chunks through, checking each against the signed manifest and the whole at the end."""
     whole = hashlib.sha256()
     size = 0
@@ -197,4 +201,6 @@ async def _verified(manifest: ContentManifest, chunks: AsyncIterator[bytes]) -> 
         if close is not None:
             await close()
     if size != manifest.size or whole.hexdigest() != manifest.sha256:
-        raise AuthError(f"content of {manifest.holder}/{manifest.record_id} does not match its sha256")
+        raise AuthError(
+            f"content of {manifest.holder}/{manifest.record_id} does not match its sha256"
+        )

@@ -38,7 +38,9 @@ class CataloguePusher:
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"push {self.client.parts.code}->{self.parent}")
+        self._task = asyncio.create_task(
+            self._run(), name=f"push {self.client.parts.code}->{self.parent}"
+        )
         self.wake()
 
     async def stop(self) -> None:

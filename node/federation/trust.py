@@ -23,31 +23,48 @@ from node.identity import MAX_DEPTH, level_of, parent_of
 SKEW_MS = 120_000
 NONCE_TTL_MS = 2 * SKEW_MS
 MAX_NONCES = 1_000_000
-MAX_VERIFIED_LINKS = 100_000
+MAX_VERIFIED_CHAINS = 100_000
 
 
 class ChainVerifier:
-    """Verifies certificate chains up to the pinned root key, caching verified links.
+    """Verifies certificate chains up to the pinned root key, caching verified chains.
 
-    A link's signature is checked once; the validity window is checked on every use.
+    Shapes and signatures of a chain do not change with time, so they are checked once per
+    distinct chain; the validity window of every link is checked on every use.
     """
 
     def __init__(self, root_public_key: bytes) -> None:
         self.root_public_key = root_public_key
-        self._verified: OrderedDict[bytes, None] = OrderedDict()
+        self._verified: OrderedDict[tuple[Certificate, ...], None] = OrderedDict()
 
     def verify(self, chain: Sequence[Certificate], at_ms: int) -> Certificate:
         """Return the leaf if ``chain`` (leaf first) is valid at ``at_ms``; else ``AuthError``."""
+        chain = tuple(chain)
         if not 1 <= len(chain) <= MAX_DEPTH:
             raise AuthError(f"certificate chain has {len(chain)} links (1 to {MAX_DEPTH} allowed)")
+        if chain in self._verified:
+            self._verified.move_to_end(chain)
+        else:
+            self._check_links(chain)
+            self._verified[chain] = None
+            if len(self._verified) > MAX_VERIFIED_CHAINS:
+                self._verified.popitem(last=False)
+        for cert in chain:
+            if not cert.valid_at(at_ms):
+                raise AuthError(
+                    f"certificate of {cert.node_id} (serial {cert.serial}) is not valid now"
+                )
+        return chain[0]
+
+    def _check_links(self, chain: tuple[Certificate, ...]) -> None:
         for index, cert in enumerate(chain):
             self._check_shape(cert)
-            if not cert.valid_at(at_ms):
-                raise AuthError(f"certificate of {cert.node_id} (serial {cert.serial}) is not valid now")
             if index + 1 < len(chain):
                 issuer = chain[index + 1]
                 if cert.parent_id != issuer.node_id:
-                    raise AuthError(f"certificate of {cert.node_id} is not followed by its parent's")
+                    raise AuthError(
+                        f"certificate of {cert.node_id} is not followed by its parent's"
+                    )
                 if cert.not_after_ms > issuer.not_after_ms:
                     raise AuthError(f"certificate of {cert.node_id} outlives its parent's")
                 issuer_key = issuer.public_key
@@ -55,8 +72,8 @@ class ChainVerifier:
                 if cert.parent_id != "":
                     raise AuthError(f"chain of {chain[0].node_id} does not reach the province")
                 issuer_key = self.root_public_key
-            self._check_signature(cert, issuer_key)
-        return chain[0]
+            if not cert.signed_by(issuer_key):
+                raise AuthError(f"certificate of {cert.node_id} is not signed by its issuer")
 
     @staticmethod
     def _check_shape(cert: Certificate) -> None:
@@ -70,17 +87,6 @@ class ChainVerifier:
             raise AuthError(f"certificate of {cert.node_id} names {cert.parent_id!r} as parent")
         if cert.key_id != crypto.key_id_of(cert.public_key):
             raise AuthError(f"certificate of {cert.node_id} has a key id that is not its key's")
-
-    def _check_signature(self, cert: Certificate, issuer_key: bytes) -> None:
-        cache_key = crypto.sha256(cert.signing_bytes() + cert.signature + issuer_key)
-        if cache_key in self._verified:
-            self._verified.move_to_end(cache_key)
-            return
-        if not cert.signed_by(issuer_key):
-            raise AuthError(f"certificate of {cert.node_id} is not signed by its issuer")
-        self._verified[cache_key] = None
-        if len(self._verified) > MAX_VERIFIED_LINKS:
-            self._verified.popitem(last=False)
 
 
 class NonceCache:
@@ -134,7 +140,8 @@ class Gatekeeper:
             )
         if live and abs(at - envelope.timestamp_ms) > SKEW_MS:
             raise AuthError(
-                f"timestamp of call from {envelope.origin} is {(at - envelope.timestamp_ms) / 1000:.0f} s "
+                f"timestamp of call from {envelope.origin} is "
+                f"{(at - envelope.timestamp_ms) / 1000:.0f} s "
                 "off this node's clock (check NTP)"
             )
         self.chains.verify(envelope.chain, at if live else envelope.timestamp_ms)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 
-import grpc
 from grpc import aio
 
 from node.errors import PeerUnavailable
@@ -34,6 +33,16 @@ class PeerTransport:
         self.dispatcher = dispatcher
         self.resolve = resolve
         self._channels: dict[str, aio.Channel] = {}
+        self._unary_calls: dict[tuple[str, str], aio.UnaryUnaryMultiCallable] = {}
+
+    def _unary_call(self, neighbour: str, method: str) -> aio.UnaryUnaryMultiCallable:
+        """The channel's callable for ``method``, made once: making it is not free per call."""
+        channel = self._channel(neighbour)
+        key = (self.resolve(neighbour) or "", method)
+        call = self._unary_calls.get(key)
+        if call is None:
+            call = self._unary_calls[key] = channel.unary_unary(method)
+        return call
 
     def _channel(self, neighbour: str) -> aio.Channel:
         address = self.resolve(neighbour)
@@ -48,7 +57,7 @@ class PeerTransport:
     async def unary(self, neighbour: str, method: str, request: bytes, timeout: float) -> bytes:
         if self.dispatcher.hosts(neighbour):
             return await self.local.unary(neighbour, method, request, timeout)
-        call = self._channel(neighbour).unary_unary(method)
+        call = self._unary_call(neighbour, method)
         try:
             reply: bytes = await call(request, timeout=timeout)
         except aio.AioRpcError as exc:
@@ -75,5 +84,4 @@ class PeerTransport:
         for channel in self._channels.values():
             await channel.close()
         self._channels.clear()
-
-
+        self._unary_calls.clear()

@@ -66,7 +66,9 @@ def _federation_handler(dispatcher: Dispatcher) -> grpc.GenericRpcHandler:
 class GrpcServer:
     """One gRPC listener for every node a daemon hosts, plus an optional admin listener."""
 
-    def __init__(self, dispatcher: Dispatcher, address: str, admin_address: str | None = None) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, address: str, admin_address: str | None = None
+    ) -> None:
         self.dispatcher = dispatcher
         self.address = address
         self.admin_address = admin_address

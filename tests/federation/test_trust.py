@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -84,9 +85,16 @@ def test_certificate_signed_by_a_sibling_is_refused(tree) -> None:
     root, nodes = tree
     sibling = nodes["330110"]
     key = SigningKey.generate()
-    cert = issue(sibling.key, node_id="330106", name="假冒", public_key=key.public_key,
-                 address="", not_before_ms=0, not_after_ms=nodes["3301"].chain[0].not_after_ms,
-                 serial=9)
+    cert = issue(
+        sibling.key,
+        node_id="330106",
+        name="假冒",
+        public_key=key.public_key,
+        address="",
+        not_before_ms=0,
+        not_after_ms=nodes["3301"].chain[0].not_after_ms,
+        serial=9,
+    )
     forged = Signer("330106", key, (cert, *nodes["3301"].chain), clock=lambda: NOW)
     with pytest.raises(AuthError, match="not signed by its issuer"):
         gate(root).verify(forged.seal(SEARCH, "3301", b"q"), SEARCH)
@@ -95,10 +103,20 @@ def test_certificate_signed_by_a_sibling_is_refused(tree) -> None:
 def test_self_signed_province_is_refused(tree) -> None:
     root, _ = tree
     key = SigningKey.generate()
-    cert = issue(key, node_id="33", name="假省", public_key=key.public_key, address="",
-                 not_before_ms=0, not_after_ms=int(NOW * 1000) + 10**9, serial=1)
+    cert = issue(
+        key,
+        node_id="33",
+        name="假省",
+        public_key=key.public_key,
+        address="",
+        not_before_ms=0,
+        not_after_ms=int(NOW * 1000) + 10**9,
+        serial=1,
+    )
     with pytest.raises(AuthError, match="not signed"):
-        gate(root).verify(Signer("33", key, (cert,), clock=lambda: NOW).seal(SEARCH, "33", b""), SEARCH)
+        gate(root).verify(
+            Signer("33", key, (cert,), clock=lambda: NOW).seal(SEARCH, "33", b""), SEARCH
+        )
 
 
 def test_expired_certificate_is_refused(tree) -> None:
@@ -125,12 +143,23 @@ def test_wrong_level_claim_is_refused(tree) -> None:
     e = nodes["330106"]
     bad = replace(e.chain[0], level=3)
     with pytest.raises(AuthError, match="level"):
-        gate(root).verify(Signer(e.code, e.key, (bad, *e.chain[1:]), clock=lambda: NOW)
-                          .seal(SEARCH, "3301", b""), SEARCH)
+        gate(root).verify(
+            Signer(e.code, e.key, (bad, *e.chain[1:]), clock=lambda: NOW).seal(SEARCH, "3301", b""),
+            SEARCH,
+        )
 
 
-FIELDS = ["origin", "destination", "key_id", "timestamp_ms", "nonce", "transaction_id",
-          "relayed", "payload", "signature"]
+FIELDS = [
+    "origin",
+    "destination",
+    "key_id",
+    "timestamp_ms",
+    "nonce",
+    "transaction_id",
+    "relayed",
+    "payload",
+    "signature",
+]
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -154,14 +183,17 @@ def test_any_change_to_a_signed_envelope_fails(tree, field: str, data: st.DataOb
     gate(root).verify(env, SEARCH)  # the untouched envelope still verifies
 
 
-def test_verified_links_are_cached(tree) -> None:
+def test_a_cached_chain_is_still_checked_for_validity_and_tampering(tree) -> None:
     root, nodes = tree
     verifier = ChainVerifier(root.public_key)
     chain = nodes["330106001001"].chain
     verifier.verify(chain, int(NOW * 1000))
-    assert len(verifier._verified) == len(chain)
-    verifier.verify(chain, int(NOW * 1000))
-    assert len(verifier._verified) == len(chain)
+    verifier.verify(chain, int(NOW * 1000))  # from the cache
+    with pytest.raises(AuthError, match="not valid now"):
+        verifier.verify(chain, chain[0].not_after_ms + 1)
+    forged = (replace(chain[0], signature=bytes(64)), *chain[1:])
+    with pytest.raises(AuthError, match="not signed by its issuer"):
+        verifier.verify(forged, int(NOW * 1000))
 
 
 def test_enrolment_keeps_keys_and_bounds_lifetimes(tmp_path: Path) -> None:
@@ -171,4 +203,4 @@ def test_enrolment_keeps_keys_and_bounds_lifetimes(tmp_path: Path) -> None:
     for code in first:
         assert first[code].key.public_key == again[code].key.public_key
         chain = again[code].chain
-        assert all(a.not_after_ms <= b.not_after_ms for a, b in zip(chain, chain[1:]))
+        assert all(a.not_after_ms <= b.not_after_ms for a, b in pairwise(chain))

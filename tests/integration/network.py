@@ -65,7 +65,9 @@ class Network:
                         code=code,
                         name=name,
                         parent_address=(
-                            f"127.0.0.1:{ports[parent]}" if (parent := parent_of(code)) in ports else ""
+                            f"127.0.0.1:{ports[parent]}"
+                            if (parent := parent_of(code)) in ports
+                            else ""
                         ),
                     )
                     for code, name in group

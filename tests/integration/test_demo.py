@@ -19,8 +19,8 @@ import pytest
 import pytest_asyncio
 
 from node.demo import DEMO_VILLAGE, load_samples, prepare
-from node.node import Host
 from node.identity import parent_of
+from node.node import Host
 from node.records import Access, SearchQuery
 
 from .network import eventually, free_port
@@ -53,8 +53,11 @@ async def in_sync(host: Host, code: str) -> bool:
 
 async def cli(api: str, *args: str, cwd: Path | None = None) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        *CLI, *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd,
+        *CLI,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=cwd,
         env={**os.environ, "ARCHIVE_NODE_API": api},
     )
     out, err = await proc.communicate()
@@ -72,13 +75,34 @@ async def test_every_parent_holds_its_childrens_catalogues(demo: tuple[Host, str
 
 async def test_cli_search_and_fetch_from_a_village(demo: tuple[Host, str], tmp_path: Path) -> None:
     _, api = demo
-    code, out, err = await cli(api, "search", "--as", DEMO_VILLAGE, "--scope", "330110", "--json", "--limit", "200", "婚姻登记")
+    code, out, err = await cli(
+        api,
+        "search",
+        "--as",
+        DEMO_VILLAGE,
+        "--scope",
+        "330110",
+        "--json",
+        "--limit",
+        "200",
+        "婚姻登记",
+    )
     assert code == 0, err
     hits = [json.loads(line) for line in out.splitlines()]
     assert hits and all(h["holder"].startswith("330110") for h in hits)
-    assert {"holder", "record_id", "archival_code", "title", "year", "category", "access"} <= set(hits[0])
+    assert {"holder", "record_id", "archival_code", "title", "year", "category", "access"} <= set(
+        hits[0]
+    )
     open_hit = next(h for h in hits if h["access"] == Access.OPEN.value)
-    code, out, err = await cli(api, "fetch", "--as", DEMO_VILLAGE, "--json", f"{open_hit['holder']}/{open_hit['record_id']}", cwd=tmp_path)
+    code, out, err = await cli(
+        api,
+        "fetch",
+        "--as",
+        DEMO_VILLAGE,
+        "--json",
+        f"{open_hit['holder']}/{open_hit['record_id']}",
+        cwd=tmp_path,
+    )
     assert code == 0, err
     result = json.loads(out)
     written = Path(result["file"]).read_bytes()
@@ -86,10 +110,25 @@ async def test_cli_search_and_fetch_from_a_village(demo: tuple[Host, str], tmp_p
     assert result["bytes"] == len(written)
 
 
-async def test_cli_refusals_are_one_line_and_non_zero(demo: tuple[Host, str], tmp_path: Path) -> None:
+async def test_cli_refusals_are_one_line_and_non_zero(
+    demo: tuple[Host, str], tmp_path: Path
+) -> None:
     _, api = demo
-    code, out, err = await cli(api, "search", "--as", DEMO_VILLAGE, "--scope", "330110", "--json", "--limit", "200", "婚姻登记")
-    controlled = next(json.loads(x) for x in out.splitlines() if json.loads(x)["access"] == "controlled")
+    code, out, err = await cli(
+        api,
+        "search",
+        "--as",
+        DEMO_VILLAGE,
+        "--scope",
+        "330110",
+        "--json",
+        "--limit",
+        "200",
+        "婚姻登记",
+    )
+    controlled = next(
+        json.loads(x) for x in out.splitlines() if json.loads(x)["access"] == "controlled"
+    )
     code, out, err = await cli(api, "fetch", "--as", DEMO_VILLAGE, controlled["ref"], cwd=tmp_path)
     assert code != 0 and len(err.strip().splitlines()) == 1 and "利用申请" in err
     assert list(tmp_path.iterdir()) == []
@@ -97,10 +136,14 @@ async def test_cli_refusals_are_one_line_and_non_zero(demo: tuple[Host, str], tm
 
 async def test_service_point_page_shows_hits_with_holder_names(demo: tuple[Host, str]) -> None:
     _, api = demo
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{api}/n/{DEMO_VILLAGE}/", params={"q": "结婚登记", "scope": "330110"}) as resp:
-            assert resp.status == 200
-            page = await resp.text()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{api}/n/{DEMO_VILLAGE}/", params={"q": "结婚登记", "scope": "330110"}
+        ) as resp,
+    ):
+        assert resp.status == 200
+        page = await resp.text()
     assert "余杭区档案馆" in page and "结婚登记" in page and 'lang="zh-CN"' in page
 
 
@@ -109,7 +152,14 @@ async def test_a_download_from_the_page_matches_the_holders_hash(demo: tuple[Hos
     page = await host.service(DEMO_VILLAGE).search(SearchQuery(text="结婚登记", scope="330110"))
     hit = next(h for h in page.hits if h.access == Access.OPEN)
     url = f"{api}/api/v1/nodes/{DEMO_VILLAGE}/records/{hit.holder}/{hit.record_id}/content"
-    async with aiohttp.ClientSession() as session, session.get(url, params={"download": "1"}) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url, params={"download": "1"}) as resp,
+    ):
         assert resp.status == 200
         body = await resp.read()
-        assert resp.headers["X-Content-SHA256"] == hashlib.sha256(body).hexdigest() == hit.content_sha256
+        assert (
+            resp.headers["X-Content-SHA256"]
+            == hashlib.sha256(body).hexdigest()
+            == hit.content_sha256
+        )

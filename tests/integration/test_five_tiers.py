@@ -11,7 +11,6 @@ import hashlib
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import grpc
 import pytest
@@ -46,16 +45,31 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network
     await ingest(
         network.service("330110"),
         [
-            make_record("330110", 1, title="王秀英、李建国结婚登记档案", subjects=("王秀英", "李建国"), content=BIG),
+            make_record(
+                "330110",
+                1,
+                title="王秀英、李建国结婚登记档案",
+                subjects=("王秀英", "李建国"),
+                content=BIG,
+            ),
             make_record("330110", 2, title="张伟、刘洋结婚登记档案", access=Access.CONTROLLED),
-            make_record("330110", 3, title="周敏房屋所有权登记", category="房产", access=Access.CLOSED),
+            make_record(
+                "330110", 3, title="周敏房屋所有权登记", category="房产", access=Access.CLOSED
+            ),
         ],
     )
     await ingest(
         network.service("330110001001"),
-        [make_record("330110001001", 7, title="凤凰山村陈静、赵军结婚登记", subjects=("陈静", "赵军"))],
+        [
+            make_record(
+                "330110001001", 7, title="凤凰山村陈静、赵军结婚登记", subjects=("陈静", "赵军")
+            )
+        ],
     )
-    await ingest(network.service(VILLAGE), [make_record(VILLAGE, 5, title="金鱼井社区户口迁移登记", category="户籍")])
+    await ingest(
+        network.service(VILLAGE),
+        [make_record(VILLAGE, 5, title="金鱼井社区户口迁移登记", category="户籍")],
+    )
 
     async def synced() -> bool:
         page = await network.service("33").search(SearchQuery(scope="33"))
@@ -99,7 +113,11 @@ async def test_fetch_across_four_hops_matches_the_holders_sha256(net: Network) -
     assert len(route(VILLAGE, "330110")) == 4
     fetched = await net.service(VILLAGE).fetch("330110", "T-HY-2015-0001")
     body = b"".join([chunk async for chunk in fetched.chunks])
-    assert hashlib.sha256(body).hexdigest() == fetched.manifest.sha256 == hashlib.sha256(BIG).hexdigest()
+    assert (
+        hashlib.sha256(body).hexdigest()
+        == fetched.manifest.sha256
+        == hashlib.sha256(BIG).hexdigest()
+    )
     assert fetched.manifest.size == len(BIG) and len(fetched.manifest.chunk_sha256) > 1
 
 
@@ -155,7 +173,9 @@ async def test_forged_signature_is_refused_and_nothing_applied(net: Network) -> 
 
 async def test_wrong_destination_is_refused(net: Network) -> None:
     codec = ProtobufCodec()
-    env = net.node("3301").parts.signer.seal(PUSH, "330106", codec.encode(_forged_push(net, "3301")))
+    env = net.node("3301").parts.signer.seal(
+        PUSH, "330106", codec.encode(_forged_push(net, "3301"))
+    )
     assert await _raw_call(net, "33", PUSH, codec.encode(env)) == grpc.StatusCode.PERMISSION_DENIED
     assert (await net.service("33").search(SearchQuery(text="伪造", scope="33"))).total == 0
 
@@ -165,13 +185,17 @@ async def test_replayed_nonce_is_refused(net: Network) -> None:
     query = codec.encode(SearchQuery(text="结婚", scope="3301", limit=5))
     env = net.node("330106").parts.signer.seal(SEARCH, "3301", query)
     assert await _raw_call(net, "3301", SEARCH, codec.encode(env)) == grpc.StatusCode.OK
-    assert await _raw_call(net, "3301", SEARCH, codec.encode(env)) == grpc.StatusCode.UNAUTHENTICATED
+    assert (
+        await _raw_call(net, "3301", SEARCH, codec.encode(env)) == grpc.StatusCode.UNAUTHENTICATED
+    )
 
 
 async def test_push_from_a_node_that_is_not_a_child_is_refused(net: Network) -> None:
     codec = ProtobufCodec()
     # a real, validly signed county tries to push straight to the province
-    env = net.node("330110").parts.signer.seal(PUSH, "33", codec.encode(_forged_push(net, "330110")))
+    env = net.node("330110").parts.signer.seal(
+        PUSH, "33", codec.encode(_forged_push(net, "330110"))
+    )
     assert await _raw_call(net, "33", PUSH, codec.encode(env)) == grpc.StatusCode.PERMISSION_DENIED
     assert (await net.service("33").search(SearchQuery(text="伪造", scope="33"))).total == 0
 

@@ -21,10 +21,20 @@ from node.rpc.codec import ProtobufCodec
 
 codec = ProtobufCodec()
 ENTRY = CatalogueEntry(
-    holder="330110", record_id="HY-2015-Y-0001", version=3, archival_code="J001-HY·2015-Y-0001",
-    category="婚姻登记", year=2015, retention=Retention.PERMANENT, title="王秀英、李建国结婚登记档案",
-    creator="余杭区民政局", access=Access.OPEN, holder_name="余杭区档案馆", subjects=("王秀英", "李建国"),
-    content_sha256="ab" * 32, content_size=1234,
+    holder="330110",
+    record_id="HY-2015-Y-0001",
+    version=3,
+    archival_code="J001-HY·2015-Y-0001",
+    category="婚姻登记",
+    year=2015,
+    retention=Retention.PERMANENT,
+    title="王秀英、李建国结婚登记档案",
+    creator="余杭区民政局",
+    access=Access.OPEN,
+    holder_name="余杭区档案馆",
+    subjects=("王秀英", "李建国"),
+    content_sha256="ab" * 32,
+    content_size=1234,
 )
 
 
@@ -37,7 +47,9 @@ ENTRY = CatalogueEntry(
         SearchQuery("婚姻登记", "330110", "婚姻登记", 2000, 2020, 20, 40),
         SearchPage(1, (ENTRY,), "3301"),
         FetchRequest("330110", "HY-2015-Y-0001"),
-        ContentManifest("330110", "r", 1, "r.txt", "text/plain", 10, "ab" * 32, 4, (b"h" * 32,), "t", "a"),
+        ContentManifest(
+            "330110", "r", 1, "r.txt", "text/plain", 10, "ab" * 32, 4, (b"h" * 32,), "t", "a"
+        ),
         FetchPart(chunk=b"chunk"),
     ],
 )

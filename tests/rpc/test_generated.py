@@ -12,7 +12,9 @@ def test_regenerating_protobuf_code_changes_nothing(tmp_path: Path) -> None:
     fresh = generate(tmp_path / "generated")
     assert fresh, "protoc wrote nothing"
     names = {p.relative_to(tmp_path / "generated") for p in fresh}
-    assert names == {p.relative_to(committed) for p in committed.rglob("*") if p.suffix in (".py", ".pyi")}
+    assert names == {
+        p.relative_to(committed) for p in committed.rglob("*") if p.suffix in (".py", ".pyi")
+    }
     for rel in names:
         assert (committed / rel).read_text() == (tmp_path / "generated" / rel).read_text(), (
             f"{rel} is stale: run `make proto` and commit"
