@@ -32,4 +32,5 @@ def run_config(config: Path) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # it logs every job run at INFO
     asyncio.run(serve(config))

@@ -77,7 +77,10 @@ class Node:
         key = SigningKey.load(key_path(node_dir))
         chain = load_chain(chain_path(node_dir))
         if chain[0].node_id != self.code or chain[0].key_id != key.key_id:
-            raise ConfigError(f"{chain_path(node_dir)} is not the certificate of this node's key")
+            raise ConfigError(
+                f"{chain_path(node_dir)} 中的证书不是本节点 {self.code} 的密钥的证书："
+                f"请用 {node_dir}/enrol-request.json 重新签发"
+            )
         self.db = Database(node_dir / "node.db")
         self.parts = NodeParts(
             code=self.code,

@@ -1,0 +1,138 @@
+"""One node per process, set up the way an operator does it (README, docs/operations.md).
+
+``registry init-root``, ``init`` and ``registry issue`` enrol a province and a city; each
+runs as its own ``archive-node run --config`` daemon with its own gRPC and web listener. The
+city's records reach the province's catalogue over gRPC, the province fetches one back from
+the city, and both daemons stop cleanly on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from node.config import load_settings
+from node.node import Host
+
+from .network import free_port, ingest, make_record
+
+CLI = [sys.executable, "-m", "node.cli"]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
+    )
+
+
+def ok(*args: str, cwd: Path) -> str:
+    done = cli(*args, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def enrol(tmp: Path, code: str, name: str, root_pk: str, parent: str = "") -> dict[str, str]:
+    grpc_address, web_address = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    args = ["--data", code, "--code", code, "--name", name, "--root-public-key", root_pk]
+    args += ["--listen", grpc_address, "--advertise", grpc_address, "--web-listen", web_address]
+    if parent:
+        args += ["--parent-address", parent]
+    ok("init", *args, cwd=tmp)
+    return {"grpc": grpc_address, "api": f"http://{web_address}", "config": f"{code}/node.toml"}
+
+
+class Daemon:
+    def __init__(self, tmp: Path, config: str, api: str) -> None:
+        self.api = api
+        self.log = (tmp / f"{config.split('/')[0]}.log").open("w")
+        self.proc = subprocess.Popen(
+            [*CLI, "run", "--config", config], cwd=tmp, stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"daemon exited with {self.proc.returncode}"
+            try:
+                with urllib.request.urlopen(f"{self.api}/api/v1/nodes", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"daemon at {self.api} did not become ready")
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        self.log.close()
+        return code
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Iterator[tuple[Path, dict[str, dict[str, str]]]]:
+    root_pk = ok("registry", "init-root", "--key", "root.key", cwd=tmp_path).strip()
+    nodes = {"33": enrol(tmp_path, "33", "浙江省档案馆", root_pk)}
+    nodes["3301"] = enrol(tmp_path, "3301", "杭州市档案馆", root_pk, parent=nodes["33"]["grpc"])
+    issue = ["registry", "issue", "--key"]
+    ok(*issue, "root.key", "--request", "33/33/enrol-request.json", "-o", "33/33/chain.json",
+       cwd=tmp_path)  # fmt: skip
+    ok(*issue, "33/33/node.key", "--chain", "33/33/chain.json",
+       "--request", "3301/3301/enrol-request.json", "-o", "3301/3301/chain.json",
+       cwd=tmp_path)  # fmt: skip
+    yield tmp_path, nodes
+
+
+async def _ingest_offline(config: Path, items: list) -> None:  # type: ignore[type-arg]
+    """Load records into a node's database while its daemon is not running."""
+    node = Host(load_settings(config)).nodes["3301"]
+    await node.open()
+    try:
+        await ingest(node.service, items)
+    finally:
+        await node.close()
+
+
+def test_province_and_city_as_separate_daemons(network) -> None:  # type: ignore[no-untyped-def]
+    tmp, nodes = network
+    items = [make_record("3301", i, title=f"张伟、陈静结婚登记档案{i}") for i in range(1, 6)]
+    asyncio.run(_ingest_offline(tmp / nodes["3301"]["config"], items))
+    daemons = [Daemon(tmp, nodes[code]["config"], nodes[code]["api"]) for code in ("33", "3301")]
+    try:
+        for daemon in daemons:
+            daemon.wait_ready()
+        api = ["--api", nodes["33"]["api"]]
+        deadline = time.monotonic() + 30
+        hits: list[dict[str, object]] = []
+        while len(hits) < 5 and time.monotonic() < deadline:
+            out = ok(*api, "search", "--as", "33", "--scope", "3301", "--json", "结婚登记", cwd=tmp)
+            hits = [json.loads(line) for line in out.splitlines()]
+            time.sleep(0.3)
+        assert len(hits) == 5 and {h["holder"] for h in hits} == {"3301"}
+        out = ok(
+            *api, "fetch", "--as", "33", "--json", "-o", "copy.pdf", str(hits[0]["ref"]), cwd=tmp
+        )
+        fetched = json.loads(out)
+        data = (tmp / "copy.pdf").read_bytes()
+        assert hashlib.sha256(data).hexdigest() == fetched["sha256"] == hits[0]["content_sha256"]
+    finally:
+        codes = [daemon.stop() for daemon in daemons]
+    assert codes == [0, 0], (tmp / "33.log").read_text() + (tmp / "3301.log").read_text()
+
+
+def test_a_daemon_with_someone_elses_certificate_will_not_start(network) -> None:  # type: ignore[no-untyped-def]
+    tmp, nodes = network
+    (tmp / "3301/3301/chain.json").write_bytes((tmp / "33/33/chain.json").read_bytes())
+    done = cli("run", "--config", nodes["3301"]["config"], cwd=tmp)
+    assert done.returncode != 0
+    assert "chain.json" in done.stderr and "Traceback" not in done.stderr
