@@ -189,8 +189,8 @@ def validate_record(record: Record) -> None:
 
 
 def redacted_title(record: Record) -> str:
-    """Title shown in catalogues for controlled records: category and year only."""
-    return f"{record.category}档案（{record.year}年，控制使用）"
+    """Title shown in catalogues for records that are not open: category and year only."""
+    return f"{record.category}档案（{record.year}年，{record.access.zh}）"
 
 
 @dataclass(frozen=True)
@@ -232,13 +232,18 @@ def validate_entry(entry: CatalogueEntry) -> None:
         raise InvalidRecord(f"目录条目 {entry.ref} 的年度超出范围: {entry.year}")
     if entry.content_sha256 and not _SHA256.fullmatch(entry.content_sha256):
         raise InvalidRecord(f"目录条目 {entry.ref} 的内容摘要无效")
+    if entry.access != Access.OPEN and entry.subjects:
+        raise InvalidRecord(f"目录条目 {entry.ref} 不是开放档案，不得带有当事人姓名")
 
 
 def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | None:
     """The entry a record contributes to the catalogues above it, or ``None`` if it is closed.
 
     A closed record contributes a tombstone if it was shared before (version > 1) so that
-    its earlier entry leaves the catalogues above.
+    its earlier entry leaves the catalogues above. A record that is not open shares a
+    redacted title and no subject names: otherwise a search for a person's name would tell
+    anyone that this person has, say, a controlled social-security record. Its keyed blind
+    index of identity numbers still travels.
     """
     first = record.files[0] if record.files else None
     if record.access == Access.CLOSED:
@@ -247,7 +252,7 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
         deleted = True
     else:
         deleted = record.deleted
-    controlled = record.access == Access.CONTROLLED
+    shared = record.access == Access.OPEN
     return CatalogueEntry(
         holder=record.holder,
         record_id=record.record_id,
@@ -256,11 +261,11 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
         category=record.category,
         year=record.year,
         retention=record.retention,
-        title=redacted_title(record) if controlled else record.title,
+        title=record.title if shared else redacted_title(record),
         creator=record.creator,
         access=record.access,
         holder_name=holder_name,
-        subjects=record.subjects,
+        subjects=record.subjects if shared else (),
         subject_index=record.subject_index,
         content_sha256=first.sha256 if first else "",
         content_size=first.size if first else 0,

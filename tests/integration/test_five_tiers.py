@@ -52,7 +52,13 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network
                 subjects=("王秀英", "李建国"),
                 content=BIG,
             ),
-            make_record("330110", 2, title="张伟、刘洋结婚登记档案", access=Access.CONTROLLED),
+            make_record(
+                "330110",
+                2,
+                title="张伟、刘洋结婚登记档案",
+                access=Access.CONTROLLED,
+                subjects=("张伟", "刘洋"),
+            ),
             make_record(
                 "330110", 3, title="周敏房屋所有权登记", category="房产", access=Access.CLOSED
             ),
@@ -96,6 +102,9 @@ async def test_search_from_a_village_in_another_county(net: Network) -> None:
     controlled = [h for h in everything.hits if h.access == Access.CONTROLLED]
     assert [h.title for h in controlled] == ["婚姻登记档案（2015年，控制使用）"]
     assert not any("周敏" in h.title for h in everything.hits)
+    # nor does a person's name lead to their controlled record, here or at its holder
+    for node in (VILLAGE, "330110"):
+        assert (await net.service(node).search(SearchQuery(text="刘洋"))).total == 0
 
 
 async def test_search_by_a_subject_name_two_characters(net: Network) -> None:

@@ -1,0 +1,45 @@
+"""What a record shares with the catalogues above its holder, and what a parent accepts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from storage.factories import make_record
+
+from node.errors import InvalidRecord
+from node.records import Access, catalogue_entry, validate_entry
+
+
+def test_an_open_record_shares_its_title_and_subjects() -> None:
+    record = make_record(1, title="王秀英、李建国结婚登记档案", subjects=("王秀英", "李建国"))
+    entry = catalogue_entry(record, "西湖区档案馆")
+    assert entry is not None and not entry.deleted
+    assert (entry.title, entry.subjects) == (record.title, ("王秀英", "李建国"))
+    validate_entry(entry)
+
+
+def test_a_controlled_record_shares_neither_title_nor_names() -> None:
+    record = make_record(
+        2, title="张伟、刘洋结婚登记档案", subjects=("张伟", "刘洋"), access=Access.CONTROLLED
+    )
+    entry = catalogue_entry(record)
+    assert entry is not None
+    assert entry.title == "婚姻登记档案（2015年，控制使用）" and entry.subjects == ()
+    assert "张伟" not in repr(entry)
+
+
+def test_a_closed_record_shares_nothing_and_its_tombstone_no_names() -> None:
+    record = make_record(3, title="周敏房屋所有权登记", subjects=("周敏",), access=Access.CLOSED)
+    assert catalogue_entry(record) is None
+    tombstone = catalogue_entry(replace(record, version=2))
+    assert tombstone is not None and tombstone.deleted
+    assert "周敏" not in repr(tombstone)
+
+
+def test_a_parent_refuses_names_on_an_entry_that_is_not_open() -> None:
+    record = make_record(4, subjects=("张伟",), access=Access.CONTROLLED)
+    entry = catalogue_entry(record)
+    assert entry is not None
+    with pytest.raises(InvalidRecord, match="不得带有当事人姓名"):
+        validate_entry(replace(entry, subjects=("张伟",)))
