@@ -22,10 +22,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from _common import summary
-from integration.network import eventually, free_port  # noqa: E402
+from integration.network import converged, eventually, free_port  # noqa: E402
 
 from node.demo import DEMO_VILLAGE, load_samples, prepare
-from node.identity import parent_of
 from node.node import Host
 from node.records import SearchQuery
 
@@ -48,16 +47,7 @@ async def main(reps: int) -> None:
         try:
             await load_samples(host)
 
-            async def synced() -> bool:
-                for code, node in host.nodes.items():
-                    if code == "33":
-                        continue
-                    parent = host.nodes[parent_of(code)].parts.catalogue
-                    if await parent.count(code) != await node.parts.catalogue.count(code):
-                        return False
-                return True
-
-            await eventually(synced, timeout=120)
+            await eventually(lambda: converged(host), timeout=120)
             catalogue = host.nodes["33"].parts.catalogue
             province, village = host.service("33"), host.service(DEMO_VILLAGE)
             entries = await catalogue.count()

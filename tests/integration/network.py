@@ -135,3 +135,21 @@ def make_record(
 
 async def ingest(service: NodeService, items: Sequence[tuple[Record, bytes]]) -> None:
     await service.ingest([r for r, _ in items], {r.files[0].sha256: d for r, d in items})
+
+
+async def converged(host: Host) -> bool:
+    """Every parent in ``host`` holds its children's subtree catalogues and nothing is pending.
+
+    Deepest nodes are checked first: once a child has nothing left to push, its parent is
+    checked after, so a parent with nothing left to push has passed the child's entries on.
+    """
+    for code in sorted(host.nodes, key=len, reverse=True):
+        node = host.nodes[code]
+        if any(link.lag for link in (await node.service.status()).links):
+            return False
+        parent = parent_of(code)
+        if parent in host.nodes:
+            held = await host.nodes[parent].parts.catalogue.count(code)
+            if held != await node.parts.catalogue.count(code):
+                return False
+    return True

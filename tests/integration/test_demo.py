@@ -19,11 +19,10 @@ import pytest
 import pytest_asyncio
 
 from node.demo import DEMO_VILLAGE, load_samples, prepare
-from node.identity import parent_of
 from node.node import Host
 from node.records import Access, SearchQuery
 
-from .network import eventually, free_port
+from .network import converged, eventually, free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CLI = [sys.executable, "-m", "node.cli"]
@@ -37,18 +36,9 @@ async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
     loaded = await load_samples(host)
     assert loaded > 800
 
-    async def parents_hold_their_subtrees() -> bool:
-        return all([await in_sync(host, code) for code in host.nodes if code != "33"])
-
-    await eventually(parents_hold_their_subtrees, timeout=60)
+    await eventually(lambda: converged(host), timeout=60)
     yield host, listening.web_url
     await host.stop()
-
-
-async def in_sync(host: Host, code: str) -> bool:
-    """The parent's copy of ``code``'s subtree catalogue has as many entries as the node's own."""
-    parent = host.nodes[parent_of(code)].parts.catalogue
-    return await parent.count(code) == await host.nodes[code].parts.catalogue.count(code)
 
 
 async def cli(api: str, *args: str, cwd: Path | None = None) -> tuple[int, str, str]:
@@ -66,7 +56,7 @@ async def cli(api: str, *args: str, cwd: Path | None = None) -> tuple[int, str, 
 
 async def test_every_parent_holds_its_childrens_catalogues(demo: tuple[Host, str]) -> None:
     host, _ = demo
-    assert all([await in_sync(host, code) for code in host.nodes if code != "33"])
+    assert await converged(host)
     province = host.nodes["33"].parts.catalogue
     assert await province.count() == await province.count("33") > 800
     status = await host.service(DEMO_VILLAGE).status()
