@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from node.config import ENV_OVERRIDES, HostSettings, NodeSettings, SyncSettings
+from node.records import Access
+from node.sample_data import DEMO_NETWORK, sample_records
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
 SYNC_KEYS = {
@@ -31,3 +34,12 @@ def test_readme_starts_with_the_two_commands() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     head = readme[:1500]
     assert "make run" in head and "make test" in head
+
+
+def test_the_readme_fetches_an_open_sample_record() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    refs = re.findall(r"archive-node fetch .* (\d+)/([A-Z]+-\d{4}-\w+-\d{4})", readme)
+    assert refs
+    for holder, record_id in refs:
+        records = {r.record_id: r for r, _ in sample_records(holder, dict(DEMO_NETWORK)[holder])}
+        assert records[record_id].access == Access.OPEN

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -63,36 +64,24 @@ async def test_every_parent_holds_its_childrens_catalogues(demo: tuple[Host, str
     assert status.links and all(link.lag == 0 for link in status.links)
 
 
+async def search_330110(api: str) -> list[dict[str, Any]]:
+    """The done-when search of issue 2, through the CLI: a village looks under 330110."""
+    args = ["--as", DEMO_VILLAGE, "--scope", "330110", "--json", "--limit", "200", "婚姻登记"]
+    code, out, err = await cli(api, "search", *args)
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
 async def test_cli_search_and_fetch_from_a_village(demo: tuple[Host, str], tmp_path: Path) -> None:
     _, api = demo
-    code, out, err = await cli(
-        api,
-        "search",
-        "--as",
-        DEMO_VILLAGE,
-        "--scope",
-        "330110",
-        "--json",
-        "--limit",
-        "200",
-        "婚姻登记",
-    )
-    assert code == 0, err
-    hits = [json.loads(line) for line in out.splitlines()]
+    hits = await search_330110(api)
     assert hits and all(h["holder"].startswith("330110") for h in hits)
     assert {"holder", "record_id", "archival_code", "title", "year", "category", "access"} <= set(
         hits[0]
     )
     open_hit = next(h for h in hits if h["access"] == Access.OPEN.value)
-    code, out, err = await cli(
-        api,
-        "fetch",
-        "--as",
-        DEMO_VILLAGE,
-        "--json",
-        f"{open_hit['holder']}/{open_hit['record_id']}",
-        cwd=tmp_path,
-    )
+    ref = f"{open_hit['holder']}/{open_hit['record_id']}"
+    code, out, err = await cli(api, "fetch", "--as", DEMO_VILLAGE, "--json", ref, cwd=tmp_path)
     assert code == 0, err
     result = json.loads(out)
     written = Path(result["file"]).read_bytes()
@@ -104,21 +93,7 @@ async def test_cli_refusals_are_one_line_and_non_zero(
     demo: tuple[Host, str], tmp_path: Path
 ) -> None:
     _, api = demo
-    code, out, err = await cli(
-        api,
-        "search",
-        "--as",
-        DEMO_VILLAGE,
-        "--scope",
-        "330110",
-        "--json",
-        "--limit",
-        "200",
-        "婚姻登记",
-    )
-    controlled = next(
-        json.loads(x) for x in out.splitlines() if json.loads(x)["access"] == "controlled"
-    )
+    controlled = next(h for h in await search_330110(api) if h["access"] == "controlled")
     code, out, err = await cli(api, "fetch", "--as", DEMO_VILLAGE, controlled["ref"], cwd=tmp_path)
     assert code != 0 and len(err.strip().splitlines()) == 1 and "利用申请" in err
     assert list(tmp_path.iterdir()) == []

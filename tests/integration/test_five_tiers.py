@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 
 import grpc
 import pytest
 import pytest_asyncio
 from grpc import aio
 
+from node.crypto import SigningKey
 from node.errors import AccessDenied, NotFound
+from node.federation.enrolment import enrol_tree
+from node.federation.envelope import Signer
 from node.federation.messages import PUSH, SEARCH, PushBatch
 from node.identity import route
 from node.records import Access, SearchQuery, catalogue_entry
@@ -177,6 +182,30 @@ async def test_forged_signature_is_refused_and_nothing_applied(net: Network) -> 
     forged = replace(env, signature=bytes(64))
     before = await _province_count(net)
     assert await _raw_call(net, "33", PUSH, codec.encode(forged)) == grpc.StatusCode.UNAUTHENTICATED
+    assert await _province_count(net) == before
+
+
+async def test_stale_timestamp_is_refused_and_nothing_applied(net: Network) -> None:
+    codec = ProtobufCodec()
+    late = replace(net.node("3301").parts.signer, clock=lambda: time.time() - 600)
+    env = late.seal(PUSH, "33", codec.encode(_forged_push(net, "3301")))
+    before = await _province_count(net)
+    assert await _raw_call(net, "33", PUSH, codec.encode(env)) == grpc.StatusCode.UNAUTHENTICATED
+    assert await _province_count(net) == before
+
+
+async def test_a_node_certified_under_another_root_is_refused(net: Network, tmp_path: Path) -> None:
+    codec = ProtobufCodec()
+    impostors = enrol_tree(
+        SigningKey.generate(),
+        [("33", "假省馆", ""), ("3301", "假市馆", "")],
+        tmp_path,
+        now_ms=int(time.time() * 1000),
+    )
+    impostor = Signer("3301", impostors["3301"].key, impostors["3301"].chain)
+    env = impostor.seal(PUSH, "33", codec.encode(_forged_push(net, "3301")))
+    before = await _province_count(net)
+    assert await _raw_call(net, "33", PUSH, codec.encode(env)) == grpc.StatusCode.UNAUTHENTICATED
     assert await _province_count(net) == before
 
 
