@@ -13,8 +13,9 @@ separates runs. That trailing unigram does two jobs: a phrase of bigrams cannot 
 ("AB（BC" must not match "ABC"), and a single character is found as a token prefix
 (``"王"*``: a bigram starting with it, or the unigram of a run ending with it).
 
-A query word matches as a substring of the title (or the category's name, indexed with
-it), the creator or one subject name (an ASCII
+A query word matches as a substring of the title, the category's name (through its facet
+token: clerks type "婚姻登记" and expect records titled "结婚登记"), the creator or one
+subject name (an ASCII
 word: as a whole word, case-insensitive). The MATCH string is built only from tokens we
 produced, each double-quoted, so user input can never inject FTS5 syntax. A word mixing
 scripts or with inner punctuation is narrowed by its runs and checked exactly with ``LIKE``.
@@ -36,7 +37,7 @@ from node.errors import InvalidQuery
 from node.identity import CODE_LENGTHS
 from node.records import CATEGORIES, MAX_QUERY_CHARS
 
-TOKENIZER_VERSION = f"bigram-5 unicode-{unicodedata.unidata_version}"
+TOKENIZER_VERSION = f"bigram-4 unicode-{unicodedata.unidata_version}"
 FTS_TABLE = "catalogue_fts"
 TEXT_COLUMNS = ("title", "creator", "subjects")
 # ``facets`` holds filter tokens (scope codes, category) so that filters are intersected
@@ -137,13 +138,9 @@ def facet_text(holder: str, category: str, year: int) -> str:
 def fts_values(
     title: str, creator: str, subjects: Sequence[str], holder: str, category: str, year: int
 ) -> tuple[str, str, str, str]:
-    """The FTS column values of one catalogue entry.
-
-    The category's name (婚姻登记, 学籍 ...) is indexed with the title: clerks search for
-    "婚姻登记" and expect the marriage records whose titles say "结婚登记".
-    """
+    """The FTS column values of one catalogue entry."""
     return (
-        index_text([title, category]),
+        index_text([title]),
         index_text([creator]),
         index_text(subjects),
         facet_text(holder, category, year),
@@ -169,13 +166,21 @@ class ParsedText:
 
     phrases: tuple[str, ...] = ()  # each a double-quoted FTS5 phrase, ANDed together
     like_words: tuple[str, ...] = ()  # each must be a substring of title, creator or a subject
+    # per phrase: the facet tokens of the categories whose names contain that word
+    categories: tuple[tuple[str, ...], ...] = ()
 
     @property
     def match(self) -> str:
-        """The MATCH expression of the phrases, over the text columns only."""
-        if not self.phrases:
-            return ""
-        return "{" + " ".join(TEXT_COLUMNS) + "} : (" + " AND ".join(self.phrases) + ")"
+        """The MATCH expression: the phrases over the text columns, or a category's token."""
+        columns = "{" + " ".join(TEXT_COLUMNS) + "}"
+        alternatives = self.categories or ((),) * len(self.phrases)
+        plain = [p for p, alt in zip(self.phrases, alternatives, strict=True) if not alt]
+        terms = [f"{columns} : ({' AND '.join(plain)})"] if plain else []
+        for phrase, alt in zip(self.phrases, alternatives, strict=True):
+            if alt:
+                either = " OR ".join(f"facets : {_phrase([token])}" for token in alt)
+                terms.append(f"({columns} : {phrase} OR {either})")
+        return " AND ".join(terms)
 
 
 def _phrase(tokens: Sequence[str]) -> str:
@@ -219,14 +224,15 @@ def parse_text(text: str) -> ParsedText:
     words = text.split()
     if len(words) > MAX_WORDS:
         raise InvalidQuery(f"检索词过多（最多 {MAX_WORDS} 个，实际 {len(words)} 个）")
-    phrases: list[str] = []
+    phrases: dict[str, tuple[str, ...]] = {}  # phrase -> categories whose names contain it
     likes: list[str] = []
     for word in words:
         word_runs = runs(word)
         if not word_runs:
             continue  # only punctuation or symbols: nothing to search for
         if len(word_runs) == 1:
-            phrases.append(_run_phrase(*word_runs[0]))  # exact on its own
+            is_ascii, run = word_runs[0]
+            phrases[_run_phrase(is_ascii, run)] = () if is_ascii else _categories_naming(run)
             continue
         # Several runs (mixed scripts or inner punctuation): narrow with each run on its own,
         # then check the whole word with LIKE. An ASCII run at an edge of the word may be
@@ -234,13 +240,23 @@ def parse_text(text: str) -> ParsedText:
         last = len(word_runs) - 1
         for i, (is_ascii, run) in enumerate(word_runs):
             if not is_ascii or 0 < i < last:
-                phrases.append(_run_phrase(is_ascii, run))
+                phrases.setdefault(_run_phrase(is_ascii, run), ())
         likes.append(_strip_separators(word))
     if words and not phrases and not likes:
         raise InvalidQuery("查询词须包含汉字、字母或数字")
     return ParsedText(
-        phrases=tuple(dict.fromkeys(phrases)),
+        phrases=tuple(phrases),
         like_words=tuple(dict.fromkeys(likes)),
+        categories=tuple(phrases.values()),
+    )
+
+
+def _categories_naming(run: str) -> tuple[str, ...]:
+    """Facet tokens of the categories whose names contain ``run`` (already normalised)."""
+    return tuple(
+        category_token(name)
+        for name in CATEGORIES
+        if run in unicodedata.normalize("NFKC", name).lower()
     )
 
 
