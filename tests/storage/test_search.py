@@ -297,6 +297,14 @@ def test_query_parsing_quotes_every_token() -> None:
     assert index_text(["王秀英", "李"]) == "王秀 秀英 英 李"
 
 
+def test_a_word_in_a_category_name_may_match_that_category() -> None:
+    parsed = parse_text("婚姻 王")
+    assert parsed.match == (
+        '{title creator subjects} : ("王"*) AND '
+        '({title creator subjects} : "婚姻" OR facets : "chy")'
+    )
+
+
 def test_user_text_never_matches_facet_tokens(corpus) -> None:  # type: ignore[no-untyped-def]
     conn, _ = corpus
     for text in ["s330106", "chy", "cxj", "y1995", "d199", "facets", "330106"]:
