@@ -13,10 +13,10 @@ separates runs. That trailing unigram does two jobs: a phrase of bigrams cannot 
 ("AB（BC" must not match "ABC"), and a single character is found as a token prefix
 (``"王"*``: a bigram starting with it, or the unigram of a run ending with it).
 
-A query word matches as a substring of the title, the category's name (through its facet
-token: clerks type "婚姻登记" and expect records titled "结婚登记"), the creator or one
-subject name (an ASCII
-word: as a whole word, case-insensitive). The MATCH string is built only from tokens we
+A query word matches as a substring of the title (an open record's: a redacted title is not
+indexed), the category's name (through its facet token: clerks type "婚姻登记" and expect
+records titled "结婚登记"), the creator or one subject name (an ASCII word: as a whole word,
+case-insensitive). The MATCH string is built only from tokens we
 produced, each double-quoted, so user input can never inject FTS5 syntax. A word mixing
 scripts or with inner punctuation is narrowed by its runs and checked exactly with ``LIKE``.
 
@@ -37,7 +37,7 @@ from node.errors import InvalidQuery
 from node.identity import CODE_LENGTHS
 from node.records import CATEGORIES, MAX_QUERY_CHARS
 
-TOKENIZER_VERSION = f"bigram-4 unicode-{unicodedata.unidata_version}"
+TOKENIZER_VERSION = f"bigram-5 unicode-{unicodedata.unidata_version}"
 FTS_TABLE = "catalogue_fts"
 TEXT_COLUMNS = ("title", "creator", "subjects")
 # ``facets`` holds filter tokens (scope codes, category) so that filters are intersected
@@ -136,11 +136,22 @@ def facet_text(holder: str, category: str, year: int) -> str:
 
 
 def fts_values(
-    title: str, creator: str, subjects: Sequence[str], holder: str, category: str, year: int
+    title: str,
+    creator: str,
+    subjects: Sequence[str],
+    holder: str,
+    category: str,
+    year: int,
+    access: str,
 ) -> tuple[str, str, str, str]:
-    """The FTS column values of one catalogue entry."""
+    """The FTS column values of one catalogue entry.
+
+    The redacted title of a record that is not open says only its category and year, which
+    the facets already carry: indexing it would rank such records above the open ones that
+    a clerk can actually release, for any search by the category's name.
+    """
     return (
-        index_text([title]),
+        index_text([title]) if access == "open" else "",
         index_text([creator]),
         index_text(subjects),
         facet_text(holder, category, year),
@@ -293,14 +304,14 @@ def ensure_current(conn: sqlite3.Connection) -> bool:
         return False
     conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
     rows = conn.execute(
-        "SELECT id, title, creator, subjects, holder, category, year FROM catalogue "
+        "SELECT id, title, creator, subjects, holder, category, year, access FROM catalogue "
         "WHERE deleted = 0"
     )
     insert_rows(
         conn,
         (
-            (rowid, *fts_values(title, creator, json.loads(subjects), holder, category, year))
-            for rowid, title, creator, subjects, holder, category, year in rows
+            (rowid, *fts_values(title, creator, json.loads(subjects), *facts))
+            for rowid, title, creator, subjects, *facts in rows
         ),
     )
     optimize(conn)
