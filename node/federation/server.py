@@ -40,7 +40,7 @@ from node.federation.messages import (
 )
 from node.federation.parts import NodeParts
 from node.identity import covers, next_hop, parent_of
-from node.records import Access, SearchQuery, validate_entry
+from node.records import Access, SearchQuery
 
 log = logging.getLogger(__name__)
 
@@ -144,20 +144,17 @@ class FederationServer:
             raise InvalidInput(
                 f"batch of {len(batch.entries)} entries (at most {MAX_BATCH_ENTRIES})"
             )
-        for entry in batch.entries:
-            validate_entry(entry)
+        for entry in batch.entries:  # the store validates each entry itself
             if not covers(call.origin, entry.holder):
                 raise InvalidInput(
                     f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree"
                 )
-        before = await p.changelog.head()
-        cursor = await p.catalogue.apply_batch(
+        result = await p.catalogue.apply_batch(
             call.origin, batch.from_seq, batch.to_seq, batch.entries
         )
-        applied = await p.changelog.head() - before
-        if applied:
+        if result.applied:
             self.on_catalogue_changed()
-        return p.codec.encode(PushAck(cursor=cursor, applied=applied))
+        return p.codec.encode(PushAck(cursor=result.cursor, applied=result.applied))
 
     async def _search(self, call: Envelope) -> bytes:
         p = self.parts

@@ -35,24 +35,26 @@ class PeerTransport:
         self._channels: dict[str, aio.Channel] = {}
         self._unary_calls: dict[tuple[str, str], aio.UnaryUnaryMultiCallable] = {}
 
-    def _unary_call(self, neighbour: str, method: str) -> aio.UnaryUnaryMultiCallable:
-        """The channel's callable for ``method``, made once: making it is not free per call."""
-        channel = self._channel(neighbour)
-        key = (self.resolve(neighbour) or "", method)
-        call = self._unary_calls.get(key)
-        if call is None:
-            call = self._unary_calls[key] = channel.unary_unary(method)
-        return call
-
-    def _channel(self, neighbour: str) -> aio.Channel:
+    def _address(self, neighbour: str) -> str:
         address = self.resolve(neighbour)
         if not address:
             raise PeerUnavailable(f"address of node {neighbour} is unknown")
+        return address
+
+    def _channel(self, address: str) -> aio.Channel:
         channel = self._channels.get(address)
         if channel is None:
             channel = aio.insecure_channel(address, options=CHANNEL_OPTIONS)
             self._channels[address] = channel
         return channel
+
+    def _unary_call(self, neighbour: str, method: str) -> aio.UnaryUnaryMultiCallable:
+        """The channel's callable for ``method``, made once: making it is not free per call."""
+        key = (self._address(neighbour), method)
+        call = self._unary_calls.get(key)
+        if call is None:
+            call = self._unary_calls[key] = self._channel(key[0]).unary_unary(method)
+        return call
 
     async def unary(self, neighbour: str, method: str, request: bytes, timeout: float) -> bytes:
         if self.dispatcher.hosts(neighbour):
@@ -71,7 +73,8 @@ class PeerTransport:
             async for part in self.local.stream(neighbour, method, request, timeout):
                 yield part
             return
-        call = self._channel(neighbour).unary_stream(method)(request, timeout=timeout)
+        channel = self._channel(self._address(neighbour))
+        call = channel.unary_stream(method)(request, timeout=timeout)
         try:
             async for part in call:
                 yield part

@@ -28,6 +28,14 @@ from node.storage.search import count_txn, search_txn
 _LOOKUP_CHUNK = 400  # (holder, record_id) pairs per query: 800 parameters
 
 
+@dataclass(frozen=True)
+class BatchApplied:
+    """The outcome of a child's push: the cursor to acknowledge, and the changes it made."""
+
+    cursor: int
+    applied: int
+
+
 @dataclass
 class _Stored:
     """What is on disk for one key at the start of a transaction."""
@@ -140,13 +148,13 @@ class CatalogueStore:
 
     async def apply_batch(
         self, origin: str, from_seq: int, to_seq: int, entries: Sequence[CatalogueEntry]
-    ) -> int:
+    ) -> BatchApplied:
         """Apply a child's push of its changes ``(from_seq, to_seq]``; return the new cursor.
 
         If ``from_seq`` is past the stored cursor (a gap) or ``to_seq`` is not past it (a
         retried batch), nothing is applied and the stored cursor is returned, so the child
         resends from there. Otherwise all entries and the cursor ``to_seq`` are stored in
-        one transaction.
+        one transaction; ``applied`` counts the entries that changed the catalogue.
         """
         if from_seq < 0 or to_seq < from_seq:
             raise InvalidInput(f"推送批次的序号无效: {from_seq}..{to_seq}")
@@ -154,18 +162,18 @@ class CatalogueStore:
         for entry in entries:
             validate_entry(entry)
 
-        def txn(conn: sqlite3.Connection) -> int:
+        def txn(conn: sqlite3.Connection) -> BatchApplied:
             stored = _child_cursor(conn, origin)
             if from_seq > stored or to_seq <= stored:
-                return stored
-            apply_entries_txn(conn, entries)
+                return BatchApplied(stored, 0)
+            changes = apply_entries_txn(conn, entries)
             conn.execute(
                 "INSERT INTO child_cursors(child, cursor, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(child) DO UPDATE SET cursor = excluded.cursor, "
                 "updated_at = excluded.updated_at",
                 (origin, to_seq, time.time()),
             )
-            return to_seq
+            return BatchApplied(to_seq, len(changes))
 
         return await self.db.write(txn)
 

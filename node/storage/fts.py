@@ -184,13 +184,16 @@ class ParsedText:
     def match(self) -> str:
         """The MATCH expression: the phrases over the text columns, or a category's token."""
         columns = "{" + " ".join(TEXT_COLUMNS) + "}"
-        alternatives = self.categories or ((),) * len(self.phrases)
-        plain = [p for p, alt in zip(self.phrases, alternatives, strict=True) if not alt]
-        terms = [f"{columns} : ({' AND '.join(plain)})"] if plain else []
-        for phrase, alt in zip(self.phrases, alternatives, strict=True):
-            if alt:
-                either = " OR ".join(f"facets : {_phrase([token])}" for token in alt)
-                terms.append(f"({columns} : {phrase} OR {either})")
+        plain: list[str] = []
+        terms: list[str] = []
+        for phrase, tokens in zip(self.phrases, self.categories, strict=True):
+            if not tokens:
+                plain.append(phrase)
+                continue
+            either = " OR ".join(f"facets : {_phrase([token])}" for token in tokens)
+            terms.append(f"({columns} : {phrase} OR {either})")
+        if plain:
+            terms.insert(0, f"{columns} : ({' AND '.join(plain)})")
         return " AND ".join(terms)
 
 
@@ -262,13 +265,14 @@ def parse_text(text: str) -> ParsedText:
     )
 
 
+_CATEGORY_NAMES = {
+    category_token(name): unicodedata.normalize("NFKC", name).lower() for name in CATEGORIES
+}
+
+
 def _categories_naming(run: str) -> tuple[str, ...]:
     """Facet tokens of the categories whose names contain ``run`` (already normalised)."""
-    return tuple(
-        category_token(name)
-        for name in CATEGORIES
-        if run in unicodedata.normalize("NFKC", name).lower()
-    )
+    return tuple(token for token, name in _CATEGORY_NAMES.items() if run in name)
 
 
 def like_pattern(word: str) -> str:

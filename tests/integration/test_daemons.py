@@ -16,13 +16,14 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from node.config import load_settings
 from node.node import Host
+from node.records import Record
 
 from .network import free_port, ingest, make_record
 
@@ -93,7 +94,7 @@ def network(tmp_path: Path) -> Iterator[tuple[Path, dict[str, dict[str, str]]]]:
     yield tmp_path, nodes
 
 
-async def _ingest_offline(config: Path, items: list) -> None:  # type: ignore[type-arg]
+async def _ingest_offline(config: Path, items: Sequence[tuple[Record, bytes]]) -> None:
     """Load records into a node's database while its daemon is not running."""
     node = Host(load_settings(config)).nodes["3301"]
     await node.open()

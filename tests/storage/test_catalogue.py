@@ -111,20 +111,20 @@ async def test_apply_batch_cursor_rules(db: Database) -> None:
     catalogue, log = CatalogueStore(db), ChangeLog(db)
     child = "330106001"
     first = [make_entry("R1", child), make_entry("R2", child)]
-    assert await catalogue.apply_batch(child, 0, 2, first) == 2
+    assert (await catalogue.apply_batch(child, 0, 2, first)).cursor == 2
     assert await log.head() == 2
     # retried batch: nothing applied, stored cursor returned
-    assert await catalogue.apply_batch(child, 0, 2, first) == 2
+    assert (await catalogue.apply_batch(child, 0, 2, first)).cursor == 2
     assert await log.head() == 2
     # a gap: the child must resend from 2
-    assert await catalogue.apply_batch(child, 5, 7, [make_entry("R7", child)]) == 2
+    assert (await catalogue.apply_batch(child, 5, 7, [make_entry("R7", child)])).cursor == 2
     with pytest.raises(NotFound):
         await catalogue.get(child, "R7")
     # normal next batch
-    assert await catalogue.apply_batch(child, 2, 4, [make_entry("R3", child)]) == 4
+    assert (await catalogue.apply_batch(child, 2, 4, [make_entry("R3", child)])).cursor == 4
     # overlapping batch: entries already applied are no-ops, the cursor moves on
     overlap = [make_entry("R3", child), make_entry("R4", child)]
-    assert await catalogue.apply_batch(child, 3, 6, overlap) == 6
+    assert (await catalogue.apply_batch(child, 3, 6, overlap)).cursor == 6
     assert await log.head() == 4
     assert await catalogue.child_cursor(child) == 6
     assert await catalogue.child_cursor("330106002") == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -91,15 +90,12 @@ async def test_access_levels_in_the_catalogue(db: Database) -> None:
 
 
 @pytest.mark.asyncio
-async def test_bulk_ingest_is_one_fast_transaction(db: Database) -> None:
+async def test_bulk_ingest_is_one_transaction(db: Database) -> None:
     records = RecordStore(db)
     batch = [make_record(i, subjects=(f"王{i % 97}英",)) for i in range(1, 20_001)]
-    start = time.perf_counter()
-    seqs = await records.put(batch, "西湖区档案馆")
-    elapsed = time.perf_counter() - start
+    seqs = await records.put(batch, "西湖区档案馆")  # its speed: bench/bench_search.py
     assert seqs == list(range(1, 20_001))
     assert await records.count() == 20_000
-    assert elapsed < 15, f"20k records took {elapsed:.1f} s"
     page = await CatalogueStore(db).search(SearchQuery(text="王42英", limit=5))
     assert page.total == len([i for i in range(1, 20_001) if i % 97 == 42])
     updated = [replace(r, version=2) for r in batch[:1000]]

@@ -127,19 +127,7 @@ def test_filters_and_scope(corpus) -> None:  # type: ignore[no-untyped-def]
     conn, entries = corpus
     for scope in ["", "33", "330106", "330106001", "330110002", "330111"]:
         for category in [None, "学籍"]:
-            query = SearchQuery(
-                text="王", scope=scope, category=category, year_from=1995, year_to=2010
-            )
-            total, hits = everything(conn, query)
-            expected = {
-                e.record_id
-                for e in entries
-                if e.holder.startswith(scope)
-                and category in (None, e.category)
-                and 1995 <= e.year <= 2010
-                and matches(e, "王")
-            }
-            assert {h.record_id for h in hits} == expected and total == len(expected)
+            _check_filters(conn, entries, 1995, 2010, scope, category, "王")
             filters_only = everything(conn, SearchQuery(scope=scope, category=category))[1]
             assert [h.record_id for h in filters_only] == [  # newest first
                 e.record_id
