@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from node.errors import ConfigError, InvalidCode
+from node.federation.keeper import TrustSettings
 from node.identity import validate_code
 
-_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)\s*")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _ADDRESS = re.compile(r"\[?[A-Za-z0-9.:_-]*\]?:[0-9]{1,5}")
 
 ENV_OVERRIDES = {
@@ -31,7 +32,7 @@ ENV_OVERRIDES = {
 
 
 def parse_duration(value: object, path: str) -> float:
-    """Seconds from ``"250ms"``, ``"10s"``, ``"5m"``, ``"1h"`` or a bare number of seconds."""
+    """Seconds from ``"250ms"``, ``"10s"``, ``"5m"``, ``"1h"``, ``"30d"`` or a bare number."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
     else:
@@ -76,6 +77,7 @@ class HostSettings:
     admin_listen: str = ""  # gRPC health + reflection for operators; "" = off
     log_level: str = "INFO"
     sync: SyncSettings = field(default_factory=SyncSettings)
+    trust: TrustSettings = field(default_factory=TrustSettings)
     nodes: tuple[NodeSettings, ...] = ()
 
 
@@ -132,6 +134,21 @@ def settings_from_mapping(
             sync_table.get("fetch_timeout", "120s"), "sync.fetch_timeout"
         ),
     )
+    trust_table = _table(data, "trust")
+    unknown = set(trust_table) - {"refresh_interval", "cert_lifetime", "renew_before"}
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)}", "trust")
+    trust = TrustSettings(
+        refresh_interval_s=parse_duration(
+            trust_table.get("refresh_interval", "5m"), "trust.refresh_interval"
+        ),
+        cert_lifetime_ms=int(
+            parse_duration(trust_table.get("cert_lifetime", "365d"), "trust.cert_lifetime") * 1000
+        ),
+        renew_before_ms=int(
+            parse_duration(trust_table.get("renew_before", "30d"), "trust.renew_before") * 1000
+        ),
+    )
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -158,5 +175,6 @@ def settings_from_mapping(
         admin_listen=_address(host.get("admin_listen"), "host.admin_listen", optional=True),
         log_level=str(host.get("log_level", "INFO")).upper(),
         sync=sync,
+        trust=trust,
         nodes=tuple(nodes),
     )

@@ -26,6 +26,8 @@ from __future__ import annotations
 class NodeError(Exception):
     """Base of every error archive-node raises on purpose."""
 
+    from_peer: str | None = None  # set when the error is a neighbour's answer, passed on
+
 
 class ConfigError(NodeError):
     """A setting is missing or wrong; ``path`` names it (e.g. ``grpc.port``)."""
@@ -81,3 +83,11 @@ class ProtocolError(FederationError):
 
 class PeerUnavailable(FederationError):
     """The next hop toward the destination could not be reached."""
+
+
+class Overloaded(FederationError):
+    """A peer is over its per-origin limits; retry after a pause."""
+
+
+class Forbidden(FederationError):
+    """The caller is who it says, but may not do this (enrol here, revoke that node, ...)."""

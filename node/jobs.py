@@ -1,7 +1,8 @@
-"""Scheduled work (APScheduler): the periodic catalogue push of every hosted node.
+"""Scheduled work (APScheduler): the periodic catalogue push and trust upkeep (directory
+refresh, unreported trust events, certificate renewal) of every hosted node.
 
-Job bodies are plain methods of the objects they drive (``CataloguePusher.wake``), so tests
-call them directly instead of waiting for a timer.
+Job bodies are plain methods of the objects they drive (``CataloguePusher.wake``,
+``TrustKeeper.tick``), so tests call them directly instead of waiting for a timer.
 """
 
 from __future__ import annotations
@@ -10,10 +11,16 @@ from collections.abc import Iterable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from node.federation.keeper import TrustKeeper
 from node.federation.sync import CataloguePusher
 
 
-def build_scheduler(pushers: Iterable[CataloguePusher], sync_interval_s: float) -> AsyncIOScheduler:
+def build_scheduler(
+    pushers: Iterable[CataloguePusher],
+    sync_interval_s: float,
+    keepers: Iterable[TrustKeeper] = (),
+    trust_interval_s: float = 300.0,
+) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1})
     for pusher in pushers:
         scheduler.add_job(
@@ -22,5 +29,13 @@ def build_scheduler(pushers: Iterable[CataloguePusher], sync_interval_s: float) 
             seconds=sync_interval_s,
             id=f"sync:{pusher.client.parts.code}",
             name=f"push catalogue {pusher.client.parts.code} -> {pusher.parent}",
+        )
+    for keeper in keepers:
+        scheduler.add_job(
+            keeper.tick,
+            "interval",
+            seconds=trust_interval_s,
+            id=f"trust:{keeper.code}",
+            name=f"trust upkeep of {keeper.code}",
         )
     return scheduler

@@ -22,7 +22,9 @@ from node.federation.directory import PeerDirectory
 from node.federation.dispatch import Dispatcher
 from node.federation.enrolment import chain_path, key_path, load_chain
 from node.federation.envelope import Clock, Signer
+from node.federation.keeper import DEFAULT_TRUST, KeyFiles, TrustKeeper, TrustSettings
 from node.federation.parts import NodeParts
+from node.federation.registry import TrustState
 from node.federation.server import FederationServer
 from node.federation.service import NodeService
 from node.federation.sync import CataloguePusher
@@ -38,6 +40,7 @@ from node.storage.changelog import ChangeLog
 from node.storage.db import Database
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
+from node.storage.trust import TrustStore
 from node.web import create_app
 
 log = logging.getLogger(__name__)
@@ -50,8 +53,8 @@ class _LearningGatekeeper(Gatekeeper):
         super().__init__(chains, clock)
         self.directory = directory
 
-    def verify(self, envelope, method, *, live=True):  # type: ignore[no-untyped-def]
-        leaf = super().verify(envelope, method, live=live)
+    def authenticate(self, envelope, method, *, live=True):  # type: ignore[no-untyped-def]
+        leaf = super().authenticate(envelope, method, live=live)
         self.directory.learn(envelope.chain)
         return leaf
 
@@ -64,11 +67,12 @@ class Node:
         settings: NodeSettings,
         node_dir: Path,
         *,
-        chains: ChainVerifier,
+        root_public_key: bytes,
         codec: ProtobufCodec,
         transport: PeerTransport,
         directory: PeerDirectory,
         sync_timeouts: tuple[float, float],
+        trust: TrustSettings = DEFAULT_TRUST,
         clock: Clock = time.time,
     ) -> None:
         self.settings = settings
@@ -82,6 +86,7 @@ class Node:
                 f"请用 {node_dir}/enrol-request.json 重新签发"
             )
         self.db = Database(node_dir / "node.db")
+        chains = ChainVerifier(root_public_key, TrustState())
         self.parts = NodeParts(
             code=self.code,
             name=settings.name,
@@ -100,7 +105,15 @@ class Node:
         client = FederationClient(self.parts)
         parent = parent_of(self.code)
         self.pusher = CataloguePusher(client, parent) if parent else None
-        self.server = FederationServer(self.parts, self._changed)
+        self.keeper = TrustKeeper(
+            client,
+            TrustStore(self.db),
+            chains.state,
+            root_public_key,
+            KeyFiles(key=key_path(node_dir), chain=chain_path(node_dir)),
+            trust,
+        )
+        self.server = FederationServer(self.parts, self.keeper, self._changed)
         self.service = NodeService(self.parts, client, self.server, self._changed)
 
     def _changed(self) -> None:
@@ -109,6 +122,7 @@ class Node:
 
     async def open(self) -> None:
         await self.db.open()
+        await self.keeper.open()
 
     def start_sync(self) -> None:
         if self.pusher is not None:
@@ -146,28 +160,35 @@ class Host:
             }
         )
         self.transport = PeerTransport(self.dispatcher, self.directory.resolve)
-        chains = ChainVerifier(settings.root_public_key)
         timeouts = (settings.sync.call_timeout_s, settings.sync.fetch_timeout_s)
         self.nodes: dict[str, Node] = {
             n.code: Node(
                 n,
                 settings.data_dir / n.code,
-                chains=chains,
+                root_public_key=settings.root_public_key,
                 codec=self.codec,
                 transport=self.transport,
                 directory=self.directory,
                 sync_timeouts=timeouts,
+                trust=settings.trust,
                 clock=clock,
             )
             for n in settings.nodes
         }
+        for node in self.nodes.values():
+            node.keeper.known_nodes = self._known_nodes
         self.grpc = GrpcServer(self.dispatcher, settings.grpc_listen, settings.admin_listen or None)
         self.scheduler = build_scheduler(
             [n.pusher for n in self.nodes.values() if n.pusher is not None],
             settings.sync.interval_s,
+            [n.keeper for n in self.nodes.values()],
+            settings.trust.refresh_interval_s,
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None
+
+    def _known_nodes(self) -> frozenset[str]:
+        return self.directory.codes().union(self.nodes)
 
     def service(self, code: str) -> NodeService:
         return self.nodes[code].service

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from node.config import ENV_OVERRIDES, HostSettings, NodeSettings, SyncSettings
+from node.federation.keeper import TrustSettings
 from node.records import Access
 from node.sample_data import DEMO_NETWORK, sample_records
 
@@ -16,14 +17,21 @@ SYNC_KEYS = {
     "call_timeout_s": "call_timeout",
     "fetch_timeout_s": "fetch_timeout",
 }
+TRUST_KEYS = {
+    "refresh_interval_s": "refresh_interval",
+    "cert_lifetime_ms": "cert_lifetime",
+    "renew_before_ms": "renew_before",
+}
 
 
 def test_every_setting_is_documented() -> None:
     for f in dataclasses.fields(HostSettings):
-        if f.name not in ("sync", "nodes"):
+        if f.name not in ("sync", "trust", "nodes"):
             assert f"`{f.name}`" in DOC, f"host.{f.name} is not in docs/configuration.md"
     for f in dataclasses.fields(SyncSettings):
         assert f"`{SYNC_KEYS[f.name]}`" in DOC
+    for f in dataclasses.fields(TrustSettings):
+        assert f"`{TRUST_KEYS[f.name]}`" in DOC
     for f in dataclasses.fields(NodeSettings):
         assert f"`{f.name}`" in DOC
     for env in ENV_OVERRIDES:

@@ -10,6 +10,10 @@ from typing import Protocol, TypeVar
 
 from node.federation.messages import (
     ContentManifest,
+    DirectoryPage,
+    DirectoryRequest,
+    EnrolApplication,
+    EnrolStatus,
     Envelope,
     FetchPart,
     FetchRequest,
@@ -17,6 +21,10 @@ from node.federation.messages import (
     HeartbeatReply,
     PushAck,
     PushBatch,
+    RenewReply,
+    RenewRequest,
+    TrustReport,
+    TrustReportAck,
 )
 from node.records import SearchPage, SearchQuery
 
@@ -31,6 +39,14 @@ Message = (
     | FetchPart
     | Heartbeat
     | HeartbeatReply
+    | DirectoryRequest
+    | DirectoryPage
+    | EnrolApplication
+    | EnrolStatus
+    | RenewRequest
+    | RenewReply
+    | TrustReport
+    | TrustReportAck
 )
 M = TypeVar("M", bound=Message)
 

@@ -24,5 +24,9 @@ class PeerDirectory:
             if cert.address:
                 self._learned[cert.node_id] = cert.address
 
+    def codes(self) -> frozenset[str]:
+        """Every node whose address is known."""
+        return frozenset(self._static).union(self._learned)
+
     def resolve(self, code: str) -> str | None:
         return self._static.get(code) or self._learned.get(code)

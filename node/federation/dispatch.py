@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from node.errors import InvalidCode, Misaddressed, PeerUnavailable, ProtocolError
+from node.errors import InvalidCode, Misaddressed, NodeError, PeerUnavailable, ProtocolError
+from node.federation.audit import AuditLog, is_refusal
 from node.federation.codec import Codec
 from node.federation.messages import MAX_MESSAGE_BYTES, Envelope
 from node.federation.server import FederationServer
@@ -20,8 +21,9 @@ from node.identity import next_hop
 class Dispatcher:
     """Routes raw incoming calls to the ``FederationServer`` of the node they are for."""
 
-    def __init__(self, codec: Codec) -> None:
+    def __init__(self, codec: Codec, audit: AuditLog | None = None) -> None:
         self.codec = codec
+        self.audit = audit or AuditLog()
         self.servers: dict[str, FederationServer] = {}
 
     def add(self, server: FederationServer) -> None:
@@ -44,14 +46,43 @@ class Dispatcher:
             raise Misaddressed(f"no node hosted here takes calls for {envelope.destination!r}")
         return server, envelope
 
-    async def unary(self, method: str, request: bytes) -> bytes:
-        server, envelope = self._pick(request)
-        return await server.unary(method, request, envelope)
+    async def unary(self, method: str, request: bytes, peer: str = "") -> bytes:
+        server: FederationServer | None = None
+        envelope: Envelope | None = None
+        try:
+            server, envelope = self._pick(request)
+            return await server.unary(method, request, envelope)
+        except NodeError as exc:
+            self._audit(exc, method, server, envelope, peer)
+            raise
 
-    async def stream(self, method: str, request: bytes) -> AsyncIterator[bytes]:
-        server, envelope = self._pick(request)
-        async for part in server.stream(method, request, envelope):
-            yield part
+    async def stream(self, method: str, request: bytes, peer: str = "") -> AsyncIterator[bytes]:
+        server: FederationServer | None = None
+        envelope: Envelope | None = None
+        try:
+            server, envelope = self._pick(request)
+            async for part in server.stream(method, request, envelope):
+                yield part
+        except NodeError as exc:
+            self._audit(exc, method, server, envelope, peer)
+            raise
+
+    def _audit(
+        self,
+        exc: NodeError,
+        method: str,
+        server: FederationServer | None,
+        envelope: Envelope | None,
+        peer: str,
+    ) -> None:
+        if is_refusal(exc):
+            self.audit.refused(
+                exc,
+                node=server.code if server else "",
+                method=method,
+                origin=envelope.origin if envelope else "",
+                peer=peer,
+            )
 
 
 class LocalTransport:
@@ -65,6 +96,9 @@ class LocalTransport:
             raise PeerUnavailable(f"node {neighbour} is not hosted here")
         try:
             return await asyncio.wait_for(self.dispatcher.unary(method, request), timeout)
+        except NodeError as exc:
+            exc.from_peer = neighbour  # audited where it was raised, not again by relays
+            raise
         except TimeoutError:
             raise PeerUnavailable(
                 f"node {neighbour} did not answer within {timeout:.0f} s"
@@ -75,6 +109,10 @@ class LocalTransport:
     ) -> AsyncIterator[bytes]:
         if not self.dispatcher.hosts(neighbour):
             raise PeerUnavailable(f"node {neighbour} is not hosted here")
-        async with asyncio.timeout(timeout):
-            async for part in self.dispatcher.stream(method, request):
-                yield part
+        try:
+            async with asyncio.timeout(timeout):
+                async for part in self.dispatcher.stream(method, request):
+                    yield part
+        except NodeError as exc:
+            exc.from_peer = neighbour
+            raise

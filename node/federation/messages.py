@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.certificates import Certificate
+from node.federation.registry import DirectoryHead
 from node.records import CatalogueEntry
 
 SERVICE = "/archive.v1.Federation/"
@@ -15,6 +16,11 @@ PUSH = SERVICE + "PushCatalogue"
 SEARCH = SERVICE + "Search"
 FETCH = SERVICE + "Fetch"
 HEARTBEAT = SERVICE + "Heartbeat"
+GET_DIRECTORY = SERVICE + "GetDirectory"
+ENROL = SERVICE + "Enrol"
+RENEW = SERVICE + "Renew"
+REPORT_TRUST = SERVICE + "ReportTrust"
+UNARY_METHODS = (PUSH, SEARCH, HEARTBEAT, GET_DIRECTORY, ENROL, RENEW, REPORT_TRUST)
 REPLY_SUFFIX = "#reply"
 MANIFEST_SUFFIX = "#manifest"
 
@@ -87,8 +93,59 @@ class FetchPart:
 @dataclass(frozen=True)
 class Heartbeat:
     change_head: int
+    directory_version: int = 0
 
 
 @dataclass(frozen=True)
 class HeartbeatReply:
     cursor: int
+    directory_version: int = 0
+
+
+@dataclass(frozen=True)
+class DirectoryRequest:
+    after_version: int
+    limit: int = 0  # 0 = the server's page size
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    head: DirectoryHead | None  # None while the answering node has no directory yet
+    first_version: int
+    events: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class EnrolApplication:
+    code: str
+    name: str
+    public_key: bytes
+    address: str
+
+
+@dataclass(frozen=True)
+class EnrolStatus:
+    status: str  # "pending", "approved" or "rejected"
+    message: str
+    chain: tuple[Certificate, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenewRequest:
+    new_public_key: bytes = b""  # empty: renew the current key
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class RenewReply:
+    chain: tuple[Certificate, ...]
+
+
+@dataclass(frozen=True)
+class TrustReport:
+    events: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class TrustReportAck:
+    directory_version: int

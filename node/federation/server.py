@@ -1,9 +1,12 @@
 """The receiving side of the federation: admit a call, answer it or relay it one hop on.
 
-Admission (``_admit``) verifies before anything is touched: the hop's envelope, and for a
-relayed call the originator's envelope inside it, which travels unchanged end to end. Then
-the call is either for this node (answered and the answer signed) or passed to the next
-node on its route, wrapped in this node's own envelope.
+Admission (``_admit``) authenticates before anything is touched: the hop's envelope, and for
+a relayed call the originator's envelope inside it, which travels unchanged end to end. A
+transaction already answered gets its stored answer (``admission.py``); a new one has its
+nonces checked, takes one of its origin's concurrent-call slots, and is either answered here
+(the answer signed) or passed to the next node on its route in this node's own envelope.
+Enrolment is the one call from a node without a certificate: its envelope is signed by the
+key it asks to have certified.
 """
 
 from __future__ import annotations
@@ -13,23 +16,33 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from node import crypto
 from node.errors import (
     AccessDenied,
+    Forbidden,
     InvalidCode,
     InvalidInput,
     Misaddressed,
     NotFound,
     ProtocolError,
 )
+from node.federation.admission import RETRYABLE, Admission
+from node.federation.keeper import TrustKeeper
 from node.federation.messages import (
     CHUNK_BYTES,
+    ENROL,
     FETCH,
+    GET_DIRECTORY,
     HEARTBEAT,
     MANIFEST_SUFFIX,
     PUSH,
+    RENEW,
     REPLY_SUFFIX,
+    REPORT_TRUST,
     SEARCH,
     ContentManifest,
+    DirectoryRequest,
+    EnrolApplication,
     Envelope,
     FetchPart,
     FetchRequest,
@@ -37,6 +50,8 @@ from node.federation.messages import (
     HeartbeatReply,
     PushAck,
     PushBatch,
+    RenewRequest,
+    TrustReport,
 )
 from node.federation.parts import NodeParts
 from node.identity import covers, next_hop, parent_of
@@ -51,20 +66,44 @@ MAX_BATCH_ENTRIES = 5_000
 class Admitted:
     call: Envelope  # the originator's envelope
     call_bytes: bytes  # its exact bytes, for relaying unchanged
+    hop: Envelope  # the envelope of the hop it arrived on (``call`` itself if not relayed)
+
+    def check_nonces(self, parts: NodeParts) -> None:
+        parts.gatekeeper.check_nonce(self.hop)
+        if self.hop is not self.call:
+            try:
+                parts.gatekeeper.check_nonce(self.call)
+            except BaseException:
+                parts.gatekeeper.forget_nonce(self.hop)
+                raise
+
+    def forget_nonces(self, parts: NodeParts) -> None:
+        parts.gatekeeper.forget_nonce(self.hop)
+        parts.gatekeeper.forget_nonce(self.call)
 
 
 class FederationServer:
     """Answers or relays the federation calls addressed to one node."""
 
     def __init__(
-        self, parts: NodeParts, on_catalogue_changed: Callable[[], None] = lambda: None
+        self,
+        parts: NodeParts,
+        keeper: TrustKeeper,
+        on_catalogue_changed: Callable[[], None] = lambda: None,
+        admission: Admission | None = None,
     ) -> None:
         self.parts = parts
+        self.keeper = keeper
         self.on_catalogue_changed = on_catalogue_changed
+        self.admission = admission or Admission(clock=parts.signer.clock)
+        self.accepted = 0  # calls admitted (for the operator's view beside the refusals)
         self._unary: dict[str, Callable[[Envelope], Awaitable[bytes]]] = {
             PUSH: self._push,
             SEARCH: self._search,
             HEARTBEAT: self._heartbeat,
+            GET_DIRECTORY: self._directory,
+            RENEW: self._renew,
+            REPORT_TRUST: self._report,
         }
 
     @property
@@ -72,8 +111,9 @@ class FederationServer:
         return self.parts.code
 
     def _admit(self, method: str, request: bytes, outer: Envelope) -> Admitted:
+        """Authenticate the hop and the originator (all but the nonces) and check the route."""
         p = self.parts
-        p.gatekeeper.verify(outer, method)
+        p.gatekeeper.authenticate(outer, method)
         try:
             if outer.relayed:
                 if outer.destination != self.code:
@@ -81,13 +121,13 @@ class FederationServer:
                 inner = p.codec.decode(Envelope, outer.payload)
                 if inner.relayed:
                     raise ProtocolError("a relayed call may not wrap another relayed call")
-                p.gatekeeper.verify(inner, method)
+                p.gatekeeper.authenticate(inner, method)
                 if (
                     inner.destination != self.code
                     and next_hop(outer.origin, inner.destination) != self.code
                 ):
                     raise Misaddressed(f"{self.code} is not on the route to {inner.destination}")
-                return Admitted(inner, outer.payload)
+                return Admitted(inner, outer.payload, outer)
             if (
                 outer.destination != self.code
                 and next_hop(outer.origin, outer.destination) != self.code
@@ -95,7 +135,7 @@ class FederationServer:
                 raise Misaddressed(
                     f"call for {outer.destination} is not routed through {self.code}"
                 )
-            return Admitted(outer, request)
+            return Admitted(outer, request, outer)
         except InvalidCode as exc:
             raise Misaddressed(f"call names an invalid destination: {exc}") from None
 
@@ -105,15 +145,33 @@ class FederationServer:
         return hop, self.parts.codec.encode(wrapped)
 
     async def unary(self, method: str, request: bytes, outer: Envelope) -> bytes:
+        if method == ENROL:
+            return await self._enrol(outer)
         handler = self._unary.get(method)
         if handler is None:
             raise ProtocolError(f"unknown federation method {method}")
         admitted = self._admit(method, request, outer)
         call = admitted.call
-        if call.destination != self.code:
-            hop, wrapped = self._relay_envelope(method, admitted)
-            return await self.parts.transport.unary(hop, method, wrapped, self.parts.call_timeout)
-        payload = await handler(call)
+
+        async def run() -> bytes:
+            admitted.check_nonces(self.parts)
+            try:
+                with self.admission.slot(call.origin):
+                    self.accepted += 1
+                    if call.destination != self.code:
+                        hop, wrapped = self._relay_envelope(method, admitted)
+                        return await self.parts.transport.unary(
+                            hop, method, wrapped, self.parts.call_timeout
+                        )
+                    return self._reply(method, call, await handler(call))
+            except RETRYABLE:
+                admitted.forget_nonces(self.parts)  # nothing applied: let the retry through
+                raise
+
+        fingerprint = crypto.sha256(method.encode() + b"\0" + call.payload)
+        return await self.admission.once(call.origin, call.transaction_id, fingerprint, run)
+
+    def _reply(self, method: str, call: Envelope, payload: bytes) -> bytes:
         reply = self.parts.signer.seal(
             method + REPLY_SUFFIX, call.origin, payload, transaction_id=call.transaction_id
         )
@@ -123,15 +181,18 @@ class FederationServer:
         if method != FETCH:
             raise ProtocolError(f"unknown streaming method {method}")
         admitted = self._admit(method, request, outer)
-        if admitted.call.destination != self.code:
-            hop, wrapped = self._relay_envelope(method, admitted)
-            async for part in self.parts.transport.stream(
-                hop, method, wrapped, self.parts.fetch_timeout
-            ):
+        admitted.check_nonces(self.parts)
+        with self.admission.slot(admitted.call.origin):
+            self.accepted += 1
+            if admitted.call.destination != self.code:
+                hop, wrapped = self._relay_envelope(method, admitted)
+                async for part in self.parts.transport.stream(
+                    hop, method, wrapped, self.parts.fetch_timeout
+                ):
+                    yield part
+                return
+            async for part in self._fetch(admitted.call):
                 yield part
-            return
-        async for part in self._fetch(admitted.call):
-            yield part
 
     # -- handlers ---------------------------------------------------------------------------
 
@@ -167,9 +228,41 @@ class FederationServer:
         return p.codec.encode(page)
 
     async def _heartbeat(self, call: Envelope) -> bytes:
-        self.parts.codec.decode(Heartbeat, call.payload)
+        beat = self.parts.codec.decode(Heartbeat, call.payload)
+        if call.origin == self.keeper.parent and beat.directory_version > self.keeper.head.version:
+            self.keeper.refresh_soon()
         cursor = await self.parts.catalogue.child_cursor(call.origin)
-        return self.parts.codec.encode(HeartbeatReply(cursor=cursor))
+        return self.parts.codec.encode(
+            HeartbeatReply(cursor=cursor, directory_version=self.keeper.head.version)
+        )
+
+    async def _directory(self, call: Envelope) -> bytes:
+        request = self.parts.codec.decode(DirectoryRequest, call.payload)
+        return self.parts.codec.encode(await self.keeper.page(request))
+
+    async def _renew(self, call: Envelope) -> bytes:
+        request = self.parts.codec.decode(RenewRequest, call.payload)
+        reply = await self.keeper.grant_renewal(call.chain[0], request)
+        return self.parts.codec.encode(reply)
+
+    async def _report(self, call: Envelope) -> bytes:
+        report = self.parts.codec.decode(TrustReport, call.payload)
+        ack = await self.keeper.receive_report(call.chain[0], report)
+        return self.parts.codec.encode(ack)
+
+    async def _enrol(self, envelope: Envelope) -> bytes:
+        """An applicant without a certificate, proving it holds the key it wants certified."""
+        p = self.parts
+        if envelope.relayed or envelope.destination != self.code:
+            raise Misaddressed("an enrolment application goes straight to the applicant's parent")
+        application = p.codec.decode(EnrolApplication, envelope.payload)
+        if envelope.origin != application.code:
+            raise Forbidden("the application is not signed in the applicant's own name")
+        p.gatekeeper.authenticate_applicant(envelope, ENROL, application.public_key)
+        p.gatekeeper.check_nonce(envelope)
+        with self.admission.slot(envelope.origin):
+            status = await self.keeper.receive_application(application)
+        return self._reply(ENROL, envelope, p.codec.encode(status))
 
     async def _fetch(self, call: Envelope) -> AsyncIterator[bytes]:
         p = self.parts

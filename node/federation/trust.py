@@ -1,10 +1,12 @@
 """Deciding whether to believe a signed envelope (DESIGN section 5, "Signed calls").
 
-``Gatekeeper.verify`` runs, cheapest first: the chain's leaf names the origin and key id;
-the timestamp is within the skew bound; every link of the chain is signed by its parent, lies
-in its parent's namespace one level down, is within its validity window, and the last is the
-province signed by the pinned root key; the envelope's signature; the nonce is unseen. Only
-then is the nonce remembered, so refused calls cannot fill the cache.
+``Gatekeeper.authenticate`` runs, cheapest first: the chain's leaf names the origin and key
+id; the timestamp is within the skew bound; every link of the chain is signed by its parent,
+lies in its parent's namespace one level down, is within its validity window, is neither
+revoked nor retired nor banned (``TrustState``), and the last is the province signed by the
+pinned root key; then the envelope's signature. ``check_nonce`` comes last and only then
+remembers the nonce, so refused calls cannot fill the cache. ``verify`` is both; a server
+runs them apart, so that a retried transaction gets its stored answer (``admission.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from node.certificates import Certificate
 from node.errors import AuthError, InvalidCode
 from node.federation.envelope import Clock, now_ms, signed_tuple
 from node.federation.messages import Envelope
+from node.federation.registry import TrustState
 from node.identity import MAX_DEPTH, level_of, parent_of
 
 SKEW_MS = 120_000
@@ -33,12 +36,16 @@ class ChainVerifier:
     distinct chain; the validity window of every link is checked on every use.
     """
 
-    def __init__(self, root_public_key: bytes) -> None:
+    def __init__(self, root_public_key: bytes, state: TrustState | None = None) -> None:
         self.root_public_key = root_public_key
+        self.state = state if state is not None else TrustState()
         self._verified: OrderedDict[tuple[Certificate, ...], None] = OrderedDict()
 
-    def verify(self, chain: Sequence[Certificate], at_ms: int) -> Certificate:
-        """Return the leaf if ``chain`` (leaf first) is valid at ``at_ms``; else ``AuthError``."""
+    def verify(self, chain: Sequence[Certificate], at_ms: int, *, live: bool = True) -> Certificate:
+        """Return the leaf if ``chain`` (leaf first) is valid at ``at_ms``; else ``AuthError``.
+
+        Revocations, retirements and bans are looked up on every use, like validity windows.
+        """
         chain = tuple(chain)
         if not 1 <= len(chain) <= MAX_DEPTH:
             raise AuthError(f"certificate chain has {len(chain)} links (1 to {MAX_DEPTH} allowed)")
@@ -54,6 +61,9 @@ class ChainVerifier:
                 raise AuthError(
                     f"certificate of {cert.node_id} (serial {cert.serial}) is not valid now"
                 )
+            refusal = self.state.refusal(cert, at_ms, live=live)
+            if refusal is not None:
+                raise AuthError(refusal)
         return chain[0]
 
     def _check_links(self, chain: tuple[Certificate, ...]) -> None:
@@ -104,6 +114,9 @@ class NonceCache:
         self._prune(at_ms)
         self._seen[(origin, nonce)] = at_ms + self.ttl_ms
 
+    def forget(self, origin: str, nonce: bytes) -> None:
+        self._seen.pop((origin, nonce), None)
+
     def _prune(self, at_ms: int) -> None:
         while self._seen:
             key, expiry = next(iter(self._seen.items()))
@@ -127,8 +140,15 @@ class Gatekeeper:
         """Check ``envelope`` was signed for ``method`` by a certified key; return its leaf.
 
         ``live`` calls also get the skew and replay checks; evidence (a manifest kept for
-        later) only needs chain and signature.
+        later) only needs chain and signature, judged at the time it was signed.
         """
+        leaf = self.authenticate(envelope, method, live=live)
+        if live:
+            self.check_nonce(envelope)
+        return leaf
+
+    def authenticate(self, envelope: Envelope, method: str, *, live: bool = True) -> Certificate:
+        """Every check of ``verify`` but the nonce's."""
         at = now_ms(self.clock)
         if not envelope.chain:
             raise AuthError(f"call from {envelope.origin!r} carries no certificate")
@@ -138,19 +158,40 @@ class Gatekeeper:
                 f"certificate is for {leaf.node_id} {leaf.key_id}, "
                 f"not the signer {envelope.origin!r} {envelope.key_id!r}"
             )
-        if live and abs(at - envelope.timestamp_ms) > SKEW_MS:
+        if live:
+            self.check_skew(envelope, at)
+        self.chains.verify(envelope.chain, at if live else envelope.timestamp_ms, live=live)
+        if not crypto.verify(leaf.public_key, signed_tuple(method, envelope), envelope.signature):
+            raise AuthError(f"signature of call from {envelope.origin} does not verify")
+        return leaf
+
+    def authenticate_applicant(self, envelope: Envelope, method: str, public_key: bytes) -> None:
+        """Check an uncertified applicant's envelope: signed by the key it asks to enrol."""
+        if envelope.chain:
+            raise AuthError("an enrolment application carries no certificate chain")
+        if envelope.key_id != crypto.key_id_of(public_key):
+            raise AuthError("the application is not signed by the key it asks to enrol")
+        self.check_skew(envelope, now_ms(self.clock))
+        if not crypto.verify(public_key, signed_tuple(method, envelope), envelope.signature):
+            raise AuthError(f"signature of the application from {envelope.origin} does not verify")
+
+    def check_skew(self, envelope: Envelope, at: int) -> None:
+        if abs(at - envelope.timestamp_ms) > SKEW_MS:
             raise AuthError(
                 f"timestamp of call from {envelope.origin} is "
                 f"{(at - envelope.timestamp_ms) / 1000:.0f} s "
                 "off this node's clock (check NTP)"
             )
-        self.chains.verify(envelope.chain, at if live else envelope.timestamp_ms)
-        if not crypto.verify(leaf.public_key, signed_tuple(method, envelope), envelope.signature):
-            raise AuthError(f"signature of call from {envelope.origin} does not verify")
-        if live:
-            if len(envelope.nonce) < 16:
-                raise AuthError("nonce shorter than 16 bytes")
-            if self.nonces.seen(envelope.origin, envelope.nonce, at):
-                raise AuthError(f"replayed nonce from {envelope.origin}")
-            self.nonces.remember(envelope.origin, envelope.nonce, at)
-        return leaf
+
+    def check_nonce(self, envelope: Envelope) -> None:
+        """Refuse a nonce seen within the window, else remember it."""
+        at = now_ms(self.clock)
+        if len(envelope.nonce) < 16:
+            raise AuthError("nonce shorter than 16 bytes")
+        if self.nonces.seen(envelope.origin, envelope.nonce, at):
+            raise AuthError(f"replayed nonce from {envelope.origin}")
+        self.nonces.remember(envelope.origin, envelope.nonce, at)
+
+    def forget_nonce(self, envelope: Envelope) -> None:
+        """Let an identical retry through after a failure that applied nothing."""
+        self.nonces.forget(envelope.origin, envelope.nonce)

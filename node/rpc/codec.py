@@ -18,6 +18,10 @@ from node.federation.codec import M, Message
 from node.federation.messages import (
     MAX_MESSAGE_BYTES,
     ContentManifest,
+    DirectoryPage,
+    DirectoryRequest,
+    EnrolApplication,
+    EnrolStatus,
     Envelope,
     FetchPart,
     FetchRequest,
@@ -25,7 +29,12 @@ from node.federation.messages import (
     HeartbeatReply,
     PushAck,
     PushBatch,
+    RenewReply,
+    RenewRequest,
+    TrustReport,
+    TrustReportAck,
 )
+from node.federation.registry import DirectoryHead
 from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
 from node.rpc.generated.archive.v1 import federation_pb2 as pb
 
@@ -211,6 +220,41 @@ def _part_from_pb(msg: pb.FetchPart) -> FetchPart:
     return FetchPart(chunk=msg.chunk)
 
 
+def _head_to_pb(head: DirectoryHead) -> pb.DirectoryHead:
+    return pb.DirectoryHead(
+        version=head.version,
+        chain_hash=head.chain_hash,
+        issued_at_ms=head.issued_at_ms,
+        signature=head.signature,
+        chain=[_cert_to_pb(c) for c in head.chain],
+    )
+
+
+def _head_from_pb(msg: pb.DirectoryHead) -> DirectoryHead:
+    return DirectoryHead(
+        version=msg.version,
+        chain_hash=msg.chain_hash,
+        issued_at_ms=msg.issued_at_ms,
+        signature=msg.signature,
+        chain=tuple(_cert_from_pb(c) for c in msg.chain),
+    )
+
+
+def _page_to_pb(page: DirectoryPage) -> pb.DirectoryPage:
+    msg = pb.DirectoryPage(first_version=page.first_version, events=list(page.events))
+    if page.head is not None:
+        msg.head.CopyFrom(_head_to_pb(page.head))
+    return msg
+
+
+def _page_from_pb(msg: pb.DirectoryPage) -> DirectoryPage:
+    return DirectoryPage(
+        head=_head_from_pb(msg.head) if msg.HasField("head") else None,
+        first_version=msg.first_version,
+        events=tuple(msg.events),
+    )
+
+
 # domain type -> (protobuf type, to_pb, from_pb)
 _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], Any]]] = {
     Envelope: (pb.Envelope, _envelope_to_pb, _envelope_from_pb),
@@ -255,13 +299,57 @@ _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], 
     FetchPart: (pb.FetchPart, _part_to_pb, _part_from_pb),
     Heartbeat: (
         pb.Heartbeat,
-        lambda h: pb.Heartbeat(change_head=h.change_head),
-        lambda m: Heartbeat(change_head=m.change_head),
+        lambda h: pb.Heartbeat(change_head=h.change_head, directory_version=h.directory_version),
+        lambda m: Heartbeat(change_head=m.change_head, directory_version=m.directory_version),
     ),
     HeartbeatReply: (
         pb.HeartbeatReply,
-        lambda h: pb.HeartbeatReply(cursor=h.cursor),
-        lambda m: HeartbeatReply(cursor=m.cursor),
+        lambda h: pb.HeartbeatReply(cursor=h.cursor, directory_version=h.directory_version),
+        lambda m: HeartbeatReply(cursor=m.cursor, directory_version=m.directory_version),
+    ),
+    DirectoryRequest: (
+        pb.DirectoryRequest,
+        lambda r: pb.DirectoryRequest(after_version=r.after_version, limit=r.limit),
+        lambda m: DirectoryRequest(after_version=m.after_version, limit=m.limit),
+    ),
+    DirectoryPage: (pb.DirectoryPage, _page_to_pb, _page_from_pb),
+    EnrolApplication: (
+        pb.EnrolApplication,
+        lambda a: pb.EnrolApplication(
+            code=a.code, name=a.name, public_key=a.public_key, address=a.address
+        ),
+        lambda m: EnrolApplication(
+            code=m.code, name=m.name, public_key=m.public_key, address=m.address
+        ),
+    ),
+    EnrolStatus: (
+        pb.EnrolStatus,
+        lambda s: pb.EnrolStatus(
+            status=s.status, message=s.message, chain=[_cert_to_pb(c) for c in s.chain]
+        ),
+        lambda m: EnrolStatus(
+            status=m.status, message=m.message, chain=tuple(_cert_from_pb(c) for c in m.chain)
+        ),
+    ),
+    RenewRequest: (
+        pb.RenewRequest,
+        lambda r: pb.RenewRequest(new_public_key=r.new_public_key, address=r.address),
+        lambda m: RenewRequest(new_public_key=m.new_public_key, address=m.address),
+    ),
+    RenewReply: (
+        pb.RenewReply,
+        lambda r: pb.RenewReply(chain=[_cert_to_pb(c) for c in r.chain]),
+        lambda m: RenewReply(chain=tuple(_cert_from_pb(c) for c in m.chain)),
+    ),
+    TrustReport: (
+        pb.TrustReport,
+        lambda r: pb.TrustReport(events=list(r.events)),
+        lambda m: TrustReport(events=tuple(m.events)),
+    ),
+    TrustReportAck: (
+        pb.TrustReportAck,
+        lambda a: pb.TrustReportAck(directory_version=a.directory_version),
+        lambda m: TrustReportAck(directory_version=m.directory_version),
     ),
 }
 

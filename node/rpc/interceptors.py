@@ -13,10 +13,12 @@ from node.errors import (
     AccessDenied,
     AuthError,
     FederationError,
+    Forbidden,
     InvalidInput,
     Misaddressed,
     NodeError,
     NotFound,
+    Overloaded,
     PeerUnavailable,
     ProtocolError,
 )
@@ -27,17 +29,19 @@ _TO_STATUS: tuple[tuple[type[NodeError], grpc.StatusCode], ...] = (
     (AuthError, grpc.StatusCode.UNAUTHENTICATED),
     (Misaddressed, grpc.StatusCode.PERMISSION_DENIED),
     (AccessDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (Forbidden, grpc.StatusCode.PERMISSION_DENIED),
     (ProtocolError, grpc.StatusCode.INVALID_ARGUMENT),
     (InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (PeerUnavailable, grpc.StatusCode.UNAVAILABLE),
+    (Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
 )
 
 _FROM_STATUS: dict[grpc.StatusCode, type[NodeError]] = {
     grpc.StatusCode.UNAUTHENTICATED: AuthError,
     grpc.StatusCode.PERMISSION_DENIED: AccessDenied,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidInput,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: ProtocolError,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: Overloaded,
     grpc.StatusCode.NOT_FOUND: NotFound,
     grpc.StatusCode.UNAVAILABLE: PeerUnavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: PeerUnavailable,
@@ -59,7 +63,9 @@ def error_from_status(code: grpc.StatusCode, details: str | None, peer: str) -> 
     message = details or code.name
     if kind is PeerUnavailable and not details:
         message = f"node {peer} is unreachable"
-    return kind(message)
+    error = kind(message)
+    error.from_peer = peer
+    return error
 
 
 async def _abort(context: aio.ServicerContext[Any, Any], method: str, exc: BaseException) -> None:

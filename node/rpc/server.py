@@ -16,7 +16,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from node.federation.dispatch import Dispatcher
-from node.federation.messages import FETCH, HEARTBEAT, MAX_MESSAGE_BYTES, PUSH, SEARCH
+from node.federation.messages import FETCH, MAX_MESSAGE_BYTES, SERVICE, UNARY_METHODS
 from node.rpc.generated.archive.v1 import federation_pb2
 from node.rpc.interceptors import ErrorToStatusInterceptor
 
@@ -39,7 +39,7 @@ SERVER_OPTIONS: list[tuple[str, Any]] = [
 def _federation_handler(dispatcher: Dispatcher) -> grpc.GenericRpcHandler:
     def unary(method: str) -> grpc.RpcMethodHandler:
         async def handle(request: bytes, context: aio.ServicerContext[Any, Any]) -> bytes:
-            return await dispatcher.unary(method, request)
+            return await dispatcher.unary(method, request, context.peer())
 
         return grpc.unary_unary_rpc_method_handler(handle)
 
@@ -47,7 +47,7 @@ def _federation_handler(dispatcher: Dispatcher) -> grpc.GenericRpcHandler:
         async def handle(
             request: bytes, context: aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[bytes]:
-            async for part in dispatcher.stream(method, request):
+            async for part in dispatcher.stream(method, request, context.peer()):
                 yield part
 
         return grpc.unary_stream_rpc_method_handler(handle)
@@ -55,10 +55,8 @@ def _federation_handler(dispatcher: Dispatcher) -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler(
         SERVICE_NAME,
         {
-            "PushCatalogue": unary(PUSH),
-            "Search": unary(SEARCH),
-            "Heartbeat": unary(HEARTBEAT),
-            "Fetch": stream(FETCH),
+            **{method.removeprefix(SERVICE): unary(method) for method in UNARY_METHODS},
+            FETCH.removeprefix(SERVICE): stream(FETCH),
         },
     )
 

@@ -59,8 +59,27 @@ def _initial_schema(conn: sqlite3.Connection) -> None:
     conn.execute(fts.CREATE_FTS)
 
 
+def _trust_tables(conn: sqlite3.Connection) -> None:
+    """The directory log and head, enrolment applications, bans, unreported trust events
+    (``storage/trust.py``). Statement by statement: ``executescript`` would commit."""
+    script = """
+        CREATE TABLE directory_events (version INTEGER PRIMARY KEY, body BLOB NOT NULL);
+        CREATE TABLE directory_head (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+        CREATE TABLE enrolments (
+            code TEXT PRIMARY KEY, name TEXT NOT NULL, public_key BLOB NOT NULL,
+            address TEXT NOT NULL, requested_at REAL NOT NULL, status TEXT NOT NULL,
+            decided_at REAL, chain_json TEXT NOT NULL, note TEXT NOT NULL
+        );
+        CREATE TABLE bans (key_id TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
+        CREATE TABLE trust_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
+    ("0002_trust", _trust_tables),
 ]
 
 

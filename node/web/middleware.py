@@ -1,7 +1,7 @@
 """The one place where errors become HTTP: JSON under ``/api/``, a zh-CN page elsewhere.
 
-    InvalidInput -> 400    NotFound -> 404    AccessDenied, Misaddressed -> 403
-    AuthError -> 401       PeerUnavailable, ProtocolError -> 502
+    InvalidInput -> 400    NotFound -> 404    AccessDenied, Misaddressed, Forbidden -> 403
+    AuthError -> 401       PeerUnavailable, ProtocolError -> 502    Overloaded -> 503
     any other NodeError -> 500 (its message)   anything else -> 500 (generic, logged)
 
 A ``ProtocolError`` seen here was sent by another node, not by the web caller, hence 502.
@@ -20,10 +20,12 @@ from aiohttp import web
 from node.errors import (
     AccessDenied,
     AuthError,
+    Forbidden,
     InvalidInput,
     Misaddressed,
     NodeError,
     NotFound,
+    Overloaded,
     PeerUnavailable,
     ProtocolError,
 )
@@ -48,6 +50,8 @@ _MAPPING: tuple[tuple[type[NodeError], int, str], ...] = (
         "节点间身份或内容校验未通过（{detail}）。请稍后重试；仍出现请联系上级档案馆。",
     ),
     (Misaddressed, 403, "请求未发往正确的节点（{detail}）。请核对节点代码。"),
+    (Forbidden, 403, "无权执行该操作（{detail}）。请核对节点代码，或由有权的上级节点办理。"),
+    (Overloaded, 503, "相关节点当前繁忙（{detail}）。请稍后重试。"),
     (
         PeerUnavailable,
         502,

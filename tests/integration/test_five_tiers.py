@@ -218,16 +218,6 @@ async def test_wrong_destination_is_refused(net: Network) -> None:
     assert (await net.service("33").search(SearchQuery(text="伪造", scope="33"))).total == 0
 
 
-async def test_replayed_nonce_is_refused(net: Network) -> None:
-    codec = ProtobufCodec()
-    query = codec.encode(SearchQuery(text="结婚", scope="3301", limit=5))
-    env = net.node("330106").parts.signer.seal(SEARCH, "3301", query)
-    assert await _raw_call(net, "3301", SEARCH, codec.encode(env)) == grpc.StatusCode.OK
-    assert (
-        await _raw_call(net, "3301", SEARCH, codec.encode(env)) == grpc.StatusCode.UNAUTHENTICATED
-    )
-
-
 async def test_push_from_a_node_that_is_not_a_child_is_refused(net: Network) -> None:
     codec = ProtobufCodec()
     # a real, validly signed county tries to push straight to the province

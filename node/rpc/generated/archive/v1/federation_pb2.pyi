@@ -459,16 +459,22 @@ class Heartbeat(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANGE_HEAD_FIELD_NUMBER: _builtins.int
+    DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
     change_head: _builtins.int
     """the sender's change-log head"""
+    directory_version: _builtins.int
+    """The sender's trust directory version: a parent announces a newer directory to its
+    children this way, and they fetch it at once instead of at their next refresh.
+    """
     def __init__(
         self,
         *,
         change_head: _builtins.int = ...,
+        directory_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_head", b"change_head"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_head", b"change_head", "directory_version", b"directory_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -479,17 +485,269 @@ class HeartbeatReply(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CURSOR_FIELD_NUMBER: _builtins.int
+    DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
     cursor: _builtins.int
     """the cursor the receiver has acknowledged for the sender"""
+    directory_version: _builtins.int
+    """the receiver's trust directory version"""
     def __init__(
         self,
         *,
         cursor: _builtins.int = ...,
+        directory_version: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursor", b"cursor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursor", b"cursor", "directory_version", b"directory_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___HeartbeatReply: _TypeAlias = HeartbeatReply  # noqa: Y015
+
+@_typing.final
+class DirectoryHead(_message.Message):
+    """The head of the root registry's directory: a log of trust events (certificates,
+    revocations, key retirements, code aliases) whose running hash the province signs.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    CHAIN_HASH_FIELD_NUMBER: _builtins.int
+    ISSUED_AT_MS_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    CHAIN_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    """number of events in the log"""
+    chain_hash: _builtins.bytes
+    """sha256 chain over every event's bytes, in order"""
+    issued_at_ms: _builtins.int
+    signature: _builtins.bytes
+    """by the province's key"""
+    @_builtins.property
+    def chain(self) -> _containers.RepeatedCompositeFieldContainer[Global___Certificate]:
+        """the province's certificate, signed by the root key"""
+
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        chain_hash: _builtins.bytes = ...,
+        issued_at_ms: _builtins.int = ...,
+        signature: _builtins.bytes = ...,
+        chain: _abc.Iterable[Global___Certificate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chain", b"chain", "chain_hash", b"chain_hash", "issued_at_ms", b"issued_at_ms", "signature", b"signature", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DirectoryHead: _TypeAlias = DirectoryHead  # noqa: Y015
+
+@_typing.final
+class DirectoryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AFTER_VERSION_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    after_version: _builtins.int
+    """the events after this one are wanted"""
+    limit: _builtins.int
+    """at most this many (the server caps it)"""
+    def __init__(
+        self,
+        *,
+        after_version: _builtins.int = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_version", b"after_version", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DirectoryRequest: _TypeAlias = DirectoryRequest  # noqa: Y015
+
+@_typing.final
+class DirectoryPage(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HEAD_FIELD_NUMBER: _builtins.int
+    FIRST_VERSION_FIELD_NUMBER: _builtins.int
+    EVENTS_FIELD_NUMBER: _builtins.int
+    first_version: _builtins.int
+    """the version of events[0]"""
+    @_builtins.property
+    def head(self) -> Global___DirectoryHead:
+        """the latest head the answering node holds"""
+
+    @_builtins.property
+    def events(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
+        """exact event bytes as the root registry logged them"""
+
+    def __init__(
+        self,
+        *,
+        head: Global___DirectoryHead | None = ...,
+        first_version: _builtins.int = ...,
+        events: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["head", b"head"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events", "first_version", b"first_version", "head", b"head"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DirectoryPage: _TypeAlias = DirectoryPage  # noqa: Y015
+
+@_typing.final
+class EnrolApplication(_message.Message):
+    """A node without a certificate asks its parent to enrol it. The Envelope around it carries
+    no chain and is signed by the key being enrolled (proof that the applicant holds it).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    name: _builtins.str
+    public_key: _builtins.bytes
+    address: _builtins.str
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        name: _builtins.str = ...,
+        public_key: _builtins.bytes = ...,
+        address: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "code", b"code", "name", b"name", "public_key", b"public_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnrolApplication: _TypeAlias = EnrolApplication  # noqa: Y015
+
+@_typing.final
+class EnrolStatus(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    CHAIN_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """"pending", "approved" or "rejected" """
+    message: _builtins.str
+    """for the applicant's operator, zh-CN"""
+    @_builtins.property
+    def chain(self) -> _containers.RepeatedCompositeFieldContainer[Global___Certificate]:
+        """when approved: the applicant's chain, leaf first"""
+
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        message: _builtins.str = ...,
+        chain: _abc.Iterable[Global___Certificate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chain", b"chain", "message", b"message", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnrolStatus: _TypeAlias = EnrolStatus  # noqa: Y015
+
+@_typing.final
+class RenewRequest(_message.Message):
+    """A certified node asks its parent for a fresh certificate: the same key (renewal) or a new
+    one (rotation). Signed with the current key.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NEW_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    new_public_key: _builtins.bytes
+    """empty = renew the current key"""
+    address: _builtins.str
+    """where the node listens now"""
+    def __init__(
+        self,
+        *,
+        new_public_key: _builtins.bytes = ...,
+        address: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "new_public_key", b"new_public_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewRequest: _TypeAlias = RenewRequest  # noqa: Y015
+
+@_typing.final
+class RenewReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHAIN_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def chain(self) -> _containers.RepeatedCompositeFieldContainer[Global___Certificate]: ...
+    def __init__(
+        self,
+        *,
+        chain: _abc.Iterable[Global___Certificate] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chain", b"chain"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewReply: _TypeAlias = RenewReply  # noqa: Y015
+
+@_typing.final
+class TrustReport(_message.Message):
+    """Trust events reported up to the root registry (a routed call to the province)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def events(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[_builtins.bytes] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrustReport: _TypeAlias = TrustReport  # noqa: Y015
+
+@_typing.final
+class TrustReportAck(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
+    directory_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        directory_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["directory_version", b"directory_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrustReportAck: _TypeAlias = TrustReportAck  # noqa: Y015

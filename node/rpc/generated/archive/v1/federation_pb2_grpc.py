@@ -54,6 +54,26 @@ class FederationStub:
                 request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
                 response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
                 _registered_method=True)
+        self.GetDirectory = channel.unary_unary(
+                '/archive.v1.Federation/GetDirectory',
+                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                _registered_method=True)
+        self.Enrol = channel.unary_unary(
+                '/archive.v1.Federation/Enrol',
+                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                _registered_method=True)
+        self.Renew = channel.unary_unary(
+                '/archive.v1.Federation/Renew',
+                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                _registered_method=True)
+        self.ReportTrust = channel.unary_unary(
+                '/archive.v1.Federation/ReportTrust',
+                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                _registered_method=True)
 
 
 class FederationServicer:
@@ -87,6 +107,34 @@ class FederationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetDirectory(self, request, context):
+        """payload DirectoryRequest; reply payload DirectoryPage
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Enrol(self, request, context):
+        """payload EnrolApplication (self-signed envelope); reply payload EnrolStatus
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Renew(self, request, context):
+        """payload RenewRequest; reply payload RenewReply
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportTrust(self, request, context):
+        """payload TrustReport, routed to the province; reply payload TrustReportAck
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -107,6 +155,26 @@ def add_FederationServicer_to_server(servicer, server):
             ),
             'Heartbeat': grpc.unary_unary_rpc_method_handler(
                     servicer.Heartbeat,
+                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            ),
+            'GetDirectory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDirectory,
+                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            ),
+            'Enrol': grpc.unary_unary_rpc_method_handler(
+                    servicer.Enrol,
+                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            ),
+            'Renew': grpc.unary_unary_rpc_method_handler(
+                    servicer.Renew,
+                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            ),
+            'ReportTrust': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportTrust,
                     request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
                     response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
             ),
@@ -217,6 +285,114 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/Heartbeat',
+            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDirectory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/archive.v1.Federation/GetDirectory',
+            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Enrol(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/archive.v1.Federation/Enrol',
+            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Renew(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/archive.v1.Federation/Renew',
+            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportTrust(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/archive.v1.Federation/ReportTrust',
             archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
             archive_dot_v1_dot_federation__pb2.Envelope.FromString,
             options,
