@@ -141,7 +141,21 @@ class ApiClient:
 
     def get_json(self, path: str, params: Mapping[str, object] | None = None) -> Any:
         """GET ``path`` and decode its JSON body."""
-        with self._open(path, params) as response:
+        return self.call_json("GET", path, params)
+
+    def node_path(self, as_code: str, *parts: str) -> str:
+        """``/api/v1/nodes/{as_code}/...`` with every part quoted."""
+        return "/".join([f"/api/v1/nodes/{_segment(as_code)}", *map(_segment, parts)])
+
+    def call_json(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, object] | None = None,
+        body: Mapping[str, object] | None = None,
+    ) -> Any:
+        """``method`` on ``path`` (with a JSON ``body``), and its decoded JSON answer."""
+        with self._open(path, params, method, body) as response:
             try:
                 return json.loads(response.read())
             except (ValueError, OSError, HTTPException) as exc:
@@ -150,10 +164,21 @@ class ApiClient:
                 ) from exc
 
     @contextmanager
-    def _open(self, path: str, params: Mapping[str, object] | None) -> Iterator[HTTPResponse]:
+    def _open(
+        self,
+        path: str,
+        params: Mapping[str, object] | None,
+        method: str = "GET",
+        body: Mapping[str, object] | None = None,
+    ) -> Iterator[HTTPResponse]:
         query = urlencode([(k, v) for k, v in (params or {}).items() if v is not None])
         url = self.base_url + path + (f"?{query}" if query else "")
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None or method == "POST":
+            data = json.dumps(body or {}, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
         try:
             response = urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:

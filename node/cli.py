@@ -224,13 +224,11 @@ def run(config: Path) -> None:
 
 
 def _register_admin_commands() -> None:
-    from node.cli_registry import init, registry
+    from node.cli_registry import enrol, init, registry
 
     cli.add_command(init)
+    cli.add_command(enrol)
     cli.add_command(registry)
-
-
-_register_admin_commands()
 
 
 def main() -> None:
@@ -319,6 +317,8 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
+
+_register_admin_commands()  # last: node.cli_registry uses this module's helpers
 
 if __name__ == "__main__":
     main()

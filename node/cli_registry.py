@@ -1,19 +1,30 @@
-"""``archive-node init`` and ``archive-node registry ...``: keys, enrolment requests, certificates.
+"""``archive-node init``, ``enrol`` and ``registry ...``: keys, enrolment, certificates, trust.
 
-File-based and offline, so the root key can stay on a machine that is never on the network:
-a new node writes a request, its parent's operator signs it into a chain, the chain goes back.
+Two ways to enrol. Online: ``init`` then ``enrol`` sends the application to the parent, whose
+operator approves it (``registry enrol approve`` or the registry web page) and the chain comes
+back by itself. Offline, so the root key can stay on a machine never on the network:
+``registry issue`` signs an ``enrol-request.json`` into a chain file. The province is always
+certified offline, by the root key.
+
+The online ``registry`` commands act on a running daemon through its JSON API, as one of the
+nodes it hosts (``--as CODE``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
+from node.cli import CliError, _api_options, _client, _table
+from node.config import load_settings
 from node.crypto import SigningKey
 from node.errors import ConfigError
+from node.federation.applicant import apply_for_enrolment
 from node.federation.enrolment import (
     chain_path,
     enrolment_request,
@@ -22,7 +33,8 @@ from node.federation.enrolment import (
     load_chain,
     save_chain,
 )
-from node.identity import Level, level_of, validate_code
+from node.federation.messages import ENROL, EnrolApplication
+from node.identity import Level, level_of, parent_of, validate_code
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -83,14 +95,18 @@ def init(
         )
     )
     click.echo(f"已生成密钥 {key_path(data_dir / code)}（{key.key_id}）和配置 {config}")
-    click.echo(f"请将入网申请 {request_file} 交上级节点运维人员签发证书，")
-    click.echo(f"并把签回的证书链保存为 {chain_path(data_dir / code)}，然后运行:")
+    if level_of(code) == Level.PROVINCE:
+        click.echo(f"请用根密钥为入网申请 {request_file} 签发证书（registry issue），")
+    else:
+        click.echo(f"在线入网：archive-node enrol --config {config} --wait 600")
+        click.echo(f"（或离线：将入网申请 {request_file} 交上级节点运维人员签发证书，）")
+    click.echo(f"证书链保存为 {chain_path(data_dir / code)} 后运行:")
     click.echo(f"  archive-node run --config {config}")
 
 
 @click.group()
 def registry() -> None:
-    """根密钥与证书签发（离线操作）。"""
+    """入网、证书与信任管理：离线签发（init-root、issue、show）与在线运维（其余命令）。"""
 
 
 @registry.command("init-root")
@@ -162,3 +178,290 @@ def show(chain_file: Path) -> None:
         click.echo(
             f"{cert.node_id}\t{cert.name}\t{cert.key_id}\t{cert.address or '-'}\t至 {expires}"
         )
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="init 写出的配置文件",
+)
+@click.option("--code", default=None, help="配置中托管多个节点时，指定申请入网的节点")
+@click.option("--advertise", default="", metavar="HOST:PORT", help="其他节点连接本节点的地址")
+@click.option(
+    "--wait",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="等待审批的最长秒数（0 = 只提交或查询一次）",
+)
+def enrol(config_file: Path, code: str | None, advertise: str, wait: int) -> None:
+    """向上级节点在线申请入网；获批后保存证书链。可重复运行以查询审批结果。"""
+    settings = load_settings(config_file)
+    nodes = [n for n in settings.nodes if code in (None, n.code)]
+    if len(nodes) != 1:
+        raise CliError("配置中有多个节点，请用 --code 指定" if nodes else f"配置中没有节点 {code}")
+    node = nodes[0]
+    if not node.parent_address:
+        raise CliError(f"配置中 {node.code} 没有 parent_address，不知道向哪里申请")
+    node_dir = settings.data_dir / node.code
+    key = SigningKey.load(key_path(node_dir))
+    application = EnrolApplication(
+        code=node.code,
+        name=node.name,
+        public_key=key.public_key,
+        address=advertise or settings.grpc_listen,
+    )
+    from node.rpc.codec import ProtobufCodec
+    from node.rpc.peers import call_address
+
+    async def send(request: bytes) -> bytes:
+        return await call_address(node.parent_address, ENROL, request, 10.0)
+
+    deadline = time.monotonic() + wait
+    while True:
+        status = asyncio.run(
+            apply_for_enrolment(key, application, settings.root_public_key, ProtobufCodec(), send)
+        )
+        if status.status != "pending" or time.monotonic() >= deadline:
+            break
+        time.sleep(min(5.0, max(0.5, deadline - time.monotonic())))
+    if status.status == "approved":
+        save_chain(chain_path(node_dir), status.chain)
+        expires = time.strftime("%Y-%m-%d", time.localtime(status.chain[0].not_after_ms / 1000))
+        click.echo(
+            f"入网申请已批准：证书序列号 {status.chain[0].serial}，有效期至 {expires}，"
+            f"已保存 {chain_path(node_dir)}"
+        )
+        click.echo(f"现在可以运行: archive-node run --config {config_file}")
+        return
+    if status.status == "rejected":
+        raise CliError(status.message)
+    click.echo(
+        f"{status.message}（上级 {parent_of(node.code)}，密钥标识 {key.key_id}）。"
+        "获批后再次运行本命令即可取回证书。"
+    )
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+_as = click.option("--as", "as_code", required=True, metavar="CODE", help="以哪个托管节点的身份")
+
+
+@registry.command("status")
+@_as
+@_api_options
+@click.pass_context
+def status_cmd(
+    ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None
+) -> None:
+    """本节点证书与信任目录的状态。"""
+    api = _client(ctx, api_url, timeout)
+    _print_json(api.get_json(api.node_path(as_code, "registry")))
+
+
+@registry.group("enrol")
+def enrol_group() -> None:
+    """审批下级节点的入网申请。"""
+
+
+@enrol_group.command("list")
+@_as
+@click.option("--all", "show_all", is_flag=True, help="包括已批准、已拒绝的申请")
+@_api_options
+@click.pass_context
+def enrol_list(
+    ctx: click.Context, as_code: str, show_all: bool, api_url: str | None, timeout: float | None
+) -> None:
+    """列出入网申请（默认只列待审批的）。"""
+    api = _client(ctx, api_url, timeout)
+    params = {} if show_all else {"status": "pending"}
+    found = api.get_json(api.node_path(as_code, "registry", "applications"), params)
+    rows = [
+        [a["code"], a["name"], a["key_id"], a["address"] or "-", a["status"]]
+        for a in found["applications"]
+    ]
+    if not rows:
+        click.echo("没有待审批的入网申请" if not show_all else "没有入网申请")
+        return
+    click.echo(_table(["代码", "名称", "密钥标识", "地址", "状态"], rows))
+
+
+@enrol_group.command("approve")
+@_as
+@click.argument("child")
+@_api_options
+@click.pass_context
+def enrol_approve(
+    ctx: click.Context, as_code: str, child: str, api_url: str | None, timeout: float | None
+) -> None:
+    """批准 CHILD 的入网申请并签发证书（先核对密钥标识与对方线下提交的一致）。"""
+    api = _client(ctx, api_url, timeout)
+    path = api.node_path(as_code, "registry", "applications", child, "approve")
+    cert = api.call_json("POST", path)["approved"]
+    expires = time.strftime("%Y-%m-%d", time.localtime(cert["not_after_ms"] / 1000))
+    click.echo(f"已批准 {cert['name']}（{child}），证书序列号 {cert['serial']}，有效期至 {expires}")
+
+
+@enrol_group.command("reject")
+@_as
+@click.argument("child")
+@click.option("--note", default="", help="拒绝原因（申请方可见）")
+@_api_options
+@click.pass_context
+def enrol_reject(
+    ctx: click.Context,
+    as_code: str,
+    child: str,
+    note: str,
+    api_url: str | None,
+    timeout: float | None,
+) -> None:
+    """拒绝 CHILD 的入网申请。"""
+    api = _client(ctx, api_url, timeout)
+    path = api.node_path(as_code, "registry", "applications", child, "reject")
+    api.call_json("POST", path, body={"note": note})
+    click.echo(f"已拒绝 {child} 的入网申请")
+
+
+@registry.command("revoke")
+@_as
+@click.argument("code")
+@click.option("--reason", required=True, help="吊销原因，如“密钥失窃”")
+@_api_options
+@click.pass_context
+def revoke_cmd(
+    ctx: click.Context,
+    as_code: str,
+    code: str,
+    reason: str,
+    api_url: str | None,
+    timeout: float | None,
+) -> None:
+    """吊销下级节点 CODE 现有的全部证书（由其上级或更高级节点执行）。"""
+    api = _client(ctx, api_url, timeout)
+    path = api.node_path(as_code, "registry", "revocations")
+    api.call_json("POST", path, body={"code": code, "reason": reason})
+    click.echo(f"已吊销 {code} 的证书；本节点立即拒绝其调用，全网在一个刷新周期内拒绝")
+
+
+@registry.command("rotate")
+@_as
+@_api_options
+@click.pass_context
+def rotate_cmd(
+    ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None
+) -> None:
+    """为本节点换用新密钥：新证书先发布，再切换，旧密钥随后停用。"""
+    api = _client(ctx, api_url, timeout)
+    done = api.call_json("POST", api.node_path(as_code, "registry", "rotate"))
+    click.echo(f"已轮换密钥 {done['old_key_id']} -> {done['new_key_id']}")
+
+
+@registry.command("renew")
+@_as
+@_api_options
+@click.pass_context
+def renew_cmd(ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None) -> None:
+    """立即向上级续签本节点证书（平时到期前自动续签）。"""
+    api = _client(ctx, api_url, timeout)
+    done = api.call_json("POST", api.node_path(as_code, "registry", "renew"))
+    expires = time.strftime("%Y-%m-%d", time.localtime(done["not_after_ms"] / 1000))
+    click.echo(f"已续签，证书序列号 {done['serial']}，有效期至 {expires}")
+
+
+@registry.command("ban")
+@_as
+@click.argument("key_id")
+@click.option("--reason", required=True, help="封禁原因")
+@_api_options
+@click.pass_context
+def ban_cmd(
+    ctx: click.Context,
+    as_code: str,
+    key_id: str,
+    reason: str,
+    api_url: str | None,
+    timeout: float | None,
+) -> None:
+    """在本节点立即拒绝密钥 KEY_ID 签名的一切调用（本地封禁，不经目录）。"""
+    api = _client(ctx, api_url, timeout)
+    path = api.node_path(as_code, "registry", "bans")
+    api.call_json("POST", path, body={"key_id": key_id, "reason": reason})
+    click.echo(f"已在 {as_code} 封禁密钥 {key_id}")
+
+
+@registry.command("unban")
+@_as
+@click.argument("key_id")
+@_api_options
+@click.pass_context
+def unban_cmd(
+    ctx: click.Context, as_code: str, key_id: str, api_url: str | None, timeout: float | None
+) -> None:
+    """解除本地封禁。"""
+    api = _client(ctx, api_url, timeout)
+    found = api.call_json("DELETE", api.node_path(as_code, "registry", "bans", key_id))
+    click.echo(f"已解除封禁 {key_id}" if found["unbanned"] else f"{key_id} 未被封禁")
+
+
+@registry.command("alias")
+@_as
+@click.argument("old")
+@click.argument("new")
+@_api_options
+@click.pass_context
+def alias_cmd(
+    ctx: click.Context,
+    as_code: str,
+    old: str,
+    new: str,
+    api_url: str | None,
+    timeout: float | None,
+) -> None:
+    """登记区划代码变更：OLD 由 NEW 承继（仅省级根登记处）。"""
+    api = _client(ctx, api_url, timeout)
+    api.call_json(
+        "POST", api.node_path(as_code, "registry", "aliases"), body={"old": old, "new": new}
+    )
+    click.echo(f"已登记 {old} -> {new}；原代码的引用与签名继续有效")
+
+
+@registry.command("audit")
+@_as
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@_api_options
+@click.pass_context
+def audit_cmd(
+    ctx: click.Context,
+    as_code: str,
+    limit: int,
+    as_json: bool,
+    api_url: str | None,
+    timeout: float | None,
+) -> None:
+    """最近被本节点拒绝的调用及原因。"""
+    api = _client(ctx, api_url, timeout)
+    found = api.get_json(api.node_path(as_code, "audit"), {"limit": limit})
+    if as_json:
+        _print_json(found)
+        return
+    rows = [
+        [
+            time.strftime("%m-%d %H:%M:%S", time.localtime(r["at"])),
+            r["origin"] or "?",
+            r["method"].rsplit("/", 1)[-1],
+            r["kind"],
+            r["reason"][:80],
+        ]
+        for r in found["refusals"]
+    ]
+    counts = "，".join(f"{k} {v}" for k, v in sorted(found["refused_by_kind"].items())) or "无"
+    click.echo(f"已接受调用 {found['accepted']} 次；拒绝：{counts}")
+    if rows:
+        click.echo(_table(["时间", "来源", "方法", "类别", "原因"], rows))

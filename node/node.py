@@ -17,6 +17,7 @@ from aiohttp import web
 from node.config import HostSettings, NodeSettings
 from node.crypto import SigningKey
 from node.errors import ConfigError
+from node.federation.audit import AuditLog
 from node.federation.client import FederationClient
 from node.federation.directory import PeerDirectory
 from node.federation.dispatch import Dispatcher
@@ -73,6 +74,7 @@ class Node:
         directory: PeerDirectory,
         sync_timeouts: tuple[float, float],
         trust: TrustSettings = DEFAULT_TRUST,
+        audit: AuditLog | None = None,
         clock: Clock = time.time,
     ) -> None:
         self.settings = settings
@@ -114,7 +116,7 @@ class Node:
             trust,
         )
         self.server = FederationServer(self.parts, self.keeper, self._changed)
-        self.service = NodeService(self.parts, client, self.server, self._changed)
+        self.service = NodeService(self.parts, client, self.server, self._changed, audit)
 
     def _changed(self) -> None:
         if self.pusher is not None:
@@ -171,6 +173,7 @@ class Host:
                 directory=self.directory,
                 sync_timeouts=timeouts,
                 trust=settings.trust,
+                audit=self.dispatcher.audit,
                 clock=clock,
             )
             for n in settings.nodes

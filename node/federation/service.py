@@ -12,7 +12,9 @@ from dataclasses import dataclass, replace
 
 from node import crypto
 from node.errors import AuthError, InvalidInput, InvalidRecord
+from node.federation.audit import AuditLog
 from node.federation.client import FederationClient
+from node.federation.keeper import TrustKeeper
 from node.federation.messages import CHUNK_BYTES, FETCH, SEARCH, ContentManifest, FetchRequest
 from node.federation.parts import NodeParts
 from node.federation.server import FederationServer
@@ -71,11 +73,13 @@ class NodeService:
         client: FederationClient,
         server: FederationServer,
         on_catalogue_changed: Callable[[], None] = lambda: None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.parts = parts
         self.client = client
         self.server = server
         self.on_catalogue_changed = on_catalogue_changed
+        self.audit = audit or AuditLog()  # the hosting daemon's refusals
         self.info = NodeInfo(
             code=parts.code,
             name=parts.name,
@@ -86,6 +90,11 @@ class NodeService:
     @property
     def province(self) -> str:
         return self.parts.code[:2]
+
+    @property
+    def trust(self) -> TrustKeeper:
+        """Enrolment, renewal, rotation, revocation and the directory (operators' side)."""
+        return self.server.keeper
 
     async def search(self, query: SearchQuery) -> SearchPage:
         """Search the catalogue over ``query.scope`` (default: the whole province).

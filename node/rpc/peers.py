@@ -88,3 +88,13 @@ class PeerTransport:
             await channel.close()
         self._channels.clear()
         self._unary_calls.clear()
+
+
+async def call_address(address: str, method: str, request: bytes, timeout: float) -> bytes:
+    """One unary call to ``address`` on a channel of its own (for a node not yet running)."""
+    async with aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        try:
+            reply: bytes = await channel.unary_unary(method)(request, timeout=timeout)
+        except aio.AioRpcError as exc:
+            raise error_from_status(exc.code(), exc.details(), address) from None
+    return reply

@@ -1,0 +1,285 @@
+"""The operator's side of trust: enrolment approvals, revocation, rotation, bans, the audit.
+
+JSON under ``/api/v1/nodes/{code}/registry/...`` (what ``archive-node registry`` calls) and
+one zh-CN page, ``/n/{code}/registry``, where an archivist approves or rejects applications
+and sees refused calls. Writes are POSTs; a browser POST must come from this site's own
+pages (its ``Origin`` is checked), so another site cannot make a clerk's browser approve.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from aiohttp import web
+
+from node.crypto import key_id_of
+from node.errors import Forbidden, InvalidCode, InvalidInput
+from node.federation.audit import Refusal
+from node.identity import level_of, parent_of
+from node.storage.trust import Application
+from node.web.context import json_response, node_service
+from node.web.markup import Markup, join, layout, render
+
+_STATUS_ZH = {"pending": "待审批", "approved": "已批准", "rejected": "已拒绝"}
+
+
+def _same_origin(request: web.Request) -> None:
+    origin = request.headers.get("Origin")
+    if origin and origin.split("://", 1)[-1] != request.host:
+        raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作")
+
+
+async def _body(request: web.Request) -> dict[str, str]:
+    """A POST's fields, from JSON (the CLI) or a form (the page)."""
+    _same_origin(request)
+    if request.content_type == "application/json":
+        try:
+            data: Any = await request.json()
+        except ValueError:
+            raise InvalidInput("请求内容不是有效的 JSON") from None
+        if not isinstance(data, dict):
+            raise InvalidInput("请求内容应为 JSON 对象")
+        return {str(k): str(v) for k, v in data.items()}
+    return {k: str(v) for k, v in (await request.post()).items()}
+
+
+def _field(body: dict[str, str], name: str, label: str) -> str:
+    value = body.get(name, "").strip()
+    if not value:
+        raise InvalidInput(f"缺少{label}（{name}）")
+    return value
+
+
+def application_json(application: Application) -> dict[str, object]:
+    return {
+        "code": application.code,
+        "name": application.name,
+        "key_id": key_id_of(application.public_key),
+        "address": application.address,
+        "requested_at": application.requested_at,
+        "status": application.status,
+        "decided_at": application.decided_at,
+        "note": application.note,
+    }
+
+
+async def trust_status(request: web.Request) -> web.Response:
+    """``GET .../registry``: this node's certificate and its copy of the directory."""
+    keeper = node_service(request).trust
+    leaf = keeper.parts.signer.chain[0]
+    state = keeper.state
+    return json_response(
+        {
+            "node": keeper.code,
+            "key_id": leaf.key_id,
+            "serial": leaf.serial,
+            "not_after_ms": leaf.not_after_ms,
+            "directory_version": keeper.head.version,
+            "directory_issued_at_ms": keeper.head.issued_at_ms,
+            "certificates": sum(len(c) for c in state.certificates.values()),
+            "revocations": len(state.revoked),
+            "retired_keys": len(state.retired),
+            "aliases": dict(state.aliases),
+            "banned_keys": dict(state.banned),
+            "unreported_events": len(await keeper.store.pending_reports()),
+        }
+    )
+
+
+async def list_applications(request: web.Request) -> web.Response:
+    status = request.query.get("status") or None
+    applications = await node_service(request).trust.applications(status)
+    return json_response({"applications": [application_json(a) for a in applications]})
+
+
+async def approve(request: web.Request) -> web.Response:
+    await _body(request)
+    chain = await node_service(request).trust.approve(request.match_info["child"])
+    return json_response({"approved": chain[0].to_json()})
+
+
+async def reject(request: web.Request) -> web.Response:
+    body = await _body(request)
+    child = request.match_info["child"]
+    await node_service(request).trust.reject(child, body.get("note", ""))
+    return json_response({"rejected": child})
+
+
+async def revoke(request: web.Request) -> web.Response:
+    body = await _body(request)
+    revocation = await node_service(request).trust.revoke(
+        _field(body, "code", "要吊销的节点代码"), _field(body, "reason", "吊销原因")
+    )
+    return json_response({"revoked": dataclasses.asdict(revocation)})
+
+
+async def rotate(request: web.Request) -> web.Response:
+    await _body(request)
+    old, new = await node_service(request).trust.rotate()
+    return json_response({"old_key_id": old, "new_key_id": new})
+
+
+async def renew(request: web.Request) -> web.Response:
+    await _body(request)
+    chain = await node_service(request).trust.renew()
+    return json_response({"serial": chain[0].serial, "not_after_ms": chain[0].not_after_ms})
+
+
+async def refresh(request: web.Request) -> web.Response:
+    await _body(request)
+    return json_response({"directory_version": await node_service(request).trust.refresh()})
+
+
+async def ban(request: web.Request) -> web.Response:
+    body = await _body(request)
+    key_id = _field(body, "key_id", "要封禁的密钥标识")
+    await node_service(request).trust.ban(key_id, _field(body, "reason", "封禁原因"))
+    return json_response({"banned": key_id})
+
+
+async def unban(request: web.Request) -> web.Response:
+    _same_origin(request)
+    key_id = request.match_info["key_id"]
+    return json_response({"unbanned": await node_service(request).trust.unban(key_id)})
+
+
+async def alias(request: web.Request) -> web.Response:
+    body = await _body(request)
+    old, new = _field(body, "old", "原区划代码"), _field(body, "new", "新区划代码")
+    await node_service(request).trust.alias(old, new)
+    return json_response({"old": old, "new": new})
+
+
+def refusal_json(refusal: Refusal) -> dict[str, object]:
+    return dataclasses.asdict(refusal)
+
+
+async def audit(request: web.Request) -> web.Response:
+    """``GET .../audit``: the newest refused calls for this node, and counts by kind."""
+    service = node_service(request)
+    code = service.info.code
+    try:
+        limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
+    except ValueError:
+        raise InvalidInput("limit 应为整数") from None
+    counts = {kind: n for (node, kind), n in service.audit.counts.items() if node == code}
+    return json_response(
+        {
+            "accepted": service.server.accepted,
+            "refused_by_kind": counts,
+            "refusals": [refusal_json(r) for r in service.audit.recent(code, limit)],
+        }
+    )
+
+
+# -- the archivist's page ------------------------------------------------------------------
+
+
+async def registry_page(request: web.Request) -> web.Response:
+    """``GET /n/{code}/registry``: pending applications with approve/reject, and refusals."""
+    service = node_service(request)
+    keeper = service.trust
+    info = service.info
+    applications = await keeper.applications()
+    rows = [_application_row(info.code, a) for a in applications]
+    refusals = [
+        render(
+            "<tr><td>$at</td><td>$origin</td><td>$method</td><td>$kind</td><td>$reason</td></tr>",
+            at=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.at)),
+            origin=r.origin or "（无法识别）",
+            method=r.method.rsplit("/", 1)[-1],
+            kind=r.kind,
+            reason=r.reason,
+        )
+        for r in service.audit.recent(info.code, 50)
+    ]
+    leaf = keeper.parts.signer.chain[0]
+    body = render(
+        "<h1>入网与信任管理</h1>"
+        "<p>本节点 $name（$code），密钥 $key_id，证书有效期至 $expires；"
+        "信任目录版本 $version。</p>"
+        "<h2>下级节点入网申请</h2>"
+        '<p class="hint">批准前请核对：申请单位确为本级直接下级（代码 $children），'
+        "名称与密钥标识与对方线下提交的一致。</p>"
+        '<table class="results"><tr><th>代码</th><th>名称</th><th>层级</th><th>密钥标识</th>'
+        "<th>地址</th><th>状态</th><th>操作</th></tr>$rows</table>"
+        "<h2>最近被拒绝的调用</h2>"
+        '<table class="results"><tr><th>时间</th><th>来源</th><th>方法</th><th>类别</th>'
+        "<th>原因</th></tr>$refusals</table>",
+        name=info.name,
+        code=info.code,
+        key_id=leaf.key_id,
+        expires=time.strftime("%Y-%m-%d", time.localtime(leaf.not_after_ms / 1000)),
+        version=keeper.head.version,
+        children=f"{info.code}…",
+        rows=join(rows) if rows else render('<tr><td colspan="7">暂无入网申请。</td></tr>'),
+        refusals=join(refusals)
+        if refusals
+        else render('<tr><td colspan="5">暂无被拒绝的调用。</td></tr>'),
+    )
+    return web.Response(
+        text=layout(f"{info.name} · 入网与信任管理", body, f"{info.name} 运维"),
+        content_type="text/html",
+    )
+
+
+def _application_row(code: str, application: Application) -> Markup:
+    actions = render("")
+    if application.status == "pending":
+        base = f"/n/{code}/registry/applications/{application.code}"
+        actions = render(
+            '<form method="post" action="$approve" class="inline">'
+            '<button type="submit">批准</button></form> '
+            '<form method="post" action="$reject" class="inline">'
+            '<input name="note" placeholder="拒绝原因"><button type="submit">拒绝</button></form>',
+            approve=f"{base}/approve",
+            reject=f"{base}/reject",
+        )
+    try:
+        level = level_of(application.code).zh
+    except InvalidCode:
+        level = "?"
+    direct = parent_of(application.code) == code
+    return render(
+        "<tr><td>$code</td><td>$name</td><td>$level</td><td>$key_id</td><td>$address</td>"
+        "<td>$status</td><td>$actions</td></tr>",
+        code=application.code + ("" if direct else "（非直接下级）"),
+        name=application.name,
+        level=level,
+        key_id=key_id_of(application.public_key),
+        address=application.address or "-",
+        status=_STATUS_ZH.get(application.status, application.status)
+        + (f"：{application.note}" if application.note else ""),
+        actions=actions,
+    )
+
+
+async def approve_form(request: web.Request) -> web.Response:
+    await approve(request)
+    raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/registry")
+
+
+async def reject_form(request: web.Request) -> web.Response:
+    await reject(request)
+    raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/registry")
+
+
+def add_routes(app: web.Application) -> None:
+    base = "/api/v1/nodes/{code}/registry"
+    app.router.add_get(base, trust_status)
+    app.router.add_get(base + "/applications", list_applications)
+    app.router.add_post(base + "/applications/{child}/approve", approve)
+    app.router.add_post(base + "/applications/{child}/reject", reject)
+    app.router.add_post(base + "/revocations", revoke)
+    app.router.add_post(base + "/rotate", rotate)
+    app.router.add_post(base + "/renew", renew)
+    app.router.add_post(base + "/refresh", refresh)
+    app.router.add_post(base + "/bans", ban)
+    app.router.add_delete(base + "/bans/{key_id}", unban)
+    app.router.add_post(base + "/aliases", alias)
+    app.router.add_get("/api/v1/nodes/{code}/audit", audit)
+    app.router.add_get("/n/{code}/registry", registry_page)
+    app.router.add_post("/n/{code}/registry/applications/{child}/approve", approve_form)
+    app.router.add_post("/n/{code}/registry/applications/{child}/reject", reject_form)
