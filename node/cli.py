@@ -2,7 +2,8 @@
 
 Network commands talk to a running daemon's JSON API (``node.apiclient``) acting as one of
 the nodes it hosts (``--as CODE``). Exit 0 on success; on failure one line ``错误: …`` on
-stderr and a non-zero exit. Errors become ``CliError`` in one place, ``_Cli.invoke``.
+stderr and a non-zero exit. Errors become ``CliError`` in one place,
+``cli_common.RootGroup.invoke``.
 """
 
 from __future__ import annotations
@@ -12,77 +13,28 @@ import os
 import shutil
 import sys
 import tempfile
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from node.apiclient import (
     API_ENV,
-    DEFAULT_API,
-    DEFAULT_TIMEOUT,
-    ApiClient,
-    ApiError,
     ContentStream,
     safe_file_name,
 )
-from node.errors import NodeError
+from node.cli_common import CliError, RootGroup, api_options, client_for, table
+from node.cli_registry import enrol, init, registry
 from node.identity import validate_code
 from node.records import CATEGORIES, MAX_PAGE, Access
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class CliError(click.ClickException):
-    """A failure shown to the user as one line ``错误: <message>`` on stderr (exit 1)."""
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        message = " ".join(self.format_message().split())
-        click.echo(f"错误: {message}", file=file, err=file is None)
-
-
-class _Cli(click.Group):
-    """The boundary: API, node and usage errors of subcommands become one-line ``CliError``s."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (ApiError, NodeError) as exc:
-            raise CliError(str(exc) or type(exc).__name__) from exc
-        except CliError:
-            raise
-        except click.UsageError as exc:  # a subcommand's options: one line too
-            command = exc.ctx.command_path if exc.ctx else "archive-node"
-            raise CliError(f"{exc.format_message()}（用法见 {command} --help）") from exc
-
-
-def _api_options(command: F) -> F:
-    """``--api`` and ``--timeout`` on a command that talks to a daemon."""
-    command = click.option(
-        "--api",
-        "api_url",
-        metavar="URL",
-        help=f"守护进程 API 地址（默认取 ${API_ENV}，否则 {DEFAULT_API}）",
-    )(command)
-    command = click.option(
-        "--timeout",
-        type=click.FloatRange(min=0.1),
-        default=None,
-        help=f"等待应答的秒数（默认 {DEFAULT_TIMEOUT:g}）",
-    )(command)
-    return command
-
-
-def _client(ctx: click.Context, api_url: str | None, timeout: float | None) -> ApiClient:
-    """The API client for a command: its ``--api``, else the group's, else env, else default."""
-    group: dict[str, Any] = ctx.find_root().obj or {}
-    url = api_url or group.get("api_url") or os.environ.get(API_ENV) or DEFAULT_API
-    return ApiClient(url, timeout or group.get("timeout") or DEFAULT_TIMEOUT)
-
-
-@click.group("archive-node", cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "archive-node", cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option("--api", "api_url", metavar="URL", help=f"守护进程 API 地址（或 ${API_ENV}）")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None, help="等待应答的秒数")
 @click.pass_context
@@ -104,7 +56,7 @@ def cli(ctx: click.Context, api_url: str | None, timeout: float | None) -> None:
     "--offset", type=click.IntRange(min=0), default=0, show_default=True, help="跳过前 N 条"
 )
 @click.option("--json", "as_json", is_flag=True, help="每条结果输出一行 JSON")
-@_api_options
+@api_options
 @click.argument("query", nargs=-1)
 @click.pass_context
 def search(
@@ -125,7 +77,7 @@ def search(
     text = " ".join(query)
     if not text.strip() and not (category or year_from or year_to):
         raise CliError("请给出查询词，或用 --category / --year-from / --year-to 筛选。")
-    page = _client(ctx, api_url, timeout).search(
+    page = client_for(ctx, api_url, timeout).search(
         as_code,
         text,
         scope=scope,
@@ -141,7 +93,7 @@ def search(
             click.echo(json.dumps(hit, ensure_ascii=False))
         return
     if hits:
-        click.echo(_table(["档案", "题名", "年度", "门类", "开放状态", "馆藏单位"], _rows(hits)))
+        click.echo(table(["档案", "题名", "年度", "门类", "开放状态", "馆藏单位"], _rows(hits)))
         shown = f"，显示第 {offset + 1}–{offset + len(hits)} 条"
     else:
         shown = "，未找到匹配的档案"
@@ -159,7 +111,7 @@ def search(
 )
 @click.option("--file", "file_name", metavar="NAME", default="", help="档案有多个文件时指定文件名")
 @click.option("--json", "as_json", is_flag=True, help="输出一行 JSON 说明保存结果")
-@_api_options
+@api_options
 @click.argument("ref", metavar="HOLDER/RECORD_ID")
 @click.pass_context
 def fetch(
@@ -174,7 +126,7 @@ def fetch(
 ) -> None:
     """经网络从馆藏单位调阅开放档案的电子文件，校验 sha256 后保存。"""
     holder, record_id = _parse_ref(ref)
-    client = _client(ctx, api_url, timeout)
+    client = client_for(ctx, api_url, timeout)
     with client.content(as_code, holder, record_id, file_name) as stream:
         if output == "-":
             size = _to_stdout(stream)
@@ -221,14 +173,6 @@ def run(config: Path) -> None:
     from node.daemon import run_config
 
     run_config(config)
-
-
-def _register_admin_commands() -> None:
-    from node.cli_registry import enrol, init, registry
-
-    cli.add_command(init)
-    cli.add_command(enrol)
-    cli.add_command(registry)
 
 
 def main() -> None:
@@ -302,23 +246,9 @@ def _rows(hits: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    """Columns aligned by display width (a Chinese character takes two columns)."""
-    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        cells = [
-            cell + " " * (width - _width(cell)) for cell, width in zip(row, widths, strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-_register_admin_commands()  # last: node.cli_registry uses this module's helpers
+cli.add_command(init)
+cli.add_command(enrol)
+cli.add_command(registry)
 
 if __name__ == "__main__":
     main()

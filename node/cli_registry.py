@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from node.cli import CliError, _api_options, _client, _table
+from node.cli_common import CliError, api_options, client_for, table
 from node.config import load_settings
 from node.crypto import SigningKey
 from node.errors import ConfigError
@@ -254,13 +254,13 @@ _as = click.option("--as", "as_code", required=True, metavar="CODE", help="以�
 
 @registry.command("status")
 @_as
-@_api_options
+@api_options
 @click.pass_context
 def status_cmd(
     ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None
 ) -> None:
     """本节点证书与信任目录的状态。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     _print_json(api.get_json(api.node_path(as_code, "registry")))
 
 
@@ -272,13 +272,13 @@ def enrol_group() -> None:
 @enrol_group.command("list")
 @_as
 @click.option("--all", "show_all", is_flag=True, help="包括已批准、已拒绝的申请")
-@_api_options
+@api_options
 @click.pass_context
 def enrol_list(
     ctx: click.Context, as_code: str, show_all: bool, api_url: str | None, timeout: float | None
 ) -> None:
     """列出入网申请（默认只列待审批的）。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     params = {} if show_all else {"status": "pending"}
     found = api.get_json(api.node_path(as_code, "registry", "applications"), params)
     rows = [
@@ -288,19 +288,19 @@ def enrol_list(
     if not rows:
         click.echo("没有待审批的入网申请" if not show_all else "没有入网申请")
         return
-    click.echo(_table(["代码", "名称", "密钥标识", "地址", "状态"], rows))
+    click.echo(table(["代码", "名称", "密钥标识", "地址", "状态"], rows))
 
 
 @enrol_group.command("approve")
 @_as
 @click.argument("child")
-@_api_options
+@api_options
 @click.pass_context
 def enrol_approve(
     ctx: click.Context, as_code: str, child: str, api_url: str | None, timeout: float | None
 ) -> None:
     """批准 CHILD 的入网申请并签发证书（先核对密钥标识与对方线下提交的一致）。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     path = api.node_path(as_code, "registry", "applications", child, "approve")
     cert = api.call_json("POST", path)["approved"]
     expires = time.strftime("%Y-%m-%d", time.localtime(cert["not_after_ms"] / 1000))
@@ -311,7 +311,7 @@ def enrol_approve(
 @_as
 @click.argument("child")
 @click.option("--note", default="", help="拒绝原因（申请方可见）")
-@_api_options
+@api_options
 @click.pass_context
 def enrol_reject(
     ctx: click.Context,
@@ -322,7 +322,7 @@ def enrol_reject(
     timeout: float | None,
 ) -> None:
     """拒绝 CHILD 的入网申请。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     path = api.node_path(as_code, "registry", "applications", child, "reject")
     api.call_json("POST", path, body={"note": note})
     click.echo(f"已拒绝 {child} 的入网申请")
@@ -332,7 +332,7 @@ def enrol_reject(
 @_as
 @click.argument("code")
 @click.option("--reason", required=True, help="吊销原因，如“密钥失窃”")
-@_api_options
+@api_options
 @click.pass_context
 def revoke_cmd(
     ctx: click.Context,
@@ -343,7 +343,7 @@ def revoke_cmd(
     timeout: float | None,
 ) -> None:
     """吊销下级节点 CODE 现有的全部证书（由其上级或更高级节点执行）。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     path = api.node_path(as_code, "registry", "revocations")
     api.call_json("POST", path, body={"code": code, "reason": reason})
     click.echo(f"已吊销 {code} 的证书；本节点立即拒绝其调用，全网在一个刷新周期内拒绝")
@@ -351,24 +351,24 @@ def revoke_cmd(
 
 @registry.command("rotate")
 @_as
-@_api_options
+@api_options
 @click.pass_context
 def rotate_cmd(
     ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None
 ) -> None:
     """为本节点换用新密钥：新证书先发布，再切换，旧密钥随后停用。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     done = api.call_json("POST", api.node_path(as_code, "registry", "rotate"))
     click.echo(f"已轮换密钥 {done['old_key_id']} -> {done['new_key_id']}")
 
 
 @registry.command("renew")
 @_as
-@_api_options
+@api_options
 @click.pass_context
 def renew_cmd(ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None) -> None:
     """立即向上级续签本节点证书（平时到期前自动续签）。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     done = api.call_json("POST", api.node_path(as_code, "registry", "renew"))
     expires = time.strftime("%Y-%m-%d", time.localtime(done["not_after_ms"] / 1000))
     click.echo(f"已续签，证书序列号 {done['serial']}，有效期至 {expires}")
@@ -378,7 +378,7 @@ def renew_cmd(ctx: click.Context, as_code: str, api_url: str | None, timeout: fl
 @_as
 @click.argument("key_id")
 @click.option("--reason", required=True, help="封禁原因")
-@_api_options
+@api_options
 @click.pass_context
 def ban_cmd(
     ctx: click.Context,
@@ -389,7 +389,7 @@ def ban_cmd(
     timeout: float | None,
 ) -> None:
     """在本节点立即拒绝密钥 KEY_ID 签名的一切调用（本地封禁，不经目录）。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     path = api.node_path(as_code, "registry", "bans")
     api.call_json("POST", path, body={"key_id": key_id, "reason": reason})
     click.echo(f"已在 {as_code} 封禁密钥 {key_id}")
@@ -398,13 +398,13 @@ def ban_cmd(
 @registry.command("unban")
 @_as
 @click.argument("key_id")
-@_api_options
+@api_options
 @click.pass_context
 def unban_cmd(
     ctx: click.Context, as_code: str, key_id: str, api_url: str | None, timeout: float | None
 ) -> None:
     """解除本地封禁。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     found = api.call_json("DELETE", api.node_path(as_code, "registry", "bans", key_id))
     click.echo(f"已解除封禁 {key_id}" if found["unbanned"] else f"{key_id} 未被封禁")
 
@@ -413,7 +413,7 @@ def unban_cmd(
 @_as
 @click.argument("old")
 @click.argument("new")
-@_api_options
+@api_options
 @click.pass_context
 def alias_cmd(
     ctx: click.Context,
@@ -424,7 +424,7 @@ def alias_cmd(
     timeout: float | None,
 ) -> None:
     """登记区划代码变更：OLD 由 NEW 承继（仅省级根登记处）。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     api.call_json(
         "POST", api.node_path(as_code, "registry", "aliases"), body={"old": old, "new": new}
     )
@@ -435,7 +435,7 @@ def alias_cmd(
 @_as
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
-@_api_options
+@api_options
 @click.pass_context
 def audit_cmd(
     ctx: click.Context,
@@ -446,7 +446,7 @@ def audit_cmd(
     timeout: float | None,
 ) -> None:
     """最近被本节点拒绝的调用及原因。"""
-    api = _client(ctx, api_url, timeout)
+    api = client_for(ctx, api_url, timeout)
     found = api.get_json(api.node_path(as_code, "audit"), {"limit": limit})
     if as_json:
         _print_json(found)
@@ -464,4 +464,4 @@ def audit_cmd(
     counts = "，".join(f"{k} {v}" for k, v in sorted(found["refused_by_kind"].items())) or "无"
     click.echo(f"已接受调用 {found['accepted']} 次；拒绝：{counts}")
     if rows:
-        click.echo(_table(["时间", "来源", "方法", "类别", "原因"], rows))
+        click.echo(table(["时间", "来源", "方法", "类别", "原因"], rows))
