@@ -42,7 +42,7 @@ async def timed(call: Callable[[], Awaitable[object]], reps: int) -> list[float]
 
 async def main(reps: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        host = Host(prepare(Path(tmp), free_port(), free_port()))
+        host = Host(prepare(Path(tmp), free_port(), free_port())[0])
         await host.start()
         try:
             await load_samples(host)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from node.config import HostSettings, NodeSettings, SyncSettings
 from node.crypto import SigningKey
-from node.federation.enrolment import enrol_tree
+from node.federation.enrolment import Enrolled, enrol_tree
+from node.federation.keeper import TrustSettings
 from node.node import Host
 from node.sample_data import DEMO_NETWORK, sample_records
 
@@ -31,21 +32,24 @@ def demo_settings(data_dir: Path, grpc_port: int, web_port: int, root: SigningKe
         grpc_listen=f"127.0.0.1:{grpc_port}",
         web_listen=f"127.0.0.1:{web_port}",
         sync=SyncSettings(interval_s=5.0),
+        trust=TrustSettings(refresh_interval_s=3.0),
         nodes=tuple(NodeSettings(code=code, name=name) for code, name in DEMO_NETWORK),
     )
 
 
-def prepare(data_dir: Path, grpc_port: int, web_port: int) -> HostSettings:
+def prepare(
+    data_dir: Path, grpc_port: int, web_port: int
+) -> tuple[HostSettings, dict[str, Enrolled]]:
     """Make (or reuse) the root key and node keys, and issue a fresh certificate tree."""
     root = SigningKey.load_or_create(data_dir / "root.key")
     address = f"127.0.0.1:{grpc_port}"
-    enrol_tree(
+    enrolled = enrol_tree(
         root,
         [(code, name, address) for code, name in DEMO_NETWORK],
         data_dir,
         now_ms=int(time.time() * 1000),
     )
-    return demo_settings(data_dir, grpc_port, web_port, root)
+    return demo_settings(data_dir, grpc_port, web_port, root), enrolled
 
 
 async def load_samples(host: Host) -> int:
@@ -69,9 +73,10 @@ async def load_samples(host: Host) -> int:
 
 
 async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
-    settings = prepare(data_dir, grpc_port, web_port)
+    settings, enrolled = prepare(data_dir, grpc_port, web_port)
     host = Host(settings)
     listening = await host.start()
+    await host.nodes["33"].keeper.register([e.chain[0] for e in enrolled.values()])
     print(f"演示网络已启动：{len(host.nodes)} 个节点，数据目录 {data_dir}", flush=True)
     loaded = await load_samples(host)
     if loaded:

@@ -180,6 +180,7 @@ class Host:
         }
         for node in self.nodes.values():
             node.keeper.known_nodes = self._known_nodes
+            node.keeper.learn = self.directory.learn
         self.grpc = GrpcServer(self.dispatcher, settings.grpc_listen, settings.admin_listen or None)
         self.scheduler = build_scheduler(
             [n.pusher for n in self.nodes.values() if n.pusher is not None],

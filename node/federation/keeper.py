@@ -98,6 +98,7 @@ class TrustKeeper:
         files: KeyFiles,
         settings: TrustSettings = DEFAULT_TRUST,
         known_nodes: Callable[[], Iterable[str]] = tuple,
+        learn: Callable[[Iterable[Certificate]], None] = lambda certificates: None,
     ) -> None:
         self.client = client
         self.parts = client.parts
@@ -107,6 +108,7 @@ class TrustKeeper:
         self.files = files
         self.settings = settings
         self.known_nodes = known_nodes  # codes whose address is known: where children are
+        self.learn = learn  # told every certificate the directory brings (addresses)
         self.head: DirectoryHead = EMPTY_HEAD
         self.parent = parent_of(self.parts.code)
         self._refreshing: asyncio.Task[None] | None = None
@@ -127,8 +129,7 @@ class TrustKeeper:
     async def open(self) -> None:
         """Rebuild the in-memory state from the stored directory and ban list."""
         events, head = await self.store.load_directory()
-        for event in events:
-            self.state.apply(event)
+        self._apply(events)
         if head is not None:
             self.head = DirectoryHead.from_json(head)
             if (self.head.version, self.head.chain_hash) != (
@@ -156,11 +157,21 @@ class TrustKeeper:
                 issued_at_ms=self.now_ms,
             ).signed(signer.key, signer.chain)
             await self.store.append_directory(self.state.version + 1, bodies, head.to_json())
-            for body in bodies:
-                self.state.apply(body)
+            self._apply(bodies)
             self.head = head
         log.info("directory of %s is now version %d", self.code, head.version)
         self._announce_soon()
+
+    def _apply(self, events: Iterable[bytes]) -> None:
+        applied = [self.state.apply(event) for event in events]
+        self.learn(e for e in applied if isinstance(e, Certificate))
+
+    async def register(self, certificates: Sequence[Certificate]) -> None:
+        """Registry only: log certificates issued offline (``registry issue``, a test or demo
+        tree) that the directory does not hold yet."""
+        if not self.is_registry:
+            raise Forbidden(f"{self.code} is not the root registry")
+        await self.record([c for c in certificates if not self._already_logged(c)])
 
     async def page(self, request: DirectoryRequest) -> DirectoryPage:
         """What a child asked for: events after its version, and this node's head."""
@@ -190,8 +201,7 @@ class TrustKeeper:
                 events.extend(more.events)
             check_events(self.state, head, events)
             await self.store.append_directory(self.state.version + 1, events, head.to_json())
-            for event in events:
-                self.state.apply(event)
+            self._apply(events)
             self.head = head
         log.info("directory of %s refreshed to version %d", self.code, head.version)
         self._announce_soon()

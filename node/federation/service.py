@@ -102,6 +102,7 @@ class NodeService:
         Answered here if this node covers the scope, else by the lowest ancestor that does.
         """
         query = _checked(replace(query, scope=query.scope or self.province))
+        query = replace(query, scope=self.trust.state.resolve(query.scope))
         answerer = covering_ancestor(self.parts.code, query.scope)
         if answerer == self.parts.code:
             page = await self.parts.catalogue.search(query)
@@ -112,9 +113,11 @@ class NodeService:
     async def fetch(self, holder: str, record_id: str, file_name: str = "") -> Fetched:
         """Fetch an open record's content from its holder, hop by hop through the tree.
 
-        Raises ``NotFound``, ``AccessDenied`` (not open), ``PeerUnavailable``, ``AuthError``.
+        A holder whose division code was succeeded (``registry alias``) is reached under its
+        successor's code. Raises ``NotFound``, ``AccessDenied`` (not open),
+        ``PeerUnavailable``, ``AuthError``.
         """
-        validate_code(holder)
+        holder = self.trust.state.resolve(validate_code(holder))
         request = FetchRequest(holder=holder, record_id=record_id, file_name=file_name)
         if holder == self.parts.code:
             manifest = await self.server.manifest_for(request)

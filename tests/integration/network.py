@@ -44,7 +44,7 @@ class Network:
         if one_process:
             shared = free_port()
             ports = dict.fromkeys(ports, shared)
-        enrol_tree(
+        enrolled = enrol_tree(
             root,
             [(code, name, f"127.0.0.1:{ports[code]}") for code, name in nodes],
             data_dir,
@@ -77,6 +77,8 @@ class Network:
             await host.start()
             for code, _ in group:
                 net.hosts[code] = host
+        if "33" in net.hosts:  # the root registry logs the tree it was given
+            await net.node("33").keeper.register([e.chain[0] for e in enrolled.values()])
         return net
 
     def service(self, code: str) -> NodeService:

@@ -32,7 +32,7 @@ CLI = [sys.executable, "-m", "node.cli"]
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Host, str]]:
     data = tmp_path_factory.mktemp("demo")
-    host = Host(prepare(data, free_port(), free_port()))
+    host = Host(prepare(data, free_port(), free_port())[0])
     listening = await host.start()
     loaded = await load_samples(host)
     assert loaded > 800

@@ -1,0 +1,215 @@
+"""Trust you can operate, on a real network (one host and gRPC listener per node, loopback).
+
+The root registry's directory reaching every node; revocation refused everywhere; key
+rotation (new key published, old key dead for live calls but good for old evidence);
+renewal; local bans; online enrolment approved by the parent's operator; code aliases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+import pytest_asyncio
+
+from node.crypto import SigningKey
+from node.errors import AccessDenied, AuthError, Forbidden
+from node.federation.applicant import apply_for_enrolment
+from node.federation.enrolment import chain_path, key_path, save_chain
+from node.federation.messages import ENROL, FETCH, MANIFEST_SUFFIX, SEARCH, EnrolApplication
+from node.records import SearchQuery
+from node.rpc.codec import ProtobufCodec
+from node.rpc.peers import call_address
+
+from .network import Network, eventually, ingest, make_record
+from .raw import raw_call
+
+NODES = [
+    ("33", "浙江省档案馆"),
+    ("3301", "杭州市档案馆"),
+    ("330106", "西湖区档案馆"),
+    ("330108", "滨江区档案馆"),
+    ("330110", "余杭区档案馆"),
+    ("330106001", "北山街道档案室"),
+    ("330106001001", "金鱼井社区档案室"),
+]
+CODEC = ProtobufCodec()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network]:
+    network = await Network.start(tmp_path_factory.mktemp("trust"), NODES)
+    await ingest(network.service("330110"), [make_record("330110", 1, title="张三结婚登记档案")])
+    yield network
+    await network.stop()
+
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def _search_from(net: Network, origin: str, to: str) -> bytes:
+    query = CODEC.encode(SearchQuery(text="结婚", scope=to, limit=5))
+    return CODEC.encode(net.node(origin).parts.signer.seal(SEARCH, to, query))
+
+
+async def _everyone_has(net: Network, version: int, but: str = "") -> bool:
+    return all(net.node(code).keeper.head.version >= version for code, _ in NODES if code != but)
+
+
+async def test_the_directory_reaches_every_node_with_the_same_hash(net: Network) -> None:
+    registry = net.node("33").keeper
+    assert registry.head.version >= len(NODES)  # every certificate of the tree
+    await eventually(lambda: _everyone_has(net, registry.head.version))
+    for code, _ in NODES:
+        state = net.node(code).keeper.state
+        assert state.chain_hash == registry.state.chain_hash
+        assert set(state.certificates) == {c for c, _ in NODES}
+
+
+async def test_a_node_restarted_keeps_its_copy_of_the_directory(net: Network) -> None:
+    keeper = net.node("330106001").keeper
+    await eventually(lambda: _everyone_has(net, net.node("33").keeper.head.version))
+    events, head = await keeper.store.load_directory()
+    assert head is not None and len(events) == keeper.head.version
+
+
+async def test_revocation_is_refused_everywhere_and_audited(net: Network) -> None:
+    before = net.node("33").keeper.head.version
+    # the city revokes one of its counties; the report travels up, the directory down
+    await net.service("3301").trust.revoke("330108", "测试：密钥失窃")
+    status, _ = await raw_call(net, "3301", SEARCH, _search_from(net, "330108", "3301"))
+    assert status == grpc.StatusCode.UNAUTHENTICATED  # at once where it was revoked
+    await eventually(lambda: _everyone_has(net, before + 1, but="330108"))
+    for code in ("33", "330106", "330110", "330106001001"):
+        status, details = await raw_call(net, code, SEARCH, _search_from(net, "330108", code))
+        assert status == grpc.StatusCode.UNAUTHENTICATED, code
+        assert "revoked" in details
+        audit = net.service(code).audit.recent(code, 5)
+        assert audit[0].origin == "330108" and audit[0].kind == "AuthError"
+
+
+async def test_only_an_ancestor_may_revoke(net: Network) -> None:
+    with pytest.raises(Forbidden):
+        await net.service("330106").trust.revoke("330110", "兄弟节点无权吊销")
+    with pytest.raises(Forbidden):
+        await net.service("330106").trust.revoke("330106", "不能吊销自己")
+
+
+async def test_a_ban_refuses_a_key_at_once_on_that_node_only(net: Network) -> None:
+    county = net.node("330110").parts.signer.key.key_id
+    await net.service("3301").trust.ban(county, "测试封禁")
+    try:
+        status, details = await raw_call(net, "3301", SEARCH, _search_from(net, "330110", "3301"))
+        assert status == grpc.StatusCode.UNAUTHENTICATED and "banned" in details
+        status, _ = await raw_call(net, "33", SEARCH, _search_from(net, "330110", "33"))
+        assert status == grpc.StatusCode.OK  # a ban is local
+    finally:
+        await net.service("3301").trust.unban(county)
+    status, _ = await raw_call(net, "3301", SEARCH, _search_from(net, "330110", "3301"))
+    assert status == grpc.StatusCode.OK
+
+
+async def test_rotation_publishes_the_new_key_then_retires_the_old(net: Network) -> None:
+    node = net.node("330106001001")
+    old_signer = node.parts.signer
+    # evidence signed with the old key while it was valid
+    old_evidence = old_signer.seal(FETCH + MANIFEST_SUFFIX, "33", b"manifest bytes")
+    old_id, new_id = await node.service.trust.rotate(publish_timeout_s=15)
+    assert (old_id, new_id) == (old_signer.key.key_id, node.parts.signer.key.key_id)
+    assert SigningKey.load(key_path(node.dir)).key_id == new_id  # the switch is on disk
+    registry = net.node("33").keeper
+    await eventually(lambda: _everyone_has(net, registry.head.version, but="330108"))
+    assert any(c.key_id == new_id for c in registry.state.current("330106001001"))
+    # the new key works across the tree; the old one is refused for live calls
+    page = await net.service("330106001001").search(SearchQuery(text="张三", scope="33"))
+    assert page.total == 1
+    live_with_old = CODEC.encode(
+        old_signer.seal(SEARCH, "33", CODEC.encode(SearchQuery(text="张三", scope="33")))
+    )
+    status, details = await raw_call(net, "33", SEARCH, live_with_old)
+    assert status == grpc.StatusCode.UNAUTHENTICATED and "retired" in details
+    # ...but what it signed before the rotation still verifies as evidence
+    net.node("33").parts.gatekeeper.verify(old_evidence, FETCH + MANIFEST_SUFFIX, live=False)
+
+
+async def test_renewal_gives_a_fresh_certificate_and_saves_it(net: Network) -> None:
+    node = net.node("330106001")
+    before = node.parts.signer.chain[0]
+    chain = await node.service.trust.renew()
+    assert chain[0].serial != before.serial and chain[0].public_key == before.public_key
+    assert chain[0].not_after_ms <= chain[1].not_after_ms  # never past the parent's
+    assert node.parts.signer.chain == chain
+    page = await node.service.search(SearchQuery(text="张三", scope="33"))
+    assert page.total == 1  # calls signed under the renewed certificate are accepted
+
+
+async def test_online_enrolment_needs_the_parents_approval(net: Network, tmp_path: Path) -> None:
+    key = SigningKey.generate()
+    application = EnrolApplication("330106002", "西溪街道档案室", key.public_key, "127.0.0.1:1")
+    root = net.root.public_key
+    county = net.node("330106")
+    address = county.dir.parent  # noqa: F841 - the data dir, for clarity below
+    grpc_address = f"127.0.0.1:{net.hosts['330106'].grpc.port}"
+
+    async def send(request: bytes) -> bytes:
+        return await call_address(grpc_address, ENROL, request, 5.0)
+
+    status = await apply_for_enrolment(key, application, root, CODEC, send)
+    assert status.status == "pending" and not status.chain
+    pending = await county.service.trust.applications("pending")
+    assert [a.code for a in pending] == ["330106002"]
+    await county.service.trust.approve("330106002")
+    status = await apply_for_enrolment(key, application, root, CODEC, send)
+    assert status.status == "approved"
+    assert status.chain[0].public_key == key.public_key and status.chain[1].node_id == "330106"
+    save_chain(chain_path(tmp_path), status.chain)  # what `archive-node enrol` does
+    await eventually(
+        lambda: _has_cert(net, "33", "330106002"), timeout=15
+    )  # reported up to the registry
+
+
+async def _has_cert(net: Network, at: str, code: str) -> bool:
+    return bool(net.node(at).keeper.state.current(code))
+
+
+async def test_an_application_to_the_wrong_parent_is_refused(net: Network) -> None:
+    key = SigningKey.generate()
+    application = EnrolApplication("330110002", "冒名街道", key.public_key, "")
+    grpc_address = f"127.0.0.1:{net.hosts['330106'].grpc.port}"
+
+    async def send(request: bytes) -> bytes:
+        return await call_address(grpc_address, ENROL, request, 5.0)
+
+    # sent to the wrong listener: no node there takes calls for the applicant's parent
+    with pytest.raises(AccessDenied, match="330110"):
+        await apply_for_enrolment(key, application, net.root.public_key, CODEC, send)
+    # addressed to a node that is not the applicant's parent
+    with pytest.raises(Forbidden, match="直接下级"):
+        await net.service("330106").trust.receive_application(application)
+    assert not [
+        a for a in await net.service("330106").trust.applications() if a.code != "330106002"
+    ]
+    # an application signed by another key than the one it asks to certify
+    other = SigningKey.generate()
+    forged = EnrolApplication("330106003", "伪造", other.public_key, "")
+    with pytest.raises(AuthError):
+        await apply_for_enrolment(key, forged, net.root.public_key, CODEC, send)
+
+
+async def test_an_alias_resolves_the_old_code(net: Network) -> None:
+    # 330182 (建德, say it was renamed) now answers as 330110
+    await net.service("33").trust.alias("330182", "330110")
+    await eventually(lambda: _alias_known(net, "330106001001"))
+    village = net.service("330106001001")
+    page = await village.search(SearchQuery(text="张三", scope="330182"))
+    assert page.total == 1 and page.hits[0].holder == "330110"
+    fetched = await village.fetch("330182", page.hits[0].record_id)
+    assert fetched.manifest.holder == "330110"
+    with pytest.raises(Forbidden):
+        await net.service("3301").trust.alias("330183", "330110")  # the registry's alone
+
+
+async def _alias_known(net: Network, code: str) -> bool:
+    return net.node(code).keeper.state.aliases.get("330182") == "330110"
