@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from node import crypto
 from node.certificates import Certificate
-from node.errors import AuthError, ProtocolError
+from node.errors import AuthError, InvalidInput, ProtocolError
 from node.identity import covers, validate_code
 
 DIRECTORY_TAG = b"archfed/v1/directory"
@@ -97,7 +97,7 @@ def decode_event(data: bytes) -> TrustEvent:
             return Alias(
                 validate_code(str(body["old"])), validate_code(str(body["new"])), int(body["at_ms"])
             )
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, InvalidInput) as exc:
         raise ProtocolError(f"malformed directory event: {exc}") from None
     raise ProtocolError(f"unknown directory event kind {kind!r}")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -60,6 +61,7 @@ from node.records import Access, SearchQuery
 log = logging.getLogger(__name__)
 
 MAX_BATCH_ENTRIES = 5_000
+MAX_RECENT_ACCEPTED = 10_000
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,9 @@ class FederationServer:
         self.keeper = keeper
         self.on_catalogue_changed = on_catalogue_changed
         self.admission = admission or Admission(clock=parts.signer.clock)
-        self.accepted = 0  # calls admitted (for the operator's view beside the refusals)
+        # calls answered (or relayed) successfully: a count, and the newest transactions
+        self.accepted = 0
+        self.recent_accepted: deque[tuple[str, str]] = deque(maxlen=MAX_RECENT_ACCEPTED)
         self._unary: dict[str, Callable[[Envelope], Awaitable[bytes]]] = {
             PUSH: self._push,
             SEARCH: self._search,
@@ -157,19 +161,25 @@ class FederationServer:
             admitted.check_nonces(self.parts)
             try:
                 with self.admission.slot(call.origin):
-                    self.accepted += 1
                     if call.destination != self.code:
                         hop, wrapped = self._relay_envelope(method, admitted)
-                        return await self.parts.transport.unary(
+                        answer = await self.parts.transport.unary(
                             hop, method, wrapped, self.parts.call_timeout
                         )
-                    return self._reply(method, call, await handler(call))
+                    else:
+                        answer = self._reply(method, call, await handler(call))
             except RETRYABLE:
                 admitted.forget_nonces(self.parts)  # nothing applied: let the retry through
                 raise
+            self._accepted(call)
+            return answer
 
         fingerprint = crypto.sha256(method.encode() + b"\0" + call.payload)
         return await self.admission.once(call.origin, call.transaction_id, fingerprint, run)
+
+    def _accepted(self, call: Envelope) -> None:
+        self.accepted += 1
+        self.recent_accepted.append((call.origin, call.transaction_id))
 
     def _reply(self, method: str, call: Envelope, payload: bytes) -> bytes:
         reply = self.parts.signer.seal(
@@ -183,7 +193,7 @@ class FederationServer:
         admitted = self._admit(method, request, outer)
         admitted.check_nonces(self.parts)
         with self.admission.slot(admitted.call.origin):
-            self.accepted += 1
+            self._accepted(admitted.call)
             if admitted.call.destination != self.code:
                 hop, wrapped = self._relay_envelope(method, admitted)
                 async for part in self.parts.transport.stream(

@@ -1,7 +1,8 @@
 """Protobuf <-> domain conversion: the federation's ``Codec``, implemented over generated code.
 
 Decoding never trusts its input: a parse failure or a field out of range is a
-``ProtocolError`` (INVALID_ARGUMENT on the wire), never a crash.
+``ProtocolError`` (INVALID_ARGUMENT on the wire), never a crash. Envelopes must also be
+canonically encoded, so each signed envelope has exactly one byte form.
 """
 
 from __future__ import annotations
@@ -368,6 +369,10 @@ class ProtobufCodec:
         msg = pb_type()
         try:
             msg.ParseFromString(data)
+            if kind is Envelope and msg.SerializeToString() != data:
+                # Only the canonical encoding is accepted: no second spelling of one envelope
+                # (a bool written as 2, a varint padded, a field repeated or unknown) passes.
+                raise ProtocolError("envelope is not canonically encoded")
             return cast(M, from_pb(msg))
         except (DecodeError, ValueError, InvalidInput, RuntimeWarning) as exc:
             raise ProtocolError(f"malformed {kind.__name__}: {exc}") from None

@@ -204,3 +204,58 @@ def test_enrolment_keeps_keys_and_bounds_lifetimes(tmp_path: Path) -> None:
         assert first[code].key.public_key == again[code].key.public_key
         chain = again[code].chain
         assert all(a.not_after_ms <= b.not_after_ms for a, b in pairwise(chain))
+
+
+def _encoded_call(tree, relayed: bool) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
+    from node.rpc.codec import ProtobufCodec
+
+    _, nodes = tree
+    codec = ProtobufCodec()
+    call = signer(nodes["330106001001"]).seal(SEARCH, "33", b"query text")
+    if not relayed:
+        return codec.encode(call), "330106001001"
+    wrapped = signer(nodes["330106001"]).seal(SEARCH, "330106", codec.encode(call), relayed=True)
+    return codec.encode(wrapped), "330106001"
+
+
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(relayed=st.booleans(), data=st.data())
+def test_any_one_byte_change_of_an_encoded_envelope_fails(
+    tree, relayed: bool, data: st.DataObject
+) -> None:
+    """Flip any one byte of a signed envelope as it travels: it never decodes and verifies.
+
+    For a relayed call the hop's envelope and the originator's inside it must both verify,
+    as ``FederationServer._admit`` does.
+    """
+    from node.errors import NodeError
+    from node.rpc.codec import ProtobufCodec
+
+    codec = ProtobufCodec()
+    encoded, _ = _encoded_call(tree, relayed)
+    index = data.draw(st.integers(0, len(encoded) - 1), label="index")
+    delta = data.draw(st.integers(1, 255), label="delta")
+    mutated = bytearray(encoded)
+    mutated[index] = (mutated[index] + delta) % 256
+    keeper = gate(tree[0])
+    with pytest.raises(NodeError):
+        outer = codec.decode(Envelope, bytes(mutated))
+        keeper.verify(outer, SEARCH)
+        if relayed:
+            keeper.verify(codec.decode(Envelope, outer.payload), SEARCH)
+
+
+def test_every_byte_position_of_an_envelope_is_covered(tree) -> None:
+    """The exhaustive companion of the property: each position, one change."""
+    from node.errors import NodeError
+    from node.rpc.codec import ProtobufCodec
+
+    codec = ProtobufCodec()
+    encoded, _ = _encoded_call(tree, relayed=False)
+    for index in range(len(encoded)):
+        mutated = bytearray(encoded)
+        mutated[index] ^= 0x01
+        with pytest.raises(NodeError):
+            gate(tree[0]).verify(codec.decode(Envelope, bytes(mutated)), SEARCH)
