@@ -126,13 +126,15 @@ class Node:
         await self.db.open()
         await self.keeper.open()
 
-    def start_sync(self) -> None:
+    async def start_sync(self) -> None:
         if self.pusher is not None:
             self.pusher.start()
+        await self.keeper.start()
 
     async def close(self) -> None:
         if self.pusher is not None:
             await self.pusher.stop()
+        await self.keeper.stop()
         await self.db.close()
 
 
@@ -213,7 +215,7 @@ class Host:
         sockets = getattr(server, "sockets", None) or []
         bound_port = sockets[0].getsockname()[1] if sockets else int(web_port)
         for node in self.nodes.values():
-            node.start_sync()
+            await node.start_sync()
         self.scheduler.start()
         self.listening = Listening(self.grpc.port, bound_port, web_host.strip("[]") or "127.0.0.1")
         log.info(

@@ -18,9 +18,10 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from node import crypto
 from node.certificates import Certificate, issue
@@ -112,6 +113,7 @@ class TrustKeeper:
         self.head: DirectoryHead = EMPTY_HEAD
         self.parent = parent_of(self.parts.code)
         self._refreshing: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # background work, cancelled by stop()
         self._lock = asyncio.Lock()  # one directory update at a time
 
     @property
@@ -215,10 +217,28 @@ class TrustKeeper:
         )
         return codec.decode(DirectoryPage, reply.payload)
 
+    async def start(self) -> None:
+        """Once the node listens: the registry logs its own certificate; every node does its
+        upkeep at once rather than one interval later."""
+        if self.is_registry:
+            await self.register(self.parts.signer.chain[:1])
+        self._spawn(self.tick())
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
     def refresh_soon(self) -> None:
         """The parent announced a newer directory: pull it in the background."""
         if self._refreshing is None or self._refreshing.done():
-            self._refreshing = asyncio.create_task(self._refresh_logged())
+            self._refreshing = self._spawn(self._refresh_logged())
 
     async def _refresh_logged(self) -> None:
         try:
@@ -227,7 +247,7 @@ class TrustKeeper:
             log.warning("directory refresh of %s failed: %s", self.code, exc)
 
     def _announce_soon(self) -> None:
-        asyncio.get_running_loop().create_task(self.announce())
+        self._spawn(self.announce())
 
     async def announce(self) -> None:
         """Tell each child with a current certificate the version this node now holds."""

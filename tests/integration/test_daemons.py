@@ -137,3 +137,55 @@ def test_a_daemon_with_someone_elses_certificate_will_not_start(network) -> None
     done = cli("run", "--config", nodes["3301"]["config"], cwd=tmp)
     assert done.returncode != 0
     assert "chain.json" in done.stderr and "Traceback" not in done.stderr
+
+
+def _until(check, timeout: float = 30):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.3)
+
+
+def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -> None:
+    """The operator's path: apply, approve, fetch the chain, run; then revoke and see refusals."""
+    root_pk = ok("registry", "init-root", "--key", "root.key", cwd=tmp_path).strip()
+    province = enrol(tmp_path, "33", "浙江省档案馆", root_pk)
+    ok("registry", "issue", "--key", "root.key", "--request", "33/33/enrol-request.json",
+       "-o", "33/33/chain.json", cwd=tmp_path)  # fmt: skip
+    city = enrol(tmp_path, "3301", "杭州市档案馆", root_pk, parent=province["grpc"])
+    api = ["--api", province["api"]]
+    daemons = [Daemon(tmp_path, province["config"], province["api"])]
+    try:
+        daemons[0].wait_ready()
+        out = ok("enrol", "--config", city["config"], cwd=tmp_path)
+        assert "等待" in out and not (tmp_path / "3301/3301/chain.json").exists()
+        assert "3301" in ok(*api, "registry", "enrol", "list", "--as", "33", cwd=tmp_path)
+        assert "已批准" in ok(
+            *api, "registry", "enrol", "approve", "3301", "--as", "33", cwd=tmp_path
+        )
+        out = ok("enrol", "--config", city["config"], cwd=tmp_path)
+        assert "已批准" in out and (tmp_path / "3301/3301/chain.json").exists()
+        daemons.append(Daemon(tmp_path, city["config"], city["api"]))
+        daemons[1].wait_ready()
+
+        def city_has_the_directory() -> bool:
+            out = ok("--api", city["api"], "registry", "status", "--as", "3301", cwd=tmp_path)
+            return json.loads(out)["certificates"] >= 2  # the province's and its own
+
+        assert _until(city_has_the_directory)
+        ok(*api, "registry", "revoke", "3301", "--as", "33", "--reason", "测试吊销", cwd=tmp_path)
+        # the city keeps calling (here: asking for the directory); the province refuses it
+
+        def refused_by_the_province() -> bool:
+            cli("--api", city["api"], "registry", "refresh", "--as", "3301", cwd=tmp_path)
+            out = ok(*api, "registry", "audit", "--as", "33", "--json", cwd=tmp_path)
+            return any(r["origin"] == "3301" for r in json.loads(out)["refusals"])
+
+        assert _until(refused_by_the_province)
+        out = ok(*api, "registry", "audit", "--as", "33", cwd=tmp_path)
+        assert "revoked" in out and "AuthError" in out
+    finally:
+        codes = [daemon.stop() for daemon in daemons]
+    assert codes == [0] * len(daemons)

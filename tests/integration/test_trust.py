@@ -8,6 +8,7 @@ renewal; local bans; online enrolment approved by the parent's operator; code al
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import grpc
@@ -19,6 +20,7 @@ from node.errors import AccessDenied, AuthError, Forbidden
 from node.federation.applicant import apply_for_enrolment
 from node.federation.enrolment import chain_path, key_path, save_chain
 from node.federation.messages import ENROL, FETCH, MANIFEST_SUFFIX, SEARCH, EnrolApplication
+from node.node import Host
 from node.records import SearchQuery
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import call_address
@@ -213,3 +215,65 @@ async def test_an_alias_resolves_the_old_code(net: Network) -> None:
 
 async def _alias_known(net: Network, code: str) -> bool:
     return net.node(code).keeper.state.aliases.get("330182") == "330110"
+
+
+async def test_renewal_is_automatic_when_due(net: Network) -> None:
+    keeper = net.node("330110").keeper
+    before = keeper.parts.signer.chain[0].serial
+    assert not await keeper.renew_if_due()  # a year left: nothing to do
+    keeper.settings = replace(keeper.settings, renew_before_ms=400 * 24 * 3600 * 1000)
+    try:
+        await keeper.tick()  # the scheduled job
+    finally:
+        keeper.settings = replace(keeper.settings, renew_before_ms=30 * 24 * 3600 * 1000)
+    assert keeper.parts.signer.chain[0].serial != before
+
+
+async def test_a_restarted_node_verifies_from_its_copy_while_its_parent_is_down(
+    net: Network,
+) -> None:
+    await eventually(lambda: _revoked_at(net, "330106001", "330108"))
+    await net.hosts["330106"].stop()  # the township's parent
+    township = net.hosts["330106001"]
+    await township.stop()
+    restarted = Host(township.settings)
+    await restarted.start()
+    try:
+        node = restarted.nodes["330106001"]
+        assert node.keeper.head.version >= 1
+        assert node.keeper.state.revocation_of(net.node("330108").parts.signer.chain[0])
+        net.hosts["330106001"] = restarted
+        status, details = await raw_call(
+            net, "330106001", SEARCH, _search_from(net, "330108", "330106001")
+        )
+        assert status == grpc.StatusCode.UNAUTHENTICATED and "revoked" in details
+    finally:
+        net.hosts["330106001"] = restarted  # the fixture stops whatever is registered
+
+
+async def _revoked_at(net: Network, at: str, code: str) -> bool:
+    return (code, 0) in net.node(at).keeper.state.revoked
+
+
+async def test_the_archivist_page_approves_and_refuses_cross_site_posts(net: Network) -> None:
+    import aiohttp
+
+    key = SigningKey.generate()
+    await net.service("330110").trust.receive_application(
+        EnrolApplication("330110005", "仓前街道档案室", key.public_key, "")
+    )
+    web = net.hosts["330110"].listening
+    assert web is not None
+    base = f"{web.web_url}/n/330110/registry"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base) as page:
+            text = await page.text()
+        assert page.status == 200 and "仓前街道档案室" in text and "批准" in text
+        assert key.key_id in text  # what the operator checks against the paper form
+        approve = f"{base}/applications/330110005/approve"
+        async with http.post(approve, headers={"Origin": "http://evil.example"}) as refused:
+            assert refused.status == 403
+        assert (await net.service("330110").trust.applications("pending"))[0].code == "330110005"
+        async with http.post(approve, headers={"Origin": web.web_url}) as done:
+            assert done.status == 200 and "已批准" in await done.text()
+    assert not await net.service("330110").trust.applications("pending")
