@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from node import crypto
 from node.certificates import Certificate
@@ -25,17 +24,37 @@ def now_ms(clock: Clock = time.time) -> int:
 
 
 def signed_tuple(method: str, envelope: Envelope) -> bytes:
+    return _signed_fields(method, *_header(envelope))
+
+
+def _header(e: Envelope) -> tuple[str, str, str, int, bytes, str, bool, bytes]:
+    """The header fields a signature covers, in signing order, ending with the payload."""
+    return (e.origin, e.destination, e.key_id, e.timestamp_ms, e.nonce, e.transaction_id,
+            e.relayed, e.payload)  # fmt: skip
+
+
+def _signed_fields(
+    method: str,
+    origin: str,
+    destination: str,
+    key_id: str,
+    timestamp_ms: int,
+    nonce: bytes,
+    transaction_id: str,
+    relayed: bool,
+    payload: bytes,
+) -> bytes:
     return crypto.signing_input(
         crypto.DOMAIN_TAG,
         method,
-        envelope.origin,
-        envelope.destination,
-        envelope.key_id,
-        envelope.timestamp_ms,
-        envelope.nonce,
-        envelope.transaction_id,
-        envelope.relayed,
-        crypto.sha256(envelope.payload),
+        origin,
+        destination,
+        key_id,
+        timestamp_ms,
+        nonce,
+        transaction_id,
+        relayed,
+        crypto.sha256(payload),
     )
 
 
@@ -57,15 +76,15 @@ class Signer:
         relayed: bool = False,
         transaction_id: str | None = None,
     ) -> Envelope:
-        unsigned = Envelope(
-            origin=self.code,
-            destination=destination,
-            key_id=self.key.key_id,
-            timestamp_ms=now_ms(self.clock),
-            nonce=os.urandom(16),
-            transaction_id=transaction_id or uuid.uuid4().hex,
-            relayed=relayed,
-            payload=payload,
-            chain=self.chain,
+        header = (
+            self.code,
+            destination,
+            self.key.key_id,
+            now_ms(self.clock),
+            os.urandom(16),
+            transaction_id or os.urandom(16).hex(),
+            relayed,
+            payload,
         )
-        return replace(unsigned, signature=self.key.sign(signed_tuple(method, unsigned)))
+        signature = self.key.sign(_signed_fields(method, *header))
+        return Envelope(*header, signature, self.chain)  # built once, not copied to sign
