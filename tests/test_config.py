@@ -1,0 +1,77 @@
+"""Settings from TOML: defaults, overrides, and errors that name the offending key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from node.config import load_settings, parse_duration, settings_from_mapping
+from node.errors import ConfigError
+
+ROOT = "ab" * 32
+
+
+def _minimal(**tables: dict[str, object]) -> dict[str, object]:
+    data: dict[str, object] = {
+        "host": {"root_public_key": ROOT},
+        "node": [{"code": "330106", "name": "西湖区档案馆"}],
+    }
+    data.update(tables)
+    return data
+
+
+def test_defaults_and_durations() -> None:
+    settings = settings_from_mapping(_minimal(), {}, Path("/etc/archive"))
+    assert settings.data_dir == Path("/etc/archive/data")
+    assert settings.trust.refresh_interval_s == 300
+    assert settings.trust.cert_lifetime_ms == 365 * 86_400_000
+    assert settings.trust.renew_before_ms == 30 * 86_400_000
+    assert [parse_duration(v, "x") for v in ("250ms", "10s", "5m", "1h", "2d", 3)] == [
+        0.25, 10, 300, 3600, 172_800, 3
+    ]  # fmt: skip
+
+
+def test_trust_settings_are_read() -> None:
+    data = _minimal(trust={"refresh_interval": "3s", "cert_lifetime": "90d", "renew_before": "7d"})
+    trust = settings_from_mapping(data, {}, Path(".")).trust
+    assert (trust.refresh_interval_s, trust.cert_lifetime_ms, trust.renew_before_ms) == (
+        3.0,
+        90 * 86_400_000,
+        7 * 86_400_000,
+    )
+
+
+def test_environment_overrides_host_keys() -> None:
+    env = {"ARCHIVE_NODE_WEB_LISTEN": "0.0.0.0:9000", "ARCHIVE_NODE_LOG_LEVEL": "debug"}
+    settings = settings_from_mapping(_minimal(), env, Path("."))
+    assert (settings.web_listen, settings.log_level) == ("0.0.0.0:9000", "DEBUG")
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"trust": {"refresh_interval": "soon"}}, "trust.refresh_interval"),
+        ({"trust": {"lifetime": "1d"}}, "trust"),
+        ({"sync": {"interval": "-1s"}}, "sync.interval"),
+        ({"host": {"root_public_key": "12"}}, "host.root_public_key"),
+        ({"host": {"root_public_key": ROOT, "web_listen": "8080"}}, "host.web_listen"),
+        ({"host": {"root_public_key": ROOT, "colour": "blue"}}, "host"),
+        ({"node": [{"code": "33010", "name": "x"}]}, "node[0].code"),
+        ({"node": [{"code": "330106", "name": " "}]}, "node[0].name"),
+        ({"node": []}, "node"),
+    ],
+)
+def test_errors_name_the_offending_key(change: dict[str, object], key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_mapping({**_minimal(), **change}, {}, Path("."))
+    assert key in str(caught.value)
+
+
+def test_a_file_that_is_not_toml(tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text("[host\n")
+    with pytest.raises(ConfigError, match="TOML"):
+        load_settings(config)
+    with pytest.raises(ConfigError, match="不存在"):
+        load_settings(tmp_path / "missing.toml")
