@@ -22,6 +22,23 @@ from node.identity import parent_of
 from node.node import Host
 from node.records import Access, ContentFile, Record, Retention
 
+NAMES = {
+    "33": "浙江省档案馆",
+    "3301": "杭州市档案馆",
+    "330106": "西湖区档案馆",
+    "330108": "滨江区档案馆",
+    "330110": "余杭区档案馆",
+    "330106001": "北山街道档案室",
+    "330106001001": "金鱼井社区档案室",
+    "330110001": "余杭街道档案室",
+    "330110001001": "凤凰山村档案室",
+}
+
+
+def tree(*codes: str) -> list[tuple[str, str]]:
+    """``(code, name)`` for ``Network.start``, with the archives' real names."""
+    return [(code, NAMES[code]) for code in codes]
+
 
 def free_port() -> int:
     with socket.socket() as s:

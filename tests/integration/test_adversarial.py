@@ -27,17 +27,10 @@ from node.federation.server import MAX_BATCH_ENTRIES
 from node.records import SearchQuery, catalogue_entry
 from node.rpc.codec import ProtobufCodec
 
-from .network import Network, make_record
+from .network import Network, make_record, tree
 from .raw import raw_call, raw_reply
 
-NODES = [
-    ("33", "浙江省档案馆"),
-    ("3301", "杭州市档案馆"),
-    ("330106", "西湖区档案馆"),
-    ("330110", "余杭区档案馆"),
-    ("330106001", "北山街道档案室"),
-    ("330106001001", "金鱼井社区档案室"),
-]
+NODES = tree("33", "3301", "330106", "330110", "330106001", "330106001001")
 CITY, COUNTY = "3301", "330106"
 CODEC = ProtobufCodec()
 DAY_MS = 24 * 3600 * 1000

@@ -25,18 +25,10 @@ from node.records import SearchQuery
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import call_address
 
-from .network import Network, eventually, ingest, make_record
+from .network import Network, eventually, ingest, make_record, tree
 from .raw import raw_call
 
-NODES = [
-    ("33", "浙江省档案馆"),
-    ("3301", "杭州市档案馆"),
-    ("330106", "西湖区档案馆"),
-    ("330108", "滨江区档案馆"),
-    ("330110", "余杭区档案馆"),
-    ("330106001", "北山街道档案室"),
-    ("330106001001", "金鱼井社区档案室"),
-]
+NODES = tree("33", "3301", "330106", "330108", "330110", "330106001", "330106001001")
 CODEC = ProtobufCodec()
 
 
