@@ -427,6 +427,19 @@ class TrustKeeper:
                 leaf.not_after_ms,
             )
             return False
+        # A child's certificate ends with its parent's: until the parent has renewed, asking
+        # again would only log another certificate with the same end.
+        assert self.parent is not None
+        parent_ends = max(
+            [c.not_after_ms for c in self.state.current(self.parent)]
+            + [self.parts.signer.chain[1].not_after_ms]
+        )
+        if parent_ends <= leaf.not_after_ms:
+            log.warning(
+                "certificate of %s ends with its parent's; waiting for the parent to renew",
+                self.code,
+            )
+            return False
         await self.renew()
         return True
 

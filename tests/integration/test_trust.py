@@ -210,15 +210,21 @@ async def _alias_known(net: Network, code: str) -> bool:
 
 
 async def test_renewal_is_automatic_when_due(net: Network) -> None:
-    keeper = net.node("330110").keeper
-    before = keeper.parts.signer.chain[0].serial
-    assert not await keeper.renew_if_due()  # a year left: nothing to do
-    keeper.settings = replace(keeper.settings, renew_before_ms=400 * 24 * 3600 * 1000)
+    city, keeper = net.node("3301").keeper, net.node("330110").keeper
+    day = 24 * 3600 * 1000
+    city.settings = replace(city.settings, cert_lifetime_ms=day)  # short certificates
     try:
+        await keeper.renew()
+        short = keeper.parts.signer.chain[0]
+        assert short.not_after_ms - short.not_before_ms < 2 * day
+        keeper.settings = replace(keeper.settings, renew_before_ms=day // 24)
+        assert not await keeper.renew_if_due()  # a day left: not due an hour ahead
+        keeper.settings = replace(keeper.settings, renew_before_ms=2 * day)
         await keeper.tick()  # the scheduled job
+        assert keeper.parts.signer.chain[0].serial != short.serial
     finally:
-        keeper.settings = replace(keeper.settings, renew_before_ms=30 * 24 * 3600 * 1000)
-    assert keeper.parts.signer.chain[0].serial != before
+        city.settings = replace(city.settings, cert_lifetime_ms=365 * day)
+        keeper.settings = replace(keeper.settings, renew_before_ms=30 * day)
 
 
 async def test_a_restarted_node_verifies_from_its_copy_while_its_parent_is_down(
@@ -269,3 +275,14 @@ async def test_the_archivist_page_approves_and_refuses_cross_site_posts(net: Net
         async with http.post(approve, headers={"Origin": web.web_url}) as done:
             assert done.status == 200 and "已批准" in await done.text()
     assert not await net.service("330110").trust.applications("pending")
+
+
+async def test_no_renewal_while_the_certificate_already_ends_with_the_parents(
+    net: Network,
+) -> None:
+    keeper = net.node("330106001001").keeper  # its chain ends with the township's
+    keeper.settings = replace(keeper.settings, renew_before_ms=400 * 24 * 3600 * 1000)
+    try:
+        assert not await keeper.renew_if_due()  # would get the same end again
+    finally:
+        keeper.settings = replace(keeper.settings, renew_before_ms=30 * 24 * 3600 * 1000)
