@@ -195,12 +195,14 @@ class TrustKeeper:
                 return self.state.version
             head = first.head
             verify_head(head, self.root_public_key, self.now_ms)
-            events = list(first.events)
+            events = list(first.events)[: head.version - self.state.version]
             while self.state.version + len(events) < head.version:
+                # The log only grows: pages are read up to the first head even if the parent
+                # gets a newer one meanwhile (the next refresh takes the rest).
                 more = await self._fetch_page(self.state.version + len(events))
-                if more.head != head or not more.events:
-                    raise ProtocolError("the parent's directory changed or ended while paging")
-                events.extend(more.events)
+                if more.head is None or more.head.version < head.version or not more.events:
+                    raise ProtocolError("the parent's directory shrank or ended while paging")
+                events.extend(more.events[: head.version - self.state.version - len(events)])
             check_events(self.state, head, events)
             await self.store.append_directory(self.state.version + 1, events, head.to_json())
             self._apply(events)
