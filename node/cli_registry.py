@@ -374,6 +374,19 @@ def renew_cmd(ctx: click.Context, as_code: str, api_url: str | None, timeout: fl
     click.echo(f"已续签，证书序列号 {done['serial']}，有效期至 {expires}")
 
 
+@registry.command("refresh")
+@_as
+@api_options
+@click.pass_context
+def refresh_cmd(
+    ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None
+) -> None:
+    """立即向上级拉取最新的信任目录（平时按刷新周期和上级通知自动拉取）。"""
+    api = client_for(ctx, api_url, timeout)
+    done = api.call_json("POST", api.node_path(as_code, "registry", "refresh"))
+    click.echo(f"信任目录现为第 {done['directory_version']} 版")
+
+
 @registry.command("ban")
 @_as
 @click.argument("key_id")

@@ -179,7 +179,8 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
         # the city keeps calling (here: asking for the directory); the province refuses it
 
         def refused_by_the_province() -> bool:
-            cli("--api", city["api"], "registry", "refresh", "--as", "3301", cwd=tmp_path)
+            refused = cli("--api", city["api"], "registry", "refresh", "--as", "3301", cwd=tmp_path)
+            assert refused.returncode != 0 and "revoked" in refused.stderr, refused.stderr
             out = ok(*api, "registry", "audit", "--as", "33", "--json", cwd=tmp_path)
             return any(r["origin"] == "3301" for r in json.loads(out)["refusals"])
 
