@@ -284,8 +284,10 @@ def test_unusable_queries_are_invalid(query: SearchQuery) -> None:
 
 def test_query_parsing_quotes_every_token() -> None:
     parsed = parse_text('王秀英 "NEAR(x)" 李 a*b')
-    assert parsed.phrases == ('"王秀 秀英"', '"李"*')  # ASCII at a word's edge does not narrow
-    assert parsed.match == '{title creator subjects} : ("王秀 秀英" AND "李"*)'
+    # an ASCII run starting a word may end a longer word: it does not narrow; one ending it
+    # starts a word in the text: a prefix
+    assert parsed.phrases == ('"王秀 秀英"', '"x"*', '"李"*', '"b"*')
+    assert parsed.match == '{title creator subjects} : ("王秀 秀英" AND "x"* AND "李"* AND "b"*)'
     assert parsed.like_words == ("NEAR(x", "a*b")  # edge punctuation is not searched for
     assert index_text(["王秀英", "李"]) == "王秀 秀英 英 李"
 
