@@ -89,10 +89,16 @@ async def test_paging_keeps_the_query(client: TestClient, nodes: dict[str, FakeN
     assert "共 45 条" in first
     assert "第 1 / 3 页" in first
     assert "上一页" not in first
-    assert 'href="/n/330106/?q=%E7%8E%8B%E4%BA%94&amp;scope=33&amp;page=2">下一页' in first
-    second = await (await client.get("/n/330106/", params={"q": "王五", "page": "2"})).text()
+    next_link = 'href="/n/330106/?q=%E7%8E%8B%E4%BA%94&amp;scope=33&amp;page=2&amp;cursor=20"'
+    assert f'{next_link} rel="next">下一页' in first
+    second = await (
+        await client.get("/n/330106/", params={"q": "王五", "page": "2", "cursor": "20"})
+    ).text()
     assert "当前显示第 21–40 条" in second
     assert "上一页" in second and "下一页" in second
+    assert nodes["330106"].queries[-1].cursor == "20"
+    assert nodes["330106"].queries[-1].offset == 0
+    # a bare page number (an old bookmark) still works, by offset
     last = await (await client.get("/n/330106/", params={"q": "王五", "page": "3"})).text()
     assert "第 3 / 3 页" in last and "下一页" not in last
     assert nodes["330106"].queries[-1].offset == 40
