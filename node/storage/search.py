@@ -7,14 +7,15 @@ is counted there, never by looking up every matching row in the catalogue table.
 
 Ordering, by how many entries match (filters included):
 
-- ``RANK_LIMIT`` or fewer: by relevance, a score summed over the query's words: 3 if the word
-  is in the title, 2 in a subject's name, 1 in the creator, 1 in the category's name; ties by
-  (holder, record_id). The score depends only on the entry itself, never on the rest of the
-  catalogue (bm25 does: its weights move whenever any entry is added), so a page boundary
-  stays where it was while a clerk pages, and the order is the same on every node.
+- ``RANK_LIMIT`` (500) or fewer: by relevance, a score summed over the query's words: 3 if
+  the word is in the title, 2 in a subject's name, 1 in the creator, 1 in the category's
+  name (``fts.ParsedText.scorer``, computed from the candidates' own text); ties by (holder,
+  record_id). The score depends only on the entry itself, never on the rest of the catalogue
+  (bm25 does: its weights move whenever any entry arrives), so a page boundary stays where it
+  was while a clerk pages, and the order is the same on every node.
 - more: two tiers, entries with every word in the title first, then the rest, each newest
-  first (by rowid, which FTS5 reads in order without sorting). Scoring every one of 100,000
-  matches costs more than it is worth: a clerk refines the query instead.
+  first (by rowid, which FTS5 reads in order without sorting). Scoring 100,000 matches costs
+  more than it is worth: a clerk refines the query instead.
 - no text (filters only): newest first.
 
 Totals are exact up to ``COUNT_LIMIT``; past it the page says "more than" (``total_exact``
