@@ -35,6 +35,7 @@ import binascii
 import hashlib
 import json
 import sqlite3
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -187,6 +188,7 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
 RANKED, TIERED = "r", "t"
 AFTER, BEFORE = "a", "b"
 SortKey = tuple[int, str, str] | tuple[int, int]  # ranked: (-score, holder, record_id)
+_START: dict[str, SortKey] = {RANKED: (-_MAX_INT, "", ""), TIERED: (0, _MAX_INT)}
 
 
 @dataclass(frozen=True)
@@ -275,11 +277,11 @@ def search_txn(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
         ordered = _ranked(conn, plan, ids[:RANK_LIMIT])
         keys = [key for key, _ in ordered]
         if cursor.direction == AFTER:
-            start = offset if cursor.key == _START[RANKED] else _bisect_after(keys, cursor.key)
+            start = offset if cursor.key == _START[RANKED] else bisect_right(keys, cursor.key)
             chosen = ordered[start : start + limit]
             has_before, has_after = start > 0, start + limit < len(ordered)
         else:
-            end = _bisect_after(keys, cursor.key, strict=False)
+            end = bisect_left(keys, cursor.key)
             start = max(0, end - limit)
             chosen = ordered[start:end]
             has_before, has_after = start > 0, end < len(ordered)
@@ -297,9 +299,6 @@ def search_txn(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
         found = found[-limit:]
     return _page(cursor, [key for key, _ in found], [row for _, row in found],
                  has_before, has_after)  # fmt: skip
-
-
-_START: dict[str, SortKey] = {RANKED: (-_MAX_INT, "", ""), TIERED: (0, _MAX_INT)}
 
 
 def _page(
@@ -320,18 +319,6 @@ def _page(
         next_cursor=at(keys[-1], AFTER) if keys and has_after else "",
         prev_cursor=at(keys[0], BEFORE) if keys and has_before else "",
     )
-
-
-def _bisect_after(keys: list[SortKey], key: SortKey, strict: bool = True) -> int:
-    """Index of the first key > ``key`` (>= if not ``strict``) in the sorted ``keys``."""
-    lo, hi = 0, len(keys)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if keys[mid] < key or (strict and keys[mid] == key):  # type: ignore[operator]
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _source(
