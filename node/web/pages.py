@@ -143,7 +143,7 @@ def _results(
     by = _node_label(request, result.answered_by)
     if not result.hits:
         summary = render(
-            '<p class="summary">共 $total 条$by。未找到匹配的档案：可减少查询词、放宽年度或'
+            '<p class="summary">$total$by。未找到匹配的档案：可减少查询词、放宽年度或'
             "扩大范围后重试。</p>",
             total=_total_zh(result),
             by=f"，由 {by}应答" if by else "",
@@ -152,7 +152,7 @@ def _results(
     first = (page_no - 1) * PAGE_SIZE + 1
     summary = render(
         '<p class="summary">$total$by，当前显示第 $first–$last 条。</p>',
-        total=f"共 {result.total} 条" if result.total_exact else f"超过 {result.total} 条",
+        total=_total_zh(result),
         by=f"，由 {by}应答" if by else "",
         first=first,
         last=first + len(result.hits) - 1,
@@ -206,7 +206,8 @@ def content_url(code: str, holder: str, record_id: str) -> str:
 
 
 def _total_zh(result: SearchPage) -> str:
-    return str(result.total) if result.total_exact else f"超过 {result.total}"
+    """``共 N 条``, or ``超过 N 条`` when counting stopped at N."""
+    return f"共 {result.total} 条" if result.total_exact else f"超过 {result.total} 条"
 
 
 def _pager(code: str, result: SearchPage, page_no: int, params: Mapping[str, str]) -> Markup:

@@ -6,7 +6,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from fake_service import FakeNode, entry
 
-from node.records import SearchQuery
+from node.records import SearchPage, SearchQuery
 
 
 @pytest.mark.asyncio
@@ -135,3 +135,18 @@ async def test_stylesheet_is_served(client: TestClient) -> None:
     response = await client.get("/static/style.css")
     assert response.status == 200
     assert "table.hits" in await response.text()
+
+
+@pytest.mark.asyncio
+async def test_a_capped_total_says_more_than(
+    client: TestClient, nodes: dict[str, FakeNode]
+) -> None:
+    hits = tuple(entry("330106", f"R{i:03d}", f"王五档案{i}") for i in range(20))
+
+    async def capped(query: SearchQuery) -> SearchPage:
+        return SearchPage(total=10000, hits=hits, total_exact=False, next_cursor="c2")
+
+    nodes["330106"].search = capped  # type: ignore[method-assign]
+    page = await (await client.get("/n/330106/", params={"q": "王五"})).text()
+    assert "超过 10000 条，当前显示第 1–20 条" in page
+    assert "<span>第 1 页</span>" in page and 'cursor=c2" rel="next"' in page
