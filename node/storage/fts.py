@@ -20,6 +20,12 @@ case-insensitive). The MATCH string is built only from tokens we
 produced, each double-quoted, so user input can never inject FTS5 syntax. A word mixing
 scripts or with inner punctuation is narrowed by its runs and checked exactly with ``LIKE``.
 
+Filters are tokens in a fourth column, ``facets``: the holder's code and its ancestors'
+(``s3301``), the category (``chy``), year and decade (``y1985``, ``d198``), retention (``ry``,
+``rd30``) and access level (``aopen``). User text reaches only the three text columns, so it
+can never match a facet token. ``ParsedText.scorer`` ranks few matches by where each word
+occurs, looking at the entry's own text in the same normalised form.
+
 The index is contentless, so deleting an entry re-tokenises its old text: if the tokenizer
 (or Python's Unicode tables) change, ``TOKENIZER_VERSION`` changes and the index is rebuilt.
 """
