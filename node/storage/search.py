@@ -55,7 +55,7 @@ from node.storage import fts
 from node.storage.entries import SELECT_ENTRY, entry_from_row
 
 RANK_LIMIT = 500
-COUNT_LIMIT = 10_000
+COUNT_LIMIT = 1000
 MAX_OFFSET = 100_000
 MAX_CURSOR_CHARS = 600
 _ID_CHUNK = 500  # rowids per IN (...) when reading the rows to rank
@@ -147,10 +147,11 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
         else:  # a prefix that is not a whole division code: an index range
             plan.where.append("c.holder >= ? AND c.holder < ?")
             plan.params.extend(bounds)
+    category = ""  # the category's facet token, which prefixes the year tokens if any
     if query.category is not None:
         if query.category not in CATEGORIES:
             raise InvalidQuery(f"门类未知: {query.category!r}（可选: {'、'.join(CATEGORIES)}）")
-        facets.append(f'"{fts.category_token(query.category)}"')
+        category = fts.category_token(query.category)
     if query.retention is not None:
         if query.retention not in {r.value for r in Retention}:
             options = "、".join(r.value for r in Retention)
@@ -173,7 +174,10 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
     if year_from > year_to:
         plan.empty = True
     elif (year_from, year_to) != (MIN_YEAR, MAX_YEAR):
-        facets.append("(" + " OR ".join(f'"{t}"' for t in fts.year_terms(year_from, year_to)) + ")")
+        terms = fts.year_terms(year_from, year_to)  # with the category: the pair's tokens
+        facets.append("(" + " OR ".join(f'"{category}{t}"' for t in terms) + ")")
+    elif category:
+        facets.append(f'"{category}"')
     if facets:
         plan.facets = "facets : (" + " AND ".join(facets) + ")"
     for word in parsed.like_words:
