@@ -218,7 +218,8 @@ class NodeService:
             raise InvalidInput(f"{self.parts.code} 是省级节点，没有上级，无需推送目录")
         if peer and peer != self.pusher.parent:
             raise NotFound(
-                f"{peer} 不是 {self.parts.code} 的上级；本节点只向上级 {self.pusher.parent} 推送目录"
+                f"{peer} 不是 {self.parts.code} 的上级；"
+                f"本节点只向上级 {self.pusher.parent} 推送目录"
             )
         self.pusher.retry_now()
         return await self._link(self.pusher.parent)
