@@ -139,7 +139,7 @@ class Node:
 
     async def start_sync(self) -> None:
         if self.pusher is not None:
-            self.pusher.start()
+            await self.pusher.start()
         await self.keeper.start()
 
     async def close(self) -> None:

@@ -96,7 +96,10 @@ class CataloguePusher:
         if self.failures or self.next_attempt_at is not None:
             self.retry_now()
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        """Load the link's persisted backoff, then run; a backoff in force is kept."""
+        state = await self.client.parts.peers.get(self.parent)
+        self.failures, self.next_attempt_at = state.failures, state.next_attempt_at
         self._task = asyncio.create_task(self._run(), name=f"push {self.code}->{self.parent}")
         self.wake()
 
@@ -175,8 +178,6 @@ class CataloguePusher:
     # -- the loop ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        state = await self.client.parts.peers.get(self.parent)
-        self.failures, self.next_attempt_at = state.failures, state.next_attempt_at
         while True:
             await self._wait_turn()
             await asyncio.sleep(self.settings.debounce_s)
