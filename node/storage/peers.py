@@ -75,10 +75,6 @@ class PeerStateStore:
 
         await self.db.write(txn)
 
-    async def set_error(self, peer: str, message: str | None) -> None:
-        """Record the last delivery error for ``peer`` (None: the link works again)."""
-        await self._upsert(peer, last_error=message, last_error_at=time.time() if message else None)
-
     async def record_failure(
         self, peer: str, message: str, failures: int, next_attempt_at: float
     ) -> None:
