@@ -150,7 +150,8 @@ def _remember_batch(
 ) -> None:
     """Store a batch's acknowledgement and forget the child's older ones beyond the last few."""
     conn.execute(
-        "INSERT INTO sync_batches(origin, batch_id, cursor, applied, at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO sync_batches(origin, batch_id, cursor, applied, at) "
+        "VALUES (?, ?, ?, ?, ?)",
         (origin, batch_id, cursor, applied, now),
     )
     conn.execute(
@@ -189,7 +190,7 @@ class CatalogueStore:
         """Apply a child's push of its changes ``(from_seq, to_seq]``; return the new cursor.
 
         A ``batch_id`` already applied gets the acknowledgement stored for it, and nothing is
-        applied again. Else, if ``from_seq`` is past the stored cursor (a gap) or ``to_seq``
+        applied again (unless the child's cursor was moved back below it since). Else, if ``from_seq`` is past the stored cursor (a gap) or ``to_seq``
         is not past it (a retried window), nothing is applied and the stored cursor is
         returned, so the child resends from there. Otherwise all entries, the cursor
         ``to_seq`` and the acknowledgement under ``batch_id`` are stored in one transaction;
@@ -204,14 +205,16 @@ class CatalogueStore:
             validate_entry(entry)
 
         def txn(conn: sqlite3.Connection) -> BatchApplied:
+            stored = _child_cursor(conn, origin)
             if batch_id:
                 seen = conn.execute(
                     "SELECT cursor, applied FROM sync_batches WHERE origin = ? AND batch_id = ?",
                     (origin, batch_id),
                 ).fetchone()
-                if seen is not None:
+                # An acknowledgement past the child's cursor is stale: the cursor was moved
+                # back since (a repair asks for a resend), so the batch is applied again.
+                if seen is not None and seen[0] <= stored:
                     return BatchApplied(int(seen[0]), int(seen[1]), replayed=True)
-            stored = _child_cursor(conn, origin)
             if from_seq > stored or to_seq <= stored:
                 return BatchApplied(stored, 0)
             changes = apply_entries_txn(conn, entries)

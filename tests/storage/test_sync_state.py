@@ -85,3 +85,19 @@ async def test_backlog_gives_the_age_of_the_first_unacknowledged_change(db: Data
     head, at = await log.backlog(0)
     assert head == 2 and at is not None and before <= at <= time.time()
     assert await log.backlog(2) == (2, None)
+
+
+@pytest.mark.asyncio
+async def test_a_cursor_moved_back_makes_the_stored_ack_stale(db: Database) -> None:
+    catalogue = CatalogueStore(db)
+    batch = [make_entry("R1", CHILD), make_entry("R2", CHILD)]
+    assert (await catalogue.apply_batch(CHILD, 0, 2, batch, "b1")).applied == 2
+    # a repair moves the child's cursor back to ask for everything again
+    await db.write(lambda conn: conn.execute("UPDATE child_cursors SET cursor = 0"))
+    again = await catalogue.apply_batch(CHILD, 0, 2, batch, "b1")
+    # applied through the cursor rule (the entries are there already: no change), and the
+    # fresh acknowledgement replaces the stale one
+    assert (again.cursor, again.applied, again.replayed) == (2, 0, False)
+    assert await catalogue.child_cursor(CHILD) == 2
+    replay = await catalogue.apply_batch(CHILD, 0, 2, batch, "b1")
+    assert (replay.applied, replay.replayed) == (0, True)
