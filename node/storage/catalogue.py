@@ -190,11 +190,12 @@ class CatalogueStore:
         """Apply a child's push of its changes ``(from_seq, to_seq]``; return the new cursor.
 
         A ``batch_id`` already applied gets the acknowledgement stored for it, and nothing is
-        applied again (unless the child's cursor was moved back below it since). Else, if ``from_seq`` is past the stored cursor (a gap) or ``to_seq``
-        is not past it (a retried window), nothing is applied and the stored cursor is
-        returned, so the child resends from there. Otherwise all entries, the cursor
-        ``to_seq`` and the acknowledgement under ``batch_id`` are stored in one transaction;
-        ``applied`` counts the entries that changed the catalogue.
+        applied again (unless the child's cursor was moved back below it since). Else, if
+        ``from_seq`` is past the stored cursor (a gap) or ``to_seq`` is not past it (a
+        retried window), nothing is applied and the stored cursor is returned, so the child
+        resends from there. Otherwise all entries, the cursor ``to_seq`` and the
+        acknowledgement under ``batch_id`` are stored in one transaction; ``applied`` counts
+        the entries that changed the catalogue.
         """
         if from_seq < 0 or to_seq < from_seq:
             raise InvalidInput(f"推送批次的序号无效: {from_seq}..{to_seq}")
