@@ -47,11 +47,8 @@ class OutboxSettings:
 
 @dataclass(frozen=True)
 class _Prepared:
-    batch_id: str
-    from_seq: int
     to_seq: int
-    entries: int
-    payload: bytes
+    payload: bytes  # the encoded ``PushBatch``
 
 
 class CataloguePusher:
@@ -111,17 +108,6 @@ class CataloguePusher:
 
     # -- one pass ---------------------------------------------------------------------------
 
-    async def push_once(self) -> bool:
-        """Send one batch if any is pending; True if more remain after it."""
-        parts = self.client.parts
-        cursor = await parts.peers.get_cursor(self.parent)
-        prepared = await self._prepare(cursor)
-        if prepared is None:
-            return False
-        ack = await self._send(prepared)
-        await parts.peers.set_cursor(self.parent, ack.cursor)
-        return ack.cursor < await parts.changelog.head()
-
     async def drain(self) -> int:
         """Push until the parent has everything logged so far; return the batches sent.
 
@@ -160,7 +146,7 @@ class CataloguePusher:
             to_seq=to_seq,
             entries=tuple(entry for _, entry in rows),
         )
-        return _Prepared(batch.batch_id, cursor, to_seq, len(rows), parts.codec.encode(batch))
+        return _Prepared(to_seq, parts.codec.encode(batch))
 
     async def _send(self, prepared: _Prepared) -> PushAck:
         """One batch, with a few immediate retries (each a new transaction, same batch id)."""
