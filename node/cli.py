@@ -26,6 +26,7 @@ from node.apiclient import (
 )
 from node.cli_common import CliError, RootGroup, api_options, client_for, table
 from node.cli_registry import enrol, init, registry
+from node.cli_sync import stats, sync
 from node.identity import validate_code
 from node.records import CATEGORIES, MAX_PAGE, Access
 
@@ -249,6 +250,8 @@ def _rows(hits: list[dict[str, Any]]) -> list[list[str]]:
 cli.add_command(init)
 cli.add_command(enrol)
 cli.add_command(registry)
+cli.add_command(stats)
+cli.add_command(sync)
 
 if __name__ == "__main__":
     main()
