@@ -59,6 +59,7 @@ class SyncSettings:
     interval_s: float = 10.0  # scheduled push, besides the push on every change
     call_timeout_s: float = 10.0  # deadline of every unary federation call
     fetch_timeout_s: float = 120.0  # deadline of a whole content stream
+    anti_entropy_interval_s: float = 3600.0  # compare the subtree catalogue with the parent's
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,9 @@ def settings_from_mapping(
         call_timeout_s=parse_duration(sync_table.get("call_timeout", "10s"), "sync.call_timeout"),
         fetch_timeout_s=parse_duration(
             sync_table.get("fetch_timeout", "120s"), "sync.fetch_timeout"
+        ),
+        anti_entropy_interval_s=parse_duration(
+            sync_table.get("anti_entropy_interval", "1h"), "sync.anti_entropy_interval"
         ),
     )
     trust_table = _table(data, "trust")

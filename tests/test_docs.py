@@ -16,6 +16,7 @@ SYNC_KEYS = {
     "interval_s": "interval",
     "call_timeout_s": "call_timeout",
     "fetch_timeout_s": "fetch_timeout",
+    "anti_entropy_interval_s": "anti_entropy_interval",
 }
 TRUST_KEYS = {
     "refresh_interval_s": "refresh_interval",
