@@ -109,7 +109,7 @@ async def main(n: int, reps: int) -> None:
             local, intact, resend = [], [], []
             for _ in range(reps):
                 t = time.perf_counter()
-                await repairer.digests.digests([subtree_range(COUNTY)])
+                await repairer.digests.scan(subtree_range(COUNTY))
                 local.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 report = await repairer.repair()
@@ -118,11 +118,14 @@ async def main(n: int, reps: int) -> None:
             for _ in range(max(1, reps // 2)):
                 t = time.perf_counter()
                 sent = 0
-                async for page in repairer.entry_pages(subtree_range(COUNTY)):
-                    for start in range(0, len(page), MAX_REPAIR):
-                        request = RepairRequest(tuple(page[start : start + MAX_REPAIR]), ())
-                        await repairer.client.call(REPAIR, CITY, county.parts.codec.encode(request))
-                        sent += len(request.entries)
+                pairs = await repairer.digests.scan(subtree_range(COUNTY))
+                for start in range(0, len(pairs), MAX_REPAIR):
+                    chunk = pairs[start : start + MAX_REPAIR]
+                    found = await repairer.digests.entries([key for key, _ in chunk])
+                    digests = [digest for _, digest in chunk]
+                    request = RepairRequest(tuple(zip(found, digests, strict=True)), ())
+                    await repairer.client.call(REPAIR, CITY, county.parts.codec.encode(request))
+                    sent += len(request.entries)
                 resend.append(time.perf_counter() - t)
                 assert sent == n
 

@@ -20,9 +20,10 @@ entries. Both calls are ordinary signed federation calls (admission, idempotency
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from node.errors import Forbidden, InvalidInput, Misaddressed, NodeError, ProtocolError
@@ -37,25 +38,28 @@ from node.federation.messages import (
 )
 from node.federation.parts import NodeParts
 from node.identity import covers, parent_of
-from node.records import CatalogueEntry
 from node.storage.digest import (
     DIGEST_BYTES,
     CatalogueDigests,
     EntryDigest,
     Key,
     KeyRange,
+    RangeDigest,
     RangeView,
     RepairCounts,
+    combine,
     subtree_range,
 )
 
 log = logging.getLogger(__name__)
 
-LEAF_ENTRIES = 128  # the parent lists a range's entries when it holds at most this many
-MAX_FANOUT = 64  # sub-ranges a differing range is cut into per round
-MAX_RANGES = 256  # ranges per CompareCatalogue call (a reply lists at most 32,768 entries)
+LEAF_ENTRIES = 64  # the parent lists a range's entries when it holds at most this many
+MAX_FANOUT = 4096  # sub-ranges a differing range is cut into (so one round reaches leaves)
+MAX_RANGES = 256  # ranges per CompareCatalogue call: sorted, disjoint
+MAX_PARTS = 16_384  # sub-ranges per CompareReply (with the listings: about 2 MB at most)
 MAX_REPAIR = 2_000  # entries plus removals per RepairCatalogue call
-MAX_ROUNDS = 12  # 64^12 entries: only a misbehaving parent would need more
+MAX_ROUNDS = 12  # only a misbehaving parent would need more
+SNAPSHOT_ENTRIES = 250_000  # the child keeps its digests in memory up to this many (~50 MB)
 
 
 @dataclass
@@ -89,6 +93,33 @@ def _chunks(items: Sequence[KeyRange], size: int) -> list[Sequence[KeyRange]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+class _Digests:
+    """This node's ``(key, digest)`` pairs by range: from one in-memory snapshot of the whole
+    subtree when it is small enough, else read from the database range by range."""
+
+    def __init__(self, store: CatalogueDigests, pairs: list[tuple[Key, bytes]] | None) -> None:
+        self.store = store
+        self.pairs = pairs
+        self.keys = [key for key, _ in pairs] if pairs is not None else []
+
+    @classmethod
+    async def of(cls, store: CatalogueDigests, whole: KeyRange) -> _Digests:
+        if await store.count(whole) <= SNAPSHOT_ENTRIES:
+            return cls(store, await store.scan(whole))
+        return cls(store, None)
+
+    async def within(self, key_range: KeyRange) -> list[tuple[Key, bytes]]:
+        if self.pairs is None:
+            return await self.store.scan(key_range)
+        lo = bisect.bisect_left(self.keys, key_range.lo)
+        hi = bisect.bisect_left(self.keys, key_range.hi)
+        return self.pairs[lo:hi]
+
+
+def _summary(pairs: Sequence[tuple[Key, bytes]]) -> tuple[int, bytes]:
+    return len(pairs), combine(digest for _, digest in pairs)
+
+
 class CatalogueRepairer:
     """The child's side: compare this node's subtree with its parent's copy and repair it."""
 
@@ -120,8 +151,10 @@ class CatalogueRepairer:
         async with self._lock:
             started = time.monotonic()
             report = RepairReport(self.parent)
-            pending = [subtree_range(self.code)]
+            whole = subtree_range(self.code)
+            mine = await _Digests.of(self.digests, whole)
             repairs = _RepairBuffer(self, report)
+            pending = [whole]
             while pending:
                 report.rounds += 1
                 if report.rounds > MAX_ROUNDS:
@@ -130,11 +163,12 @@ class CatalogueRepairer:
                     )
                 next_round: list[KeyRange] = []
                 for chunk in _chunks(pending, MAX_RANGES):
-                    for view in await self._compare(chunk, report):
+                    own = {r: await mine.within(r) for r in chunk}
+                    for view in await self._compare(own, report):
                         if view.listed:
-                            await repairs.resolve(view)
+                            await repairs.resolve(view, own[view.range])
                         else:
-                            next_round.extend(_sub_ranges(view))
+                            next_round.extend(await self._differing_parts(view, mine, report))
                 pending = next_round
             await repairs.flush()
             report.seconds = time.monotonic() - started
@@ -149,35 +183,34 @@ class CatalogueRepairer:
             )  # fmt: skip
             return report
 
-    async def _compare(self, ranges: Sequence[KeyRange], report: RepairReport) -> list[RangeView]:
+    async def _compare(
+        self, own: dict[KeyRange, list[tuple[Key, bytes]]], report: RepairReport
+    ) -> list[RangeView]:
         parts = self.client.parts
-        mine = await self.digests.digests(ranges)
-        reply = await self.client.call(
-            COMPARE, self.parent, parts.codec.encode(CompareRequest(tuple(mine)))
-        )
+        request = CompareRequest(tuple(RangeDigest(r, *_summary(p)) for r, p in own.items()))
+        reply = await self.client.call(COMPARE, self.parent, parts.codec.encode(request))
         views = list(parts.codec.decode(CompareReply, reply.payload).differing)
-        asked = set(ranges)
+        asked = set(own)
         for view in views:
             if view.range not in asked:
                 raise ProtocolError(f"{self.parent} answered for a range that was not asked")
             asked.discard(view.range)  # each at most once
-        report.ranges += len(ranges)
+        report.ranges += len(own)
         report.differing += len(views)
         return views
 
-    async def entry_pages(
-        self, key_range: KeyRange
-    ) -> AsyncIterator[list[tuple[CatalogueEntry, bytes]]]:
-        """This node's entries in ``key_range`` with their digests, a bounded page at a time."""
-        after: Key | None = None
-        while True:
-            page = await self.digests.entries_in(key_range, after, MAX_REPAIR)
-            if page:
-                yield page
-            if len(page) < MAX_REPAIR:
-                return
-            last = page[-1][0]
-            after = (last.holder, last.record_id)
+    async def _differing_parts(
+        self, view: RangeView, mine: _Digests, report: RepairReport
+    ) -> list[KeyRange]:
+        """The sub-ranges of a cut range whose digests differ from the parent's parts."""
+        subs = _sub_ranges(view)
+        differing = []
+        for sub, theirs in zip(subs, view.parts, strict=True):
+            if _summary(await mine.within(sub)) != theirs:
+                differing.append(sub)
+        report.ranges += len(subs)
+        report.differing += len(differing)
+        return differing
 
 
 class _RepairBuffer:
@@ -186,22 +219,20 @@ class _RepairBuffer:
     def __init__(self, repairer: CatalogueRepairer, report: RepairReport) -> None:
         self.repairer = repairer
         self.report = report
-        self.entries: list[tuple[CatalogueEntry, bytes]] = []
+        self.entries: list[tuple[Key, bytes]] = []  # keys to send, with the parent's digest
         self.removals: list[EntryDigest] = []
 
-    async def resolve(self, view: RangeView) -> None:
-        """Compare the parent's listing of a range with this node's entries there."""
+    async def resolve(self, view: RangeView, mine: Sequence[tuple[Key, bytes]]) -> None:
+        """Compare the parent's listing of a range with this node's digests there."""
         theirs: dict[Key, bytes] = {}
         for listed in view.entries:
             if not view.range.contains(listed.key) or len(listed.digest) != DIGEST_BYTES:
                 raise ProtocolError(f"{self.repairer.parent} listed an entry outside the range")
             theirs[listed.key] = listed.digest
-        async for page in self.repairer.entry_pages(view.range):
-            for entry, digest in page:
-                expected = theirs.pop((entry.holder, entry.record_id), b"")
-                if expected != digest:
-                    self.entries.append((entry, expected))
-            await self.flush(full_only=True)
+        for key, digest in mine:
+            expected = theirs.pop(key, b"")
+            if expected != digest:
+                self.entries.append((key, expected))
         self.removals.extend(EntryDigest(*key, digest) for key, digest in theirs.items())
         await self.flush(full_only=True)
 
@@ -215,14 +246,15 @@ class _RepairBuffer:
             del self.removals[: len(removals)]
             await self._send(entries, removals)
 
-    async def _send(
-        self, entries: list[tuple[CatalogueEntry, bytes]], removals: list[EntryDigest]
-    ) -> None:
-        parts = self.repairer.client.parts
-        request = RepairRequest(tuple(entries), tuple(removals))
-        reply = await self.repairer.client.call(
-            REPAIR, self.repairer.parent, parts.codec.encode(request)
-        )
+    async def _send(self, keyed: list[tuple[Key, bytes]], removals: list[EntryDigest]) -> None:
+        repairer = self.repairer
+        parts = repairer.client.parts
+        expected = dict(keyed)
+        # the current entries: newer than the comparison is fine, the parent checks its side
+        current = await repairer.digests.entries([key for key, _ in keyed])
+        entries = tuple((e, expected[(e.holder, e.record_id)]) for e in current)
+        request = RepairRequest(entries, tuple(removals))
+        reply = await repairer.client.call(REPAIR, repairer.parent, parts.codec.encode(request))
         self.report.sent += len(entries)
         self.report.removals += len(removals)
         self.report.counts = _add(
@@ -231,11 +263,17 @@ class _RepairBuffer:
 
 
 def _sub_ranges(view: RangeView) -> list[KeyRange]:
-    """Cut a differing range at the parent's split keys (checked: increasing, inside it)."""
+    """The parent's cut of a differing range (checked: increasing keys inside it, one part
+    per sub-range, the parts' counts adding up)."""
     bounds = [view.range.lo, *view.splits, view.range.hi]
-    if not view.splits or any(a >= b for a, b in zip(bounds, bounds[1:], strict=False)):
+    if (
+        not view.splits
+        or any(a >= b for a, b in zip(bounds, bounds[1:], strict=False))
+        or len(view.parts) != len(view.splits) + 1
+        or sum(count for count, _ in view.parts) != view.count
+    ):
         raise ProtocolError("the parent's split keys do not cut the range")
-    return [KeyRange(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return view.sub_ranges()
 
 
 class CatalogueComparer:
@@ -260,6 +298,9 @@ class CatalogueComparer:
                 f"compare request of {len(request.ranges)} ranges (1 to {MAX_RANGES})"
             )
         subtree = subtree_range(call.origin)
+        ranges = [asked.range for asked in request.ranges]
+        if any(a.hi > b.lo for a, b in zip(ranges, ranges[1:], strict=False)):
+            raise InvalidInput("compare request ranges must be sorted and disjoint")
         for asked in request.ranges:
             if len(asked.digest) != DIGEST_BYTES:
                 raise InvalidInput(f"range digest of {len(asked.digest)} bytes ({DIGEST_BYTES})")
@@ -268,7 +309,8 @@ class CatalogueComparer:
                     f"{call.origin} may only compare its own subtree; range "
                     f"{asked.range.lo}..{asked.range.hi} is outside it"
                 )
-        mine = await self.digests.views([r.range for r in request.ranges], LEAF_ENTRIES, MAX_FANOUT)
+        fanout = min(MAX_FANOUT, max(2, MAX_PARTS // len(ranges)))
+        mine = await self.digests.views(ranges, LEAF_ENTRIES, fanout)
         differing = tuple(
             view
             for asked, (summary, view) in zip(request.ranges, mine, strict=True)

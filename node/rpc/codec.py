@@ -286,6 +286,7 @@ def _view_to_pb(v: RangeView) -> pb.RangeView:
         listed=v.listed,
         entries=[_entry_digest_to_pb(e) for e in v.entries],
         splits=[pb.CatalogueKey(holder=h, record_id=r) for h, r in v.splits],
+        parts=[pb.RangePart(count=c, digest=d) for c, d in v.parts],
     )
 
 
@@ -296,6 +297,7 @@ def _view_from_pb(msg: pb.RangeView) -> RangeView:
         listed=msg.listed,
         entries=tuple(_entry_digest_from_pb(e) for e in msg.entries),
         splits=tuple((k.holder, k.record_id) for k in msg.splits),
+        parts=tuple((p.count, p.digest) for p in msg.parts),
     )
 
 

@@ -7,10 +7,11 @@ change it. A range's digest hashes its entries' digests in key order, with the c
 it. Both sides compute digests from their own rows, so equal digests mean equal rows.
 
 The parent answers a differing range with either the digest of each of its entries in it
-(when there are few) or split keys drawn from its own keys (so the next round's sub-ranges
-hold about ``count / fanout`` of its entries each); ``repair_txn`` then applies the child's
-corrections only where the parent's row is still the one it described (compare-and-set), so
-a push that raced the comparison is never overwritten with an older view.
+(when there are few) or split keys drawn from its own keys, with its count and digest of
+each sub-range (about ``count / fanout`` entries each), like the next level of a Merkle tree.
+``repair_txn`` then applies the child's corrections only where the parent's row is still
+the one it described (compare-and-set), so a push that raced the comparison is never
+overwritten with an older view.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from node.records import CatalogueEntry, validate_entry
@@ -75,13 +76,23 @@ class RangeDigest:
 
 @dataclass(frozen=True)
 class RangeView:
-    """The parent's answer for a range that differs: its entries' digests, or split keys."""
+    """The parent's answer for a range that differs: its entries' digests, or a cut of it.
+
+    When not ``listed``, ``splits`` cut the range into ``len(splits) + 1`` sub-ranges and
+    ``parts`` gives the parent's ``(count, digest)`` of each, so the child can tell which
+    sub-ranges differ without another call (a Merkle tree's next level).
+    """
 
     range: KeyRange
     count: int
     listed: bool  # True: ``entries`` is every entry the parent holds in the range
     entries: tuple[EntryDigest, ...] = ()
-    splits: tuple[Key, ...] = ()  # increasing, inside the range; cut it into sub-ranges
+    splits: tuple[Key, ...] = ()  # increasing, inside the range
+    parts: tuple[tuple[int, bytes], ...] = ()
+
+    def sub_ranges(self) -> list[KeyRange]:
+        bounds = [self.range.lo, *self.splits, self.range.hi]
+        return [KeyRange(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 @dataclass(frozen=True)
@@ -98,16 +109,11 @@ def entry_digest(row: Sequence[object]) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
 
 
-def _rows(
-    conn: sqlite3.Connection, key_range: KeyRange, after: Key | None = None, limit: int = -1
-) -> Iterator[tuple[object, ...]]:
-    lo_op, lo = (
-        (">", after) if after is not None and after >= key_range.lo else (">=", key_range.lo)
-    )
+def _rows(conn: sqlite3.Connection, key_range: KeyRange) -> Iterator[tuple[object, ...]]:
     return conn.execute(
-        f"SELECT {SELECT_ENTRY} FROM catalogue c WHERE (c.holder, c.record_id) {lo_op} (?, ?) "
-        "AND (c.holder, c.record_id) < (?, ?) ORDER BY c.holder, c.record_id LIMIT ?",
-        (*lo, *key_range.hi, limit),
+        f"SELECT {SELECT_ENTRY} FROM catalogue c WHERE {_RANGE_WHERE} "
+        "ORDER BY c.holder, c.record_id",
+        key_range.params(),
     )
 
 
@@ -118,13 +124,17 @@ def _count(conn: sqlite3.Connection, key_range: KeyRange) -> int:
     return int(row[0])
 
 
-def digest_range_txn(conn: sqlite3.Connection, key_range: KeyRange) -> RangeDigest:
+def combine(digests: Iterable[bytes]) -> bytes:
+    """A range's digest from its entries' digests, in key order."""
     combined = hashlib.blake2b(digest_size=DIGEST_BYTES)
-    count = 0
-    for row in _rows(conn, key_range):
-        combined.update(entry_digest(row))
-        count += 1
-    return RangeDigest(key_range, count, combined.digest())
+    for digest in digests:
+        combined.update(digest)
+    return combined.digest()
+
+
+def scan_txn(conn: sqlite3.Connection, key_range: KeyRange) -> list[tuple[Key, bytes]]:
+    """Every key in the range with its entry's digest, by key."""
+    return [((str(row[0]), str(row[1])), entry_digest(row)) for row in _rows(conn, key_range)]
 
 
 def view_range_txn(
@@ -133,30 +143,44 @@ def view_range_txn(
     """The range's digest, and how to look closer if it differs (see the module docstring)."""
     count = _count(conn, key_range)
     listed = count <= leaf
-    parts = min(fanout, math.ceil(count / leaf)) if not listed else 1
-    cuts = {i * count // parts for i in range(1, parts)}
-    combined = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    pieces = 1 if listed else max(2, min(fanout, math.ceil(count / leaf)))
+    cuts = {i * count // pieces for i in range(1, pieces)}
+    whole = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    piece = hashlib.blake2b(digest_size=DIGEST_BYTES)
     entries: list[EntryDigest] = []
     splits: list[Key] = []
-    seen = 0
+    parts: list[tuple[int, bytes]] = []
+    seen = in_piece = 0
     for row in _rows(conn, key_range):
-        digest = entry_digest(row)
-        combined.update(digest)
         key = (str(row[0]), str(row[1]))  # ENTRY_COLUMNS start with holder, record_id
+        digest = entry_digest(row)
+        whole.update(digest)
         if listed:
             entries.append(EntryDigest(*key, digest))
         elif seen in cuts:
             splits.append(key)
+            parts.append((in_piece, piece.digest()))
+            piece, in_piece = hashlib.blake2b(digest_size=DIGEST_BYTES), 0
+        piece.update(digest)
+        in_piece += 1
         seen += 1
-    summary = RangeDigest(key_range, seen, combined.digest())
-    return summary, RangeView(key_range, seen, listed, tuple(entries), tuple(splits))
+    if not listed:
+        parts.append((in_piece, piece.digest()))
+    summary = RangeDigest(key_range, seen, whole.digest())
+    return summary, RangeView(key_range, seen, listed, tuple(entries), tuple(splits), tuple(parts))
 
 
-def entries_in_txn(
-    conn: sqlite3.Connection, key_range: KeyRange, after: Key | None, limit: int
-) -> list[tuple[CatalogueEntry, bytes]]:
-    rows = _rows(conn, key_range, after, limit)
-    return [(entry_from_row(row), entry_digest(row)) for row in rows]
+def entries_txn(conn: sqlite3.Connection, keys: Sequence[Key]) -> list[CatalogueEntry]:
+    """The stored entries of ``keys`` (those that exist), in the order asked."""
+    found = []
+    for holder, record_id in keys:
+        row = conn.execute(
+            f"SELECT {SELECT_ENTRY} FROM catalogue c WHERE c.holder = ? AND c.record_id = ?",
+            (holder, record_id),
+        ).fetchone()
+        if row is not None:
+            found.append(entry_from_row(row))
+    return found
 
 
 def _current_digests(conn: sqlite3.Connection, keys: Sequence[Key]) -> dict[Key, bytes]:
@@ -217,9 +241,12 @@ class CatalogueDigests:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def digests(self, ranges: Sequence[KeyRange]) -> list[RangeDigest]:
-        """Count and digest of each range, all from one snapshot."""
-        return await self.db.read(lambda conn: [digest_range_txn(conn, r) for r in ranges])
+    async def count(self, key_range: KeyRange) -> int:
+        return await self.db.read(lambda conn: _count(conn, key_range))
+
+    async def scan(self, key_range: KeyRange) -> list[tuple[Key, bytes]]:
+        """Every key in the range with its entry's digest, by key, from one snapshot."""
+        return await self.db.read(lambda conn: scan_txn(conn, key_range))
 
     async def views(
         self, ranges: Sequence[KeyRange], leaf: int, fanout: int
@@ -229,12 +256,9 @@ class CatalogueDigests:
             lambda conn: [view_range_txn(conn, r, leaf, fanout) for r in ranges]
         )
 
-    async def entries_in(
-        self, key_range: KeyRange, after: Key | None = None, limit: int = 1000
-    ) -> list[tuple[CatalogueEntry, bytes]]:
-        """Up to ``limit`` entries of the range after the key ``after`` (tombstones
-        included), by key, each with its digest."""
-        return await self.db.read(lambda conn: entries_in_txn(conn, key_range, after, limit))
+    async def entries(self, keys: Sequence[Key]) -> list[CatalogueEntry]:
+        """The current entries of ``keys`` (tombstones included; missing keys left out)."""
+        return await self.db.read(lambda conn: entries_txn(conn, keys))
 
     async def repair(
         self, entries: Sequence[tuple[CatalogueEntry, bytes]], removals: Sequence[EntryDigest]

@@ -882,6 +882,28 @@ class CompareRequest(_message.Message):
 Global___CompareRequest: _TypeAlias = CompareRequest  # noqa: Y015
 
 @_typing.final
+class RangePart(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    digest: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+        digest: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "digest", b"digest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RangePart: _TypeAlias = RangePart  # noqa: Y015
+
+@_typing.final
 class RangeView(_message.Message):
     """The parent's view of a range whose digest differs from the child's."""
 
@@ -892,6 +914,7 @@ class RangeView(_message.Message):
     LISTED_FIELD_NUMBER: _builtins.int
     ENTRIES_FIELD_NUMBER: _builtins.int
     SPLITS_FIELD_NUMBER: _builtins.int
+    PARTS_FIELD_NUMBER: _builtins.int
     count: _builtins.int
     listed: _builtins.bool
     """entries holds every entry the parent has in the range"""
@@ -901,7 +924,11 @@ class RangeView(_message.Message):
     def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___EntryDigest]: ...
     @_builtins.property
     def splits(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogueKey]:
-        """else: keys that cut the range for the next round"""
+        """else: keys that cut the range into sub-ranges,"""
+
+    @_builtins.property
+    def parts(self) -> _containers.RepeatedCompositeFieldContainer[Global___RangePart]:
+        """and the parent's count and digest of each of them"""
 
     def __init__(
         self,
@@ -911,10 +938,11 @@ class RangeView(_message.Message):
         listed: _builtins.bool = ...,
         entries: _abc.Iterable[Global___EntryDigest] | None = ...,
         splits: _abc.Iterable[Global___CatalogueKey] | None = ...,
+        parts: _abc.Iterable[Global___RangePart] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["range", b"range"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "entries", b"entries", "listed", b"listed", "range", b"range", "splits", b"splits"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "entries", b"entries", "listed", b"listed", "parts", b"parts", "range", b"range", "splits", b"splits"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
