@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 from node.config import load_settings
-from node.federation.sync import BATCH_ENTRIES
 from node.node import Host
 from node.records import Record
 from node.storage.entries import ENTRY_COLUMNS
@@ -28,7 +27,7 @@ from .network import make_record
 from .test_daemons import Daemon, network, ok  # noqa: F401  (``network``: the fixture)
 
 CITY = "3301"
-BULK = 3 * BATCH_ENTRIES  # several batches, so a kill can land between or inside them
+BULK = 6_000  # several push batches, so a kill can land between or inside them
 
 
 def catalogue(db: Path, scope: str = CITY) -> list[tuple[object, ...]]:
