@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from node import crypto
 from node.errors import AuthError, InvalidInput, InvalidRecord, NotFound
+from node.federation.antientropy import CatalogueRepairer, RepairReport
 from node.federation.audit import AuditLog
 from node.federation.client import FederationClient
 from node.federation.keeper import TrustKeeper
@@ -111,6 +112,7 @@ class NodeService:
         self.server = server
         self.on_catalogue_changed = on_catalogue_changed
         self.audit = audit or AuditLog()  # the hosting daemon's refusals
+        self.repairer: CatalogueRepairer | None = None  # set by ``Node`` when it has a parent
         self.info = NodeInfo(
             code=parts.code,
             name=parts.name,
@@ -185,6 +187,12 @@ class NodeService:
         await self.parts.records.put(records, self.parts.name)
         self.on_catalogue_changed()
         return IngestReport(accepted=len(records), change_head=await self.parts.changelog.head())
+
+    async def repair_catalogue(self) -> RepairReport:
+        """Compare this node's subtree catalogue with its parent's copy and repair it now."""
+        if self.repairer is None:
+            raise InvalidInput(f"{self.parts.code} 是省级节点，没有上级目录可校验")
+        return await self.repairer.repair()
 
     async def status(self) -> NodeStatus:
         p = self.parts

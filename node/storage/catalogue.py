@@ -161,6 +161,20 @@ def _remember_batch(
     )
 
 
+def remove_entries_txn(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> int:
+    """Delete entries and their index rows outright (anti-entropy: keys the child never had).
+
+    Nothing is logged: there is no entry left to send up; the parent's own anti-entropy
+    with its parent removes the key there. Returns how many rows were deleted.
+    """
+    stored = _load_stored(conn, list(dict.fromkeys(keys)))
+    fts.delete_rows(
+        conn, [(s.id, *s.live_tokens) for s in stored.values() if s.live_tokens is not None]
+    )
+    conn.executemany("DELETE FROM catalogue WHERE id = ?", [(s.id,) for s in stored.values()])
+    return len(stored)
+
+
 def _child_cursor(conn: sqlite3.Connection, child: str) -> int:
     row = conn.execute("SELECT cursor FROM child_cursors WHERE child = ?", (child,)).fetchone()
     return int(row[0]) if row else 0
