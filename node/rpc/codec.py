@@ -18,6 +18,8 @@ from node.errors import InvalidInput, ProtocolError
 from node.federation.codec import M, Message
 from node.federation.messages import (
     MAX_MESSAGE_BYTES,
+    CompareReply,
+    CompareRequest,
     ContentManifest,
     DirectoryPage,
     DirectoryRequest,
@@ -32,12 +34,14 @@ from node.federation.messages import (
     PushBatch,
     RenewReply,
     RenewRequest,
+    RepairRequest,
     TrustReport,
     TrustReportAck,
 )
 from node.federation.registry import DirectoryHead
 from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
 from node.rpc.generated.archive.v1 import federation_pb2 as pb
+from node.storage.digest import EntryDigest, KeyRange, RangeDigest, RangeView, RepairCounts
 
 _ACCESS_TO_PB = {
     Access.OPEN: pb.ACCESS_OPEN,
@@ -45,6 +49,7 @@ _ACCESS_TO_PB = {
     Access.CLOSED: pb.ACCESS_CLOSED,
 }
 _ACCESS_FROM_PB = {value: key for key, value in _ACCESS_TO_PB.items()}
+_RETENTIONS = {r.value: r for r in Retention}
 
 
 def _cert_to_pb(cert: Certificate) -> pb.Certificate:
@@ -109,25 +114,29 @@ def _envelope_from_pb(msg: pb.Envelope) -> Envelope:
     )
 
 
+def _entry_fields(entry: CatalogueEntry) -> dict[str, Any]:
+    return {
+        "holder": entry.holder,
+        "record_id": entry.record_id,
+        "version": entry.version,
+        "archival_code": entry.archival_code,
+        "category": entry.category,
+        "year": entry.year,
+        "retention": entry.retention.value,
+        "title": entry.title,
+        "creator": entry.creator,
+        "access": _ACCESS_TO_PB[entry.access],
+        "holder_name": entry.holder_name,
+        "subjects": entry.subjects,
+        "subject_index": entry.subject_index,
+        "content_sha256": entry.content_sha256,
+        "content_size": entry.content_size,
+        "deleted": entry.deleted,
+    }
+
+
 def _entry_to_pb(entry: CatalogueEntry) -> pb.CatalogueEntry:
-    return pb.CatalogueEntry(
-        holder=entry.holder,
-        record_id=entry.record_id,
-        version=entry.version,
-        archival_code=entry.archival_code,
-        category=entry.category,
-        year=entry.year,
-        retention=entry.retention.value,
-        title=entry.title,
-        creator=entry.creator,
-        access=_ACCESS_TO_PB[entry.access],
-        holder_name=entry.holder_name,
-        subjects=list(entry.subjects),
-        subject_index=list(entry.subject_index),
-        content_sha256=entry.content_sha256,
-        content_size=entry.content_size,
-        deleted=entry.deleted,
-    )
+    return pb.CatalogueEntry(**_entry_fields(entry))
 
 
 def _entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
@@ -140,7 +149,7 @@ def _entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
         archival_code=msg.archival_code,
         category=msg.category,
         year=msg.year,
-        retention=Retention(msg.retention),
+        retention=_retention(msg.retention),
         title=msg.title,
         creator=msg.creator,
         access=_ACCESS_FROM_PB[msg.access],
@@ -151,6 +160,21 @@ def _entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
         content_size=msg.content_size,
         deleted=msg.deleted,
     )
+
+
+def _retention(value: str) -> Retention:
+    try:
+        return _RETENTIONS[value]  # a dict, not Retention(value): once per entry of a batch
+    except KeyError:
+        raise ProtocolError(f"unknown retention period {value!r}") from None
+
+
+def _batch_to_pb(batch: PushBatch) -> pb.PushBatch:
+    msg = pb.PushBatch(batch_id=batch.batch_id, from_seq=batch.from_seq, to_seq=batch.to_seq)
+    add = msg.entries.add  # built in place: cheaper than building and copying each
+    for entry in batch.entries:
+        add(**_entry_fields(entry))
+    return msg
 
 
 def _query_to_pb(query: SearchQuery) -> pb.SearchRequest:
@@ -284,17 +308,85 @@ def _page_from_pb(msg: pb.DirectoryPage) -> DirectoryPage:
     )
 
 
+def _range_to_pb(r: KeyRange) -> pb.KeyRange:
+    return pb.KeyRange(
+        lo=pb.CatalogueKey(holder=r.lo[0], record_id=r.lo[1]),
+        hi=pb.CatalogueKey(holder=r.hi[0], record_id=r.hi[1]),
+    )
+
+
+def _range_from_pb(msg: pb.KeyRange) -> KeyRange:
+    return KeyRange((msg.lo.holder, msg.lo.record_id), (msg.hi.holder, msg.hi.record_id))
+
+
+def _entry_digest_to_pb(e: EntryDigest) -> pb.EntryDigest:
+    return pb.EntryDigest(holder=e.holder, record_id=e.record_id, digest=e.digest)
+
+
+def _entry_digest_from_pb(msg: pb.EntryDigest) -> EntryDigest:
+    return EntryDigest(msg.holder, msg.record_id, msg.digest)
+
+
+def _view_to_pb(v: RangeView) -> pb.RangeView:
+    return pb.RangeView(
+        range=_range_to_pb(v.range),
+        count=v.count,
+        listed=v.listed,
+        entries=[_entry_digest_to_pb(e) for e in v.entries],
+        splits=[pb.CatalogueKey(holder=h, record_id=r) for h, r in v.splits],
+        parts=[pb.RangePart(count=c, digest=d) for c, d in v.parts],
+    )
+
+
+def _view_from_pb(msg: pb.RangeView) -> RangeView:
+    return RangeView(
+        range=_range_from_pb(msg.range),
+        count=msg.count,
+        listed=msg.listed,
+        entries=tuple(_entry_digest_from_pb(e) for e in msg.entries),
+        splits=tuple((k.holder, k.record_id) for k in msg.splits),
+        parts=tuple((p.count, p.digest) for p in msg.parts),
+    )
+
+
+def _compare_to_pb(c: CompareRequest) -> pb.CompareRequest:
+    return pb.CompareRequest(
+        ranges=[
+            pb.RangeDigest(range=_range_to_pb(r.range), count=r.count, digest=r.digest)
+            for r in c.ranges
+        ]
+    )
+
+
+def _compare_from_pb(msg: pb.CompareRequest) -> CompareRequest:
+    return CompareRequest(
+        tuple(RangeDigest(_range_from_pb(r.range), r.count, r.digest) for r in msg.ranges)
+    )
+
+
+def _repair_to_pb(r: RepairRequest) -> pb.RepairRequest:
+    return pb.RepairRequest(
+        entries=[
+            pb.RepairEntry(entry=_entry_to_pb(entry), expected_digest=expected)
+            for entry, expected in r.entries
+        ],
+        removals=[_entry_digest_to_pb(e) for e in r.removals],
+    )
+
+
+def _repair_from_pb(msg: pb.RepairRequest) -> RepairRequest:
+    return RepairRequest(
+        entries=tuple((_entry_from_pb(e.entry), e.expected_digest) for e in msg.entries),
+        removals=tuple(_entry_digest_from_pb(e) for e in msg.removals),
+    )
+
+
 # domain type -> (protobuf type, to_pb, from_pb)
 _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], Any]]] = {
     Envelope: (pb.Envelope, _envelope_to_pb, _envelope_from_pb),
     PushBatch: (
         pb.PushBatch,
-        lambda b: pb.PushBatch(
-            batch_id=b.batch_id,
-            from_seq=b.from_seq,
-            to_seq=b.to_seq,
-            entries=[_entry_to_pb(e) for e in b.entries],
-        ),
+        _batch_to_pb,
         lambda m: PushBatch(
             batch_id=m.batch_id,
             from_seq=m.from_seq,
@@ -369,6 +461,20 @@ _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], 
         pb.TrustReportAck,
         lambda a: pb.TrustReportAck(directory_version=a.directory_version),
         lambda m: TrustReportAck(directory_version=m.directory_version),
+    ),
+    CompareRequest: (pb.CompareRequest, _compare_to_pb, _compare_from_pb),
+    CompareReply: (
+        pb.CompareReply,
+        lambda r: pb.CompareReply(differing=[_view_to_pb(v) for v in r.differing]),
+        lambda m: CompareReply(tuple(_view_from_pb(v) for v in m.differing)),
+    ),
+    RepairRequest: (pb.RepairRequest, _repair_to_pb, _repair_from_pb),
+    RepairCounts: (
+        pb.RepairReply,
+        lambda c: pb.RepairReply(
+            written=c.written, removed=c.removed, unchanged=c.unchanged, skipped=c.skipped
+        ),
+        lambda m: RepairCounts(m.written, m.removed, m.unchanged, m.skipped),
     ),
 }
 
