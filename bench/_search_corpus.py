@@ -16,7 +16,6 @@ per-batch round trips, about 3x faster. Only for benchmarks: a node must use the
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import random
 import sqlite3
@@ -26,8 +25,8 @@ from pathlib import Path
 
 from node.records import CATEGORIES, Access, CatalogueEntry, Retention, redacted_title
 from node.storage import fts
-from node.storage.db import Database
 from node.storage.entries import ENTRY_COLUMNS, row_values
+from node.storage.migrations import migrate
 
 CORPUS_VERSION = "province-1"
 DATA_DIR = Path(__file__).resolve().parent / ".data"
@@ -162,9 +161,9 @@ def _index_row(rowid: int, e: CatalogueEntry) -> tuple[object, ...]:
 
 
 def bulk_build(path: Path, n: int, batch: int = 100_000) -> None:
-    """Create ``path`` (schema by ``Database.open``) and load ``n`` entries into it."""
-    asyncio.run(_create_schema(path))
+    """Create ``path`` (the node's schema, by its migrations) and load ``n`` entries into it."""
     conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn)
     conn.execute("PRAGMA journal_mode = OFF")  # a build that fails is never reused
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute("PRAGMA cache_size = -1000000")
@@ -190,12 +189,6 @@ def bulk_build(path: Path, n: int, batch: int = 100_000) -> None:
     print(f"  merged the index in {time.perf_counter() - t0:.0f} s", flush=True)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
-
-
-async def _create_schema(path: Path) -> None:
-    db = Database(path)
-    await db.open()
-    await db.close()
 
 
 def cache_path(n: int) -> Path:
