@@ -65,6 +65,7 @@ class SyncSettings:
     debounce_s: float = 0.02  # wait after a change before pushing, so a burst is one batch
     backoff_start_s: float = 1.0  # first wait after a failed push
     backoff_cap_s: float = 300.0  # longest wait between attempts
+    anti_entropy_interval_s: float = 3600.0  # compare the subtree catalogue with the parent's
 
     def outbox(self) -> OutboxSettings:
         """What each link's outbox needs of these settings."""
@@ -105,7 +106,7 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 _SYNC_KEYS = {
     "interval", "call_timeout", "fetch_timeout", "batch_size", "debounce", "backoff_start",
-    "backoff_cap",
+    "backoff_cap", "anti_entropy_interval",
 }  # fmt: skip
 
 
@@ -135,6 +136,7 @@ def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
         debounce_s=duration("debounce", "20ms"),
         backoff_start_s=duration("backoff_start", "1s"),
         backoff_cap_s=duration("backoff_cap", "5m"),
+        anti_entropy_interval_s=duration("anti_entropy_interval", "1h"),
     )
     if settings.backoff_cap_s < settings.backoff_start_s:
         raise ConfigError("must not be shorter than sync.backoff_start", "sync.backoff_cap")

@@ -1,8 +1,10 @@
-"""Scheduled work (APScheduler): the periodic catalogue push and trust upkeep (directory
-refresh, unreported trust events, certificate renewal) of every hosted node.
+"""Scheduled work (APScheduler): the periodic catalogue push, anti-entropy with the parent,
+and trust upkeep (directory refresh, unreported trust events, certificate renewal) of every
+hosted node.
 
 Job bodies are plain methods of the objects they drive (``CataloguePusher.wake``,
-``TrustKeeper.tick``), so tests call them directly instead of waiting for a timer.
+``CatalogueRepairer.run_scheduled``, ``TrustKeeper.tick``), so tests call them directly
+instead of waiting for a timer.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from node.federation.antientropy import CatalogueRepairer
 from node.federation.keeper import TrustKeeper
 from node.federation.sync import CataloguePusher
 
@@ -39,3 +42,17 @@ def build_scheduler(
             name=f"trust upkeep of {keeper.code}",
         )
     return scheduler
+
+
+def add_anti_entropy_jobs(
+    scheduler: AsyncIOScheduler, repairers: Iterable[CatalogueRepairer], interval_s: float
+) -> None:
+    """Compare (and repair) each node's subtree catalogue with its parent's copy."""
+    for repairer in repairers:
+        scheduler.add_job(
+            repairer.run_scheduled,
+            "interval",
+            seconds=interval_s,
+            id=f"anti-entropy:{repairer.code}",
+            name=f"anti-entropy {repairer.code} -> {repairer.parent}",
+        )

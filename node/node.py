@@ -17,6 +17,7 @@ from aiohttp import web
 from node.config import HostSettings, NodeSettings
 from node.crypto import SigningKey
 from node.errors import ConfigError
+from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit import AuditLog
 from node.federation.client import FederationClient
 from node.federation.directory import PeerDirectory
@@ -31,7 +32,7 @@ from node.federation.service import NodeService
 from node.federation.sync import CataloguePusher, OutboxSettings
 from node.federation.trust import ChainVerifier, Gatekeeper
 from node.identity import parent_of
-from node.jobs import build_scheduler
+from node.jobs import add_anti_entropy_jobs, build_scheduler
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.rpc.server import GrpcServer
@@ -123,6 +124,8 @@ class Node:
         self.service = NodeService(
             self.parts, client, self.server, self._changed, audit, pusher=self.pusher
         )
+        self.repairer = CatalogueRepairer(client, parent) if parent else None
+        self.service.repairer = self.repairer
 
     def _changed(self) -> None:
         if self.pusher is not None:
@@ -201,6 +204,11 @@ class Host:
             settings.sync.interval_s,
             [n.keeper for n in self.nodes.values()],
             settings.trust.refresh_interval_s,
+        )
+        add_anti_entropy_jobs(
+            self.scheduler,
+            [n.repairer for n in self.nodes.values() if n.repairer is not None],
+            settings.sync.anti_entropy_interval_s,
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None

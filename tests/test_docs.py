@@ -20,6 +20,7 @@ SYNC_KEYS = {
     "debounce_s": "debounce",
     "backoff_start_s": "backoff_start",
     "backoff_cap_s": "backoff_cap",
+    "anti_entropy_interval_s": "anti_entropy_interval",
 }
 TRUST_KEYS = {
     "refresh_interval_s": "refresh_interval",

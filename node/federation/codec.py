@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from node.federation.messages import (
+    CompareReply,
+    CompareRequest,
     ContentManifest,
     DirectoryPage,
     DirectoryRequest,
@@ -23,10 +25,12 @@ from node.federation.messages import (
     PushBatch,
     RenewReply,
     RenewRequest,
+    RepairRequest,
     TrustReport,
     TrustReportAck,
 )
 from node.records import SearchPage, SearchQuery
+from node.storage.digest import RepairCounts
 
 Message = (
     Envelope
@@ -47,6 +51,10 @@ Message = (
     | RenewReply
     | TrustReport
     | TrustReportAck
+    | CompareRequest
+    | CompareReply
+    | RepairRequest
+    | RepairCounts
 )
 M = TypeVar("M", bound=Message)
 

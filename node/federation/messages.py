@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from node.certificates import Certificate
 from node.federation.registry import DirectoryHead
 from node.records import CatalogueEntry
+from node.storage.digest import EntryDigest, RangeDigest, RangeView
 
 SERVICE = "/archive.v1.Federation/"
 PUSH = SERVICE + "PushCatalogue"
@@ -20,7 +21,11 @@ GET_DIRECTORY = SERVICE + "GetDirectory"
 ENROL = SERVICE + "Enrol"
 RENEW = SERVICE + "Renew"
 REPORT_TRUST = SERVICE + "ReportTrust"
-UNARY_METHODS = (PUSH, SEARCH, HEARTBEAT, GET_DIRECTORY, ENROL, RENEW, REPORT_TRUST)
+COMPARE = SERVICE + "CompareCatalogue"
+REPAIR = SERVICE + "RepairCatalogue"
+UNARY_METHODS = (
+    PUSH, SEARCH, HEARTBEAT, GET_DIRECTORY, ENROL, RENEW, REPORT_TRUST, COMPARE, REPAIR,
+)  # fmt: skip
 REPLY_SUFFIX = "#reply"
 MANIFEST_SUFFIX = "#manifest"
 
@@ -149,3 +154,26 @@ class TrustReport:
 @dataclass(frozen=True)
 class TrustReportAck:
     directory_version: int
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    """A child's digests of ranges of its subtree catalogue (anti-entropy)."""
+
+    ranges: tuple[RangeDigest, ...]
+
+
+@dataclass(frozen=True)
+class CompareReply:
+    """The parent's views of the ranges whose digests differ from its own."""
+
+    differing: tuple[RangeView, ...]
+
+
+@dataclass(frozen=True)
+class RepairRequest:
+    """The child's copies of differing entries, each with the parent's digest as compared,
+    and the entries the child does not hold."""
+
+    entries: tuple[tuple[CatalogueEntry, bytes], ...]
+    removals: tuple[EntryDigest, ...]

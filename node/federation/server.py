@@ -15,7 +15,7 @@ import hashlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from node import crypto
 from node.errors import (
@@ -28,9 +28,11 @@ from node.errors import (
     ProtocolError,
 )
 from node.federation.admission import RETRYABLE, Admission
+from node.federation.antientropy import CatalogueComparer
 from node.federation.keeper import TrustKeeper
 from node.federation.messages import (
     CHUNK_BYTES,
+    COMPARE,
     ENROL,
     FETCH,
     GET_DIRECTORY,
@@ -38,6 +40,7 @@ from node.federation.messages import (
     MANIFEST_SUFFIX,
     PUSH,
     RENEW,
+    REPAIR,
     REPLY_SUFFIX,
     REPORT_TRUST,
     SEARCH,
@@ -104,6 +107,7 @@ class FederationServer:
         # calls answered (or relayed) successfully: a count, and the newest transactions
         self.accepted = 0
         self.recent_accepted: deque[tuple[str, str]] = deque(maxlen=MAX_RECENT_ACCEPTED)
+        comparer = CatalogueComparer(parts, lambda: self.on_catalogue_changed())
         self._unary: dict[str, Callable[[Envelope], Awaitable[bytes]]] = {
             PUSH: self._push,
             SEARCH: self._search,
@@ -111,6 +115,8 @@ class FederationServer:
             GET_DIRECTORY: self._directory,
             RENEW: self._renew,
             REPORT_TRUST: self._report,
+            COMPARE: comparer.compare,
+            REPAIR: comparer.repair,
         }
 
     @property
@@ -239,7 +245,7 @@ class FederationServer:
         if not covers(self.code, scope):
             raise InvalidInput(f"{self.code} does not cover the search scope {scope}")
         page = await p.catalogue.search(query)
-        page = type(page)(total=page.total, hits=page.hits, answered_by=self.code)
+        page = replace(page, answered_by=self.code)
         return p.codec.encode(page)
 
     async def _heartbeat(self, call: Envelope) -> bytes:

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from node import crypto
-from node.errors import AuthError, InvalidInput, InvalidRecord, NotFound
+from node.errors import AuthError, InvalidInput, InvalidQuery, InvalidRecord, NotFound
+from node.federation.antientropy import CatalogueRepairer, RepairReport
 from node.federation.audit import AuditLog
 from node.federation.client import FederationClient
 from node.federation.keeper import TrustKeeper
@@ -111,6 +112,7 @@ class NodeService:
         self.server = server
         self.on_catalogue_changed = on_catalogue_changed
         self.audit = audit or AuditLog()  # the hosting daemon's refusals
+        self.repairer: CatalogueRepairer | None = None  # set by ``Node`` when it has a parent
         self.info = NodeInfo(
             code=parts.code,
             name=parts.name,
@@ -186,6 +188,12 @@ class NodeService:
         self.on_catalogue_changed()
         return IngestReport(accepted=len(records), change_head=await self.parts.changelog.head())
 
+    async def repair_catalogue(self) -> RepairReport:
+        """Compare this node's subtree catalogue with its parent's copy and repair it now."""
+        if self.repairer is None:
+            raise InvalidInput(f"{self.parts.code} 是省级节点，没有上级目录可校验")
+        return await self.repairer.repair()
+
     async def status(self) -> NodeStatus:
         p = self.parts
         links = await self._links()
@@ -258,6 +266,18 @@ class NodeService:
 
 
 def _checked(query: SearchQuery) -> SearchQuery:
+    fields = (query.text, query.scope, query.category, query.retention, query.access, query.cursor)
+    for value in fields:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise InvalidQuery(f"检索条件应为文本，收到 {type(value).__name__}。")
+        try:  # the wire carries UTF-8: a lone surrogate cannot reach the answering node
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidQuery(
+                "查询词或筛选条件含有无效字符（不成对的代理码位）：请删除后重试。"
+            ) from None
     validate_code(query.scope)
     if len(query.text) > MAX_QUERY_CHARS:
         raise InvalidInput(f"查询词过长（最多 {MAX_QUERY_CHARS} 字）")

@@ -18,6 +18,8 @@ from node.errors import InvalidInput, ProtocolError
 from node.federation.codec import M, Message
 from node.federation.messages import (
     MAX_MESSAGE_BYTES,
+    CompareReply,
+    CompareRequest,
     ContentManifest,
     DirectoryPage,
     DirectoryRequest,
@@ -32,12 +34,14 @@ from node.federation.messages import (
     PushBatch,
     RenewReply,
     RenewRequest,
+    RepairRequest,
     TrustReport,
     TrustReportAck,
 )
 from node.federation.registry import DirectoryHead
 from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
 from node.rpc.generated.archive.v1 import federation_pb2 as pb
+from node.storage.digest import EntryDigest, KeyRange, RangeDigest, RangeView, RepairCounts
 
 _ACCESS_TO_PB = {
     Access.OPEN: pb.ACCESS_OPEN,
@@ -182,6 +186,9 @@ def _query_to_pb(query: SearchQuery) -> pb.SearchRequest:
         year_to=query.year_to or 0,
         limit=query.limit,
         offset=query.offset,
+        retention=query.retention or "",
+        access=query.access or "",
+        cursor=query.cursor,
     )
 
 
@@ -194,6 +201,31 @@ def _query_from_pb(msg: pb.SearchRequest) -> SearchQuery:
         year_to=msg.year_to or None,
         limit=msg.limit,
         offset=msg.offset,
+        retention=msg.retention or None,
+        access=msg.access or None,
+        cursor=msg.cursor,
+    )
+
+
+def _search_page_to_pb(page: SearchPage) -> pb.SearchResponse:
+    return pb.SearchResponse(
+        total=page.total,
+        hits=[_entry_to_pb(e) for e in page.hits],
+        answered_by=page.answered_by,
+        total_capped=not page.total_exact,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
+    )
+
+
+def _search_page_from_pb(msg: pb.SearchResponse) -> SearchPage:
+    return SearchPage(
+        total=msg.total,
+        hits=tuple(_entry_from_pb(e) for e in msg.hits),
+        answered_by=msg.answered_by,
+        total_exact=not msg.total_capped,
+        next_cursor=msg.next_cursor,
+        prev_cursor=msg.prev_cursor,
     )
 
 
@@ -276,6 +308,79 @@ def _page_from_pb(msg: pb.DirectoryPage) -> DirectoryPage:
     )
 
 
+def _range_to_pb(r: KeyRange) -> pb.KeyRange:
+    return pb.KeyRange(
+        lo=pb.CatalogueKey(holder=r.lo[0], record_id=r.lo[1]),
+        hi=pb.CatalogueKey(holder=r.hi[0], record_id=r.hi[1]),
+    )
+
+
+def _range_from_pb(msg: pb.KeyRange) -> KeyRange:
+    return KeyRange((msg.lo.holder, msg.lo.record_id), (msg.hi.holder, msg.hi.record_id))
+
+
+def _entry_digest_to_pb(e: EntryDigest) -> pb.EntryDigest:
+    return pb.EntryDigest(holder=e.holder, record_id=e.record_id, digest=e.digest)
+
+
+def _entry_digest_from_pb(msg: pb.EntryDigest) -> EntryDigest:
+    return EntryDigest(msg.holder, msg.record_id, msg.digest)
+
+
+def _view_to_pb(v: RangeView) -> pb.RangeView:
+    return pb.RangeView(
+        range=_range_to_pb(v.range),
+        count=v.count,
+        listed=v.listed,
+        entries=[_entry_digest_to_pb(e) for e in v.entries],
+        splits=[pb.CatalogueKey(holder=h, record_id=r) for h, r in v.splits],
+        parts=[pb.RangePart(count=c, digest=d) for c, d in v.parts],
+    )
+
+
+def _view_from_pb(msg: pb.RangeView) -> RangeView:
+    return RangeView(
+        range=_range_from_pb(msg.range),
+        count=msg.count,
+        listed=msg.listed,
+        entries=tuple(_entry_digest_from_pb(e) for e in msg.entries),
+        splits=tuple((k.holder, k.record_id) for k in msg.splits),
+        parts=tuple((p.count, p.digest) for p in msg.parts),
+    )
+
+
+def _compare_to_pb(c: CompareRequest) -> pb.CompareRequest:
+    return pb.CompareRequest(
+        ranges=[
+            pb.RangeDigest(range=_range_to_pb(r.range), count=r.count, digest=r.digest)
+            for r in c.ranges
+        ]
+    )
+
+
+def _compare_from_pb(msg: pb.CompareRequest) -> CompareRequest:
+    return CompareRequest(
+        tuple(RangeDigest(_range_from_pb(r.range), r.count, r.digest) for r in msg.ranges)
+    )
+
+
+def _repair_to_pb(r: RepairRequest) -> pb.RepairRequest:
+    return pb.RepairRequest(
+        entries=[
+            pb.RepairEntry(entry=_entry_to_pb(entry), expected_digest=expected)
+            for entry, expected in r.entries
+        ],
+        removals=[_entry_digest_to_pb(e) for e in r.removals],
+    )
+
+
+def _repair_from_pb(msg: pb.RepairRequest) -> RepairRequest:
+    return RepairRequest(
+        entries=tuple((_entry_from_pb(e.entry), e.expected_digest) for e in msg.entries),
+        removals=tuple(_entry_digest_from_pb(e) for e in msg.removals),
+    )
+
+
 # domain type -> (protobuf type, to_pb, from_pb)
 _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], Any]]] = {
     Envelope: (pb.Envelope, _envelope_to_pb, _envelope_from_pb),
@@ -295,17 +400,7 @@ _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], 
         lambda m: PushAck(cursor=m.cursor, applied=m.applied),
     ),
     SearchQuery: (pb.SearchRequest, _query_to_pb, _query_from_pb),
-    SearchPage: (
-        pb.SearchResponse,
-        lambda p: pb.SearchResponse(
-            total=p.total, hits=[_entry_to_pb(e) for e in p.hits], answered_by=p.answered_by
-        ),
-        lambda m: SearchPage(
-            total=m.total,
-            hits=tuple(_entry_from_pb(e) for e in m.hits),
-            answered_by=m.answered_by,
-        ),
-    ),
+    SearchPage: (pb.SearchResponse, _search_page_to_pb, _search_page_from_pb),
     FetchRequest: (
         pb.FetchRequest,
         lambda r: pb.FetchRequest(holder=r.holder, record_id=r.record_id, file_name=r.file_name),
@@ -366,6 +461,20 @@ _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], 
         pb.TrustReportAck,
         lambda a: pb.TrustReportAck(directory_version=a.directory_version),
         lambda m: TrustReportAck(directory_version=m.directory_version),
+    ),
+    CompareRequest: (pb.CompareRequest, _compare_to_pb, _compare_from_pb),
+    CompareReply: (
+        pb.CompareReply,
+        lambda r: pb.CompareReply(differing=[_view_to_pb(v) for v in r.differing]),
+        lambda m: CompareReply(tuple(_view_from_pb(v) for v in m.differing)),
+    ),
+    RepairRequest: (pb.RepairRequest, _repair_to_pb, _repair_from_pb),
+    RepairCounts: (
+        pb.RepairReply,
+        lambda c: pb.RepairReply(
+            written=c.written, removed=c.removed, unchanged=c.unchanged, skipped=c.skipped
+        ),
+        lambda m: RepairCounts(m.written, m.removed, m.unchanged, m.skipped),
     ),
 }
 

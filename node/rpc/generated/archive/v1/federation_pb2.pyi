@@ -294,6 +294,9 @@ class SearchRequest(_message.Message):
     YEAR_TO_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     OFFSET_FIELD_NUMBER: _builtins.int
+    RETENTION_FIELD_NUMBER: _builtins.int
+    ACCESS_FIELD_NUMBER: _builtins.int
+    CURSOR_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     scope: _builtins.str
     """division code prefix; the lowest node covering it answers"""
@@ -303,6 +306,12 @@ class SearchRequest(_message.Message):
     year_to: _builtins.int
     limit: _builtins.int
     offset: _builtins.int
+    retention: _builtins.str
+    """"" = any; else 永久, 30年 or 10年"""
+    access: _builtins.str
+    """"" = any; else open or controlled"""
+    cursor: _builtins.str
+    """a page's next_cursor / prev_cursor; bound to the same query"""
     def __init__(
         self,
         *,
@@ -313,10 +322,13 @@ class SearchRequest(_message.Message):
         year_to: _builtins.int = ...,
         limit: _builtins.int = ...,
         offset: _builtins.int = ...,
+        retention: _builtins.str = ...,
+        access: _builtins.str = ...,
+        cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "limit", b"limit", "offset", b"offset", "scope", b"scope", "text", b"text", "year_from", b"year_from", "year_to", b"year_to"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "category", b"category", "cursor", b"cursor", "limit", b"limit", "offset", b"offset", "retention", b"retention", "scope", b"scope", "text", b"text", "year_from", b"year_from", "year_to", b"year_to"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -329,8 +341,17 @@ class SearchResponse(_message.Message):
     TOTAL_FIELD_NUMBER: _builtins.int
     HITS_FIELD_NUMBER: _builtins.int
     ANSWERED_BY_FIELD_NUMBER: _builtins.int
+    TOTAL_CAPPED_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    PREV_CURSOR_FIELD_NUMBER: _builtins.int
     total: _builtins.int
     answered_by: _builtins.str
+    total_capped: _builtins.bool
+    """more than total entries match (counting stopped there)"""
+    next_cursor: _builtins.str
+    """"" = no next page"""
+    prev_cursor: _builtins.str
+    """"" = no previous page"""
     @_builtins.property
     def hits(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogueEntry]: ...
     def __init__(
@@ -339,10 +360,13 @@ class SearchResponse(_message.Message):
         total: _builtins.int = ...,
         hits: _abc.Iterable[Global___CatalogueEntry] | None = ...,
         answered_by: _builtins.str = ...,
+        total_capped: _builtins.bool = ...,
+        next_cursor: _builtins.str = ...,
+        prev_cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_by", b"answered_by", "hits", b"hits", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_by", b"answered_by", "hits", b"hits", "next_cursor", b"next_cursor", "prev_cursor", b"prev_cursor", "total", b"total", "total_capped", b"total_capped"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -751,3 +775,300 @@ class TrustReportAck(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___TrustReportAck: _TypeAlias = TrustReportAck  # noqa: Y015
+
+@_typing.final
+class CatalogueKey(_message.Message):
+    """Anti-entropy (node/federation/antientropy.py): a child compares its subtree catalogue with
+    its parent's copy by digests of key ranges, then repairs exactly the entries that differ.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOLDER_FIELD_NUMBER: _builtins.int
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    holder: _builtins.str
+    record_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        holder: _builtins.str = ...,
+        record_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["holder", b"holder", "record_id", b"record_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CatalogueKey: _TypeAlias = CatalogueKey  # noqa: Y015
+
+@_typing.final
+class KeyRange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LO_FIELD_NUMBER: _builtins.int
+    HI_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def lo(self) -> Global___CatalogueKey:
+        """inclusive"""
+
+    @_builtins.property
+    def hi(self) -> Global___CatalogueKey:
+        """exclusive"""
+
+    def __init__(
+        self,
+        *,
+        lo: Global___CatalogueKey | None = ...,
+        hi: Global___CatalogueKey | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["hi", b"hi", "lo", b"lo"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hi", b"hi", "lo", b"lo"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyRange: _TypeAlias = KeyRange  # noqa: Y015
+
+@_typing.final
+class RangeDigest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RANGE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    digest: _builtins.bytes
+    """blake2b-128 over the entries' digests in key order"""
+    @_builtins.property
+    def range(self) -> Global___KeyRange: ...
+    def __init__(
+        self,
+        *,
+        range: Global___KeyRange | None = ...,
+        count: _builtins.int = ...,
+        digest: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["range", b"range"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "digest", b"digest", "range", b"range"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RangeDigest: _TypeAlias = RangeDigest  # noqa: Y015
+
+@_typing.final
+class EntryDigest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    HOLDER_FIELD_NUMBER: _builtins.int
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    holder: _builtins.str
+    record_id: _builtins.str
+    digest: _builtins.bytes
+    """blake2b-128 over every stored field of the entry; empty = none"""
+    def __init__(
+        self,
+        *,
+        holder: _builtins.str = ...,
+        record_id: _builtins.str = ...,
+        digest: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["digest", b"digest", "holder", b"holder", "record_id", b"record_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EntryDigest: _TypeAlias = EntryDigest  # noqa: Y015
+
+@_typing.final
+class CompareRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RANGES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ranges(self) -> _containers.RepeatedCompositeFieldContainer[Global___RangeDigest]:
+        """the child's view; inside the child's own subtree"""
+
+    def __init__(
+        self,
+        *,
+        ranges: _abc.Iterable[Global___RangeDigest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ranges", b"ranges"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompareRequest: _TypeAlias = CompareRequest  # noqa: Y015
+
+@_typing.final
+class RangePart(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNT_FIELD_NUMBER: _builtins.int
+    DIGEST_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    digest: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        count: _builtins.int = ...,
+        digest: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "digest", b"digest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RangePart: _TypeAlias = RangePart  # noqa: Y015
+
+@_typing.final
+class RangeView(_message.Message):
+    """The parent's view of a range whose digest differs from the child's."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RANGE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    LISTED_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    SPLITS_FIELD_NUMBER: _builtins.int
+    PARTS_FIELD_NUMBER: _builtins.int
+    count: _builtins.int
+    listed: _builtins.bool
+    """entries holds every entry the parent has in the range"""
+    @_builtins.property
+    def range(self) -> Global___KeyRange: ...
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___EntryDigest]: ...
+    @_builtins.property
+    def splits(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogueKey]:
+        """else: keys that cut the range into sub-ranges,"""
+
+    @_builtins.property
+    def parts(self) -> _containers.RepeatedCompositeFieldContainer[Global___RangePart]:
+        """and the parent's count and digest of each of them"""
+
+    def __init__(
+        self,
+        *,
+        range: Global___KeyRange | None = ...,
+        count: _builtins.int = ...,
+        listed: _builtins.bool = ...,
+        entries: _abc.Iterable[Global___EntryDigest] | None = ...,
+        splits: _abc.Iterable[Global___CatalogueKey] | None = ...,
+        parts: _abc.Iterable[Global___RangePart] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["range", b"range"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "entries", b"entries", "listed", b"listed", "parts", b"parts", "range", b"range", "splits", b"splits"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RangeView: _TypeAlias = RangeView  # noqa: Y015
+
+@_typing.final
+class CompareReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIFFERING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def differing(self) -> _containers.RepeatedCompositeFieldContainer[Global___RangeView]: ...
+    def __init__(
+        self,
+        *,
+        differing: _abc.Iterable[Global___RangeView] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["differing", b"differing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CompareReply: _TypeAlias = CompareReply  # noqa: Y015
+
+@_typing.final
+class RepairEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRY_FIELD_NUMBER: _builtins.int
+    EXPECTED_DIGEST_FIELD_NUMBER: _builtins.int
+    expected_digest: _builtins.bytes
+    """the parent's entry as compared; empty = it had none"""
+    @_builtins.property
+    def entry(self) -> Global___CatalogueEntry:
+        """the child's copy"""
+
+    def __init__(
+        self,
+        *,
+        entry: Global___CatalogueEntry | None = ...,
+        expected_digest: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["entry", b"entry"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entry", b"entry", "expected_digest", b"expected_digest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RepairEntry: _TypeAlias = RepairEntry  # noqa: Y015
+
+@_typing.final
+class RepairRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    REMOVALS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___RepairEntry]: ...
+    @_builtins.property
+    def removals(self) -> _containers.RepeatedCompositeFieldContainer[Global___EntryDigest]:
+        """entries the child does not hold, as compared"""
+
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___RepairEntry] | None = ...,
+        removals: _abc.Iterable[Global___EntryDigest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries", "removals", b"removals"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RepairRequest: _TypeAlias = RepairRequest  # noqa: Y015
+
+@_typing.final
+class RepairReply(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WRITTEN_FIELD_NUMBER: _builtins.int
+    REMOVED_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    written: _builtins.int
+    removed: _builtins.int
+    unchanged: _builtins.int
+    skipped: _builtins.int
+    """changed at the parent since the comparison: left for the next run"""
+    def __init__(
+        self,
+        *,
+        written: _builtins.int = ...,
+        removed: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+        skipped: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["removed", b"removed", "skipped", b"skipped", "unchanged", b"unchanged", "written", b"written"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RepairReply: _TypeAlias = RepairReply  # noqa: Y015

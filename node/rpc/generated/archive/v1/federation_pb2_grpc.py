@@ -74,6 +74,16 @@ class FederationStub:
                 request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
                 response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
                 _registered_method=True)
+        self.CompareCatalogue = channel.unary_unary(
+                '/archive.v1.Federation/CompareCatalogue',
+                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                _registered_method=True)
+        self.RepairCatalogue = channel.unary_unary(
+                '/archive.v1.Federation/RepairCatalogue',
+                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                _registered_method=True)
 
 
 class FederationServicer:
@@ -135,6 +145,20 @@ class FederationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompareCatalogue(self, request, context):
+        """payload CompareRequest (from a child); reply payload CompareReply
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RepairCatalogue(self, request, context):
+        """payload RepairRequest (from a child); reply payload RepairReply
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -175,6 +199,16 @@ def add_FederationServicer_to_server(servicer, server):
             ),
             'ReportTrust': grpc.unary_unary_rpc_method_handler(
                     servicer.ReportTrust,
+                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            ),
+            'CompareCatalogue': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareCatalogue,
+                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            ),
+            'RepairCatalogue': grpc.unary_unary_rpc_method_handler(
+                    servicer.RepairCatalogue,
                     request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
                     response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
             ),
@@ -393,6 +427,60 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/ReportTrust',
+            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompareCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/archive.v1.Federation/CompareCatalogue',
+            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RepairCatalogue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/archive.v1.Federation/RepairCatalogue',
             archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
             archive_dot_v1_dot_federation__pb2.Envelope.FromString,
             options,

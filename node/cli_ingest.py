@@ -1,0 +1,70 @@
+"""``archive-node ingest --as CODE FILE...``: load record metadata from JSON-lines files.
+
+Each line is one record (the fields of ``node.records.Record``; see docs/operations.md).
+Files are sent in requests of at most ``MAX_RECORDS`` records; each request is stored all or
+nothing, so after a failure the records before the reported line are in, and running the
+same file again refuses them (a stored record needs a higher version): start after them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from node.apiclient import ApiError
+from node.cli_common import CliError, api_options, client_for
+from node.web.ingest import MAX_RECORDS
+
+
+def _lines(path: Path) -> list[tuple[int, Any]]:
+    items = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if line.strip():
+                try:
+                    items.append((number, json.loads(line)))
+                except ValueError as exc:
+                    raise CliError(f"{path} 第 {number} 行不是有效的 JSON：{exc}") from None
+    return items
+
+
+@click.command()
+@click.option("--as", "as_code", required=True, metavar="CODE", help="档案由哪个托管节点保管")
+@click.option("--json", "as_json", is_flag=True, help="输出一行 JSON")
+@api_options
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    as_code: str,
+    as_json: bool,
+    api_url: str | None,
+    timeout: float | None,
+    files: tuple[Path, ...],
+) -> None:
+    """从 JSON Lines 文件（每行一条档案）导入档案目录信息到本节点。"""
+    api = client_for(ctx, api_url, timeout)
+    path = api.node_path(as_code, "records")
+    accepted, head = 0, 0
+    for file in files:
+        items = _lines(file)
+        for start in range(0, len(items), MAX_RECORDS):
+            chunk = items[start : start + MAX_RECORDS]
+            try:
+                done = api.call_json("POST", path, body={"records": [i for _, i in chunk]})
+            except ApiError as exc:
+                raise CliError(
+                    f"{file} 第 {chunk[0][0]}–{chunk[-1][0]} 行未导入（此前 {accepted} 条已导入）："
+                    f"{exc}"
+                ) from exc
+            accepted += int(done["accepted"])
+            head = int(done["change_head"])
+    if as_json:
+        click.echo(json.dumps({"accepted": accepted, "change_head": head}))
+    else:
+        click.echo(f"已导入 {accepted} 条档案到 {as_code}（变更序号 {head}）")

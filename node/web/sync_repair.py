@@ -1,0 +1,45 @@
+"""``POST /api/v1/nodes/{code}/sync/repair``: run anti-entropy with the parent now.
+
+What ``archive-node sync repair`` calls. The answer says what was compared and what the
+parent changed (``federation/antientropy.py``). Like every write, a browser POST must come
+from this site's own pages.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from node.errors import Forbidden
+from node.federation.antientropy import RepairReport
+from node.web.context import json_response, node_service
+
+
+def report_json(report: RepairReport) -> dict[str, object]:
+    """A repair run as the API returns it."""
+    counts = report.counts
+    return {
+        "parent": report.parent,
+        "intact": report.intact,
+        "ranges": report.ranges,
+        "differing": report.differing,
+        "rounds": report.rounds,
+        "sent": report.sent,
+        "removals": report.removals,
+        "written": counts.written,
+        "removed": counts.removed,
+        "unchanged": counts.unchanged,
+        "skipped": counts.skipped,
+        "seconds": round(report.seconds, 3),
+    }
+
+
+async def repair(request: web.Request) -> web.Response:
+    origin = request.headers.get("Origin")
+    if origin and origin.split("://", 1)[-1] != request.host:
+        raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作")
+    report = await node_service(request).repair_catalogue()
+    return json_response(report_json(report))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/nodes/{code}/sync/repair", repair)

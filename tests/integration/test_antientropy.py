@@ -1,0 +1,193 @@
+"""Anti-entropy between real nodes (one process each, gRPC on loopback, SQLite files).
+
+The city's copy of a county's subtree is damaged directly in the city's SQLite file; one
+repair run makes it equal, row for row, to the county's own catalogue, sending only the
+entries that differ. An intact pair sends nothing; a child cannot compare or repair outside
+its subtree, nor send oversized requests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from node.errors import AccessDenied, InvalidInput, NodeError
+from node.federation.antientropy import MAX_RANGES, MAX_REPAIR
+from node.federation.messages import COMPARE, REPAIR, CompareRequest, RepairRequest
+from node.records import SearchQuery
+from node.storage.digest import DIGEST_BYTES, KeyRange, RangeDigest, subtree_range
+from node.storage.entries import ENTRY_COLUMNS
+
+from .network import Network, converged, eventually, ingest, make_record, tree
+
+COUNTY, CITY = "330106", "3301"
+
+
+def rows(db: Path, scope: str) -> list[tuple[object, ...]]:
+    """Every catalogue row held under ``scope``, all columns but the local id, by key."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM catalogue WHERE holder LIKE ? "
+            "ORDER BY holder, record_id",
+            (scope + "%",),
+        ).fetchall()
+
+
+@pytest_asyncio.fixture
+async def net(tmp_path: Path) -> AsyncIterator[Network]:
+    network = await Network.start(tmp_path, tree("33", CITY, COUNTY, "330106001"))
+    county = network.service(COUNTY)
+    items = [make_record(COUNTY, i, title=f"王秀英、李建国结婚登记{i}") for i in range(1, 301)]
+    await ingest(county, items)
+    await ingest(network.service("330106001"), [make_record("330106001", 1, title="学籍档案")])
+    # some records at version 2, and a tombstone, so stale versions and tombstones exist
+    records = [record for record, _ in items]
+    await county.parts.records.put(
+        [r.next_version(title=r.title + "（更正）") for r in records[:20]]
+        + [r.next_version(deleted=True) for r in records[20:22]],
+        county.parts.name,
+    )
+    county.on_catalogue_changed()
+
+    async def settled() -> bool:
+        return all(
+            [await converged(h) for h in {id(h): h for h in network.hosts.values()}.values()]
+        ) and (
+            await network.node(CITY).parts.catalogue.count(COUNTY)
+            == await county.parts.catalogue.count(COUNTY)
+            == await network.node("33").parts.catalogue.count(COUNTY)
+        )
+
+    await eventually(settled)
+    yield network
+    await network.stop()
+
+
+def damage(db: Path) -> int:
+    """Damage the city's copy of the county's subtree; return how many of the county's
+    entries now differ there (besides one row added that the county never had)."""
+    with sqlite3.connect(db) as conn:
+        keys = [
+            row[0]
+            for row in conn.execute(
+                "SELECT record_id FROM catalogue WHERE holder = ? ORDER BY record_id", (COUNTY,)
+            )
+        ]
+        lost = keys[100:105]
+        conn.executemany(
+            "DELETE FROM catalogue WHERE holder = ? AND record_id = ?",
+            [(COUNTY, k) for k in lost],
+        )
+        versioned = [
+            row[0]
+            for row in conn.execute(
+                "SELECT record_id FROM catalogue WHERE holder = ? AND version = 2 AND deleted = 0 "
+                "ORDER BY record_id LIMIT 4",
+                (COUNTY,),
+            )
+        ]
+        conn.executemany(  # stale: back to the first version
+            "UPDATE catalogue SET version = 1 WHERE holder = ? AND record_id = ?",
+            [(COUNTY, k) for k in versioned[:3]],
+        )
+        conn.execute(  # a version from nowhere, newer than the child's
+            "UPDATE catalogue SET version = 9 WHERE holder = ? AND record_id = ?",
+            (COUNTY, versioned[3]),
+        )
+        tombstone = conn.execute(
+            "SELECT record_id FROM catalogue WHERE holder = ? AND deleted = 1 LIMIT 1", (COUNTY,)
+        ).fetchone()[0]
+        conn.execute(
+            "UPDATE catalogue SET deleted = 0 WHERE holder = ? AND record_id = ?",
+            (COUNTY, tombstone),
+        )
+        conn.execute(
+            "UPDATE catalogue SET deleted = 1 WHERE holder = ? AND record_id = ?",
+            (COUNTY, keys[200]),
+        )
+        columns = ", ".join(ENTRY_COLUMNS)
+        conn.execute(  # a row the county never had, in the township's part of the range
+            f"INSERT INTO catalogue({columns}) SELECT "
+            + columns.replace("record_id", "'GHOST-0001'")
+            + " FROM catalogue WHERE holder = '330106001' LIMIT 1"
+        )
+    return len(lost) + 3 + 1 + 2
+
+
+@pytest.mark.asyncio
+async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
+    net: Network, tmp_path: Path
+) -> None:
+    city_db, county_db = tmp_path / CITY / "node.db", tmp_path / COUNTY / "node.db"
+    assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
+    differing = damage(city_db)
+    assert rows(city_db, COUNTY) != rows(county_db, COUNTY)
+
+    report = await net.service(COUNTY).repair_catalogue()
+
+    assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
+    assert report.sent == differing  # every differing entry the county holds, no other
+    assert report.removals == 1  # the row it never had
+    assert (report.counts.written, report.counts.removed) == (differing, 1)
+    assert report.counts.skipped == report.counts.unchanged == 0
+    assert report.rounds >= 2 and not report.intact
+    # the repaired city is intact with the province, whose copy was never damaged
+    assert (await net.service(CITY).repair_catalogue()).intact
+    assert rows(tmp_path / "33" / "node.db", COUNTY) == rows(county_db, COUNTY)
+
+
+@pytest.mark.asyncio
+async def test_an_intact_pair_sends_nothing(net: Network) -> None:
+    report = await net.service(COUNTY).repair_catalogue()
+    assert report.intact and (report.ranges, report.rounds) == (1, 1)
+    assert report.sent == report.removals == 0
+    assert dataclasses.astuple(report.counts) == (0, 0, 0, 0)
+    # a township's repair compares its own subtree only, and the scheduled run does the same
+    scheduled = await net.node("330106001").repairer.run_scheduled()
+    assert scheduled is not None and scheduled.intact
+
+
+@pytest.mark.asyncio
+async def test_a_child_cannot_compare_or_repair_outside_its_subtree(
+    net: Network, tmp_path: Path
+) -> None:
+    county = net.node(COUNTY)
+    client, codec = county.repairer.client, county.parts.codec
+    before = rows(tmp_path / CITY / "node.db", "")
+
+    async def refused(method: str, destination: str, payload: bytes) -> NodeError:
+        with pytest.raises(NodeError) as caught:
+            await client.call(method, destination, payload)
+        return caught.value
+
+    def compare(*ranges: KeyRange) -> bytes:
+        return codec.encode(
+            CompareRequest(tuple(RangeDigest(r, 0, bytes(DIGEST_BYTES)) for r in ranges))
+        )
+
+    sibling = subtree_range("330108")
+    error = await refused(COMPARE, CITY, compare(sibling))
+    assert isinstance(error, AccessDenied) and "own subtree" in str(error)
+    wider = KeyRange((COUNTY, ""), ("330107", ""))  # starts inside, ends in a sibling's
+    assert isinstance(await refused(COMPARE, CITY, compare(wider)), AccessDenied)
+    city_entry = (await net.node(CITY).parts.catalogue.search(SearchQuery(scope=CITY))).hits[0]
+    city_entry = dataclasses.replace(city_entry, holder=CITY, version=99)
+    error = await refused(REPAIR, CITY, codec.encode(RepairRequest(((city_entry, b""),), ())))
+    assert isinstance(error, AccessDenied) and "own subtree" in str(error)
+    # only a direct child may compare with a node: the county is the province's grandchild
+    error = await refused(COMPARE, "33", compare(subtree_range(COUNTY)))
+    assert isinstance(error, AccessDenied) and "not a child" in str(error)
+    # oversized requests
+    many = [KeyRange((COUNTY, f"A{i:05d}"), (COUNTY, f"A{i:05d}-")) for i in range(MAX_RANGES + 1)]
+    assert isinstance(await refused(COMPARE, CITY, compare(*many)), InvalidInput)
+    own = dataclasses.replace(city_entry, holder=COUNTY)
+    flood = tuple((dataclasses.replace(own, record_id=f"F{i}"), b"") for i in range(MAX_REPAIR + 1))
+    assert isinstance(
+        await refused(REPAIR, CITY, codec.encode(RepairRequest(flood, ()))), InvalidInput
+    )
+    assert rows(tmp_path / CITY / "node.db", "") == before

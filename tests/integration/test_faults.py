@@ -1,0 +1,188 @@
+"""Faults with real processes: ``kill -9`` mid-push, a parent down for a while.
+
+Each node runs as its own ``archive-node run`` daemon, set up through the CLI as an operator
+does (``test_daemons.network``). After every fault the province's copy of the city's subtree
+must equal the city's own catalogue row for row (no loss, no duplicates), the city's
+anti-entropy must find the pair intact (equal range digests), and all of it must happen by
+itself once the processes are back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import signal
+import sqlite3
+import time
+import urllib.request
+from pathlib import Path
+
+from node.config import load_settings
+from node.node import Host
+from node.records import Record
+from node.storage.entries import ENTRY_COLUMNS
+
+from .network import make_record
+from .test_daemons import Daemon, network, ok  # noqa: F401  (``network``: the fixture)
+
+CITY = "3301"
+BULK = 6_000  # several push batches, so a kill can land between or inside them
+
+
+def catalogue(db: Path, scope: str = CITY) -> list[tuple[object, ...]]:
+    """The catalogue rows under ``scope``, every shared column, by key (read-only, WAL)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return conn.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM catalogue WHERE holder LIKE ? "
+            "ORDER BY holder, record_id",
+            (scope + "%",),
+        ).fetchall()
+
+
+def count(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return int(
+                conn.execute("SELECT count(*) FROM catalogue WHERE holder LIKE '3301%'").fetchone()[
+                    0
+                ]
+            )
+    except sqlite3.OperationalError:  # not created yet
+        return 0
+
+
+def wait_for(check, timeout: float = 30.0, step: float = 0.01):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(step)
+    return result
+
+
+def assert_converged(tmp: Path, nodes: dict[str, dict[str, str]], expected: int) -> None:
+    """The province holds exactly the city's subtree catalogue, and the digests agree."""
+    province_db, city_db = tmp / "33/33/node.db", tmp / "3301/3301/node.db"
+    wait_for(lambda: count(province_db) >= expected, step=0.2)
+    city = catalogue(city_db)
+    assert len(city) == expected
+    assert catalogue(province_db) == city
+    out = ok("--api", nodes[CITY]["api"], "sync", "repair", "--as", CITY, "--json", cwd=tmp)
+    report = json.loads(out)
+    assert report["intact"] and report["sent"] == report["removals"] == 0, report
+
+
+def kill9(daemon: Daemon) -> None:
+    daemon.proc.kill()
+    daemon.proc.wait()
+    daemon.log.close()
+
+
+def bulk(tmp: Path, nodes: dict[str, dict[str, str]]) -> None:
+    """``BULK`` records (metadata only) stored in the city's database before it starts."""
+
+    async def load() -> None:
+        node = Host(load_settings(tmp / nodes[CITY]["config"])).nodes[CITY]
+        await node.open()
+        try:
+            await node.service.ingest([record(i, "杭州知青档案") for i in range(1, BULK + 1)])
+        finally:
+            await node.close()
+
+    asyncio.run(load())
+
+
+def record(n: int, title: str) -> Record:
+    found, _ = make_record(CITY, n, title=f"{title}{n}", category="知青")
+    return dataclasses.replace(found, files=())
+
+
+def test_kill_9_of_the_child_in_the_middle_of_a_bulk_push(network) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    tmp, nodes = network
+    bulk(tmp, nodes)
+    province = Daemon(tmp, nodes["33"]["config"], nodes["33"]["api"])
+    daemons = [province]
+    try:
+        province.wait_ready()
+        city = Daemon(tmp, nodes[CITY]["config"], nodes[CITY]["api"])
+        daemons.append(city)
+        province_db = tmp / "33/33/node.db"
+        got = wait_for(lambda: count(province_db))
+        # freeze the province so the city's next batch is in flight, then kill the city
+        province.proc.send_signal(signal.SIGSTOP)
+        kill9(city)
+        province.proc.send_signal(signal.SIGCONT)
+        assert 0 < got < BULK, "the push was not interrupted: raise BULK"
+        daemons[1] = Daemon(tmp, nodes[CITY]["config"], nodes[CITY]["api"])
+        daemons[1].wait_ready()
+        assert_converged(tmp, nodes, BULK)
+    finally:
+        codes = [daemon.stop() for daemon in daemons]
+    assert codes[0] == 0
+
+
+def test_kill_9_of_the_parent_while_it_applies_a_batch(network) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    tmp, nodes = network
+    bulk(tmp, nodes)
+    daemons = [Daemon(tmp, nodes[code]["config"], nodes[code]["api"]) for code in ("33", CITY)]
+    try:
+        daemons[0].wait_ready()
+        province_db = tmp / "33/33/node.db"
+        got = wait_for(lambda: count(province_db))  # the city pushes the next batch meanwhile
+        kill9(daemons[0])
+        assert 0 < count(province_db) < BULK, f"the push was not interrupted ({got}): raise BULK"
+        time.sleep(1.0)  # the city's pushes fail meanwhile
+        daemons[0] = Daemon(tmp, nodes["33"]["config"], nodes["33"]["api"])
+        daemons[0].wait_ready()
+        assert_converged(tmp, nodes, BULK)
+    finally:
+        codes = [daemon.stop() for daemon in daemons]
+    assert codes == [0, 0]
+
+
+def _status(api: str) -> dict[str, object]:
+    with urllib.request.urlopen(f"{api}/api/v1/nodes/{CITY}", timeout=5) as resp:
+        return dict(json.load(resp))
+
+
+def test_a_parent_down_for_a_while(network) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The city keeps ingesting and answering for its subtree, queues, and catches up alone."""
+    tmp, nodes = network
+    daemons = [Daemon(tmp, nodes[code]["config"], nodes[code]["api"]) for code in ("33", CITY)]
+    api = ["--api", nodes[CITY]["api"]]
+    lines = tmp / "records.jsonl"
+    try:
+        for daemon in daemons:
+            daemon.wait_ready()
+        kill9(daemons[0])
+        with lines.open("w", encoding="utf-8") as out:
+            for i in range(1, 201):
+                fields = {
+                    "record_id": (r := record(i, "陈静知青档案")).record_id,
+                    "archival_code": r.archival_code,
+                    "fonds": r.fonds,
+                    "category": r.category,
+                    "year": r.year,
+                    "retention": str(r.retention),
+                    "title": r.title,
+                    "creator": r.creator,
+                    "date": r.date,
+                    "access": str(r.access),
+                }
+                out.write(json.dumps(fields, ensure_ascii=False) + "\n")
+        assert "已导入 200 条" in ok(*api, "ingest", "--as", CITY, str(lines), cwd=tmp)
+        out = ok(*api, "search", "--as", CITY, "--scope", CITY, "--json", "陈静知青档案", cwd=tmp)
+        assert len(out.splitlines()) == 20  # the first page, answered by the city itself
+        queued = wait_for(lambda: (s := _status(nodes[CITY]["api"]))["links"] and s, step=0.2)
+        link = queued["links"][0]  # type: ignore[index]
+        assert link["peer"] == "33" and link["lag"] > 0
+        assert wait_for(lambda: _status(nodes[CITY]["api"])["links"][0]["last_error"], step=0.2)
+        daemons[0] = Daemon(tmp, nodes["33"]["config"], nodes["33"]["api"])
+        daemons[0].wait_ready()
+        assert_converged(tmp, nodes, 200)
+        out = ok("--api", nodes["33"]["api"], "search", "--as", "33", "--scope", CITY, "--json",
+                 "陈静知青档案", cwd=tmp)  # fmt: skip
+        assert len(out.splitlines()) == 20
+    finally:
+        codes = [daemon.stop() for daemon in daemons]
+    assert codes == [0, 0]
