@@ -29,12 +29,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from _common import ROOT  # noqa: F401  (puts tests/ on the path)
-from bench_search import make_entry
+from _search_corpus import make_entry
 from integration.network import Network, tree
 
 from node.config import SyncSettings
 from node.federation.messages import PushBatch
-from node.records import Access, CatalogueEntry
+from node.records import CatalogueEntry
 from node.storage import fts
 from node.storage.entries import ENTRY_COLUMNS, row_values
 
@@ -46,14 +46,12 @@ SUBTREES = {
 
 
 def entries(county: str, n: int, seed: int) -> Iterator[list[CatalogueEntry]]:
-    """``n`` open entries held in ``county``'s subtree, in chunks."""
+    """``n`` entries (one in seven controlled) held in ``county``'s subtree, in chunks."""
     rng = random.Random(seed)
     holders = SUBTREES[county]
     for base in range(0, n, CHUNK):
         yield [
-            dataclasses.replace(
-                make_entry(rng, i), holder=holders[i % len(holders)], access=Access.OPEN
-            )
+            dataclasses.replace(make_entry(rng, i), holder=holders[i % len(holders)])
             for i in range(base, min(n, base + CHUNK))
         ]
 
@@ -104,7 +102,7 @@ async def stages(net: Network, county: str, n: int, batch_size: int) -> dict[str
         start = time.perf_counter()
         for e in decoded.entries:
             fts.fts_values(
-                e.title, e.creator, e.subjects, e.holder, e.category, e.year, e.access.value
+                e.title, e.creator, e.subjects, e.holder, e.category, e.year, e.access, e.retention
             )
         costs["tokenise"] += time.perf_counter() - start
         cursor, counted = rows[-1][0], counted + len(rows)
