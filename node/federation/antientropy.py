@@ -23,7 +23,7 @@ import asyncio
 import bisect
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from node.errors import Forbidden, InvalidInput, Misaddressed, NodeError, ProtocolError
@@ -95,7 +95,7 @@ def _chunks(items: Sequence[KeyRange], size: int) -> list[Sequence[KeyRange]]:
 
 class _Digests:
     """This node's ``(key, digest)`` pairs by range: from one in-memory snapshot of the whole
-    subtree when it is small enough, else read from the database range by range."""
+    subtree when it is small enough, else read from the database (streamed, or in pages)."""
 
     def __init__(self, store: CatalogueDigests, pairs: list[tuple[Key, bytes]] | None) -> None:
         self.store = store
@@ -108,16 +108,26 @@ class _Digests:
             return cls(store, await store.scan(whole))
         return cls(store, None)
 
-    async def within(self, key_range: KeyRange) -> list[tuple[Key, bytes]]:
-        if self.pairs is None:
-            return await self.store.scan(key_range)
+    def _slice(self, key_range: KeyRange) -> list[tuple[Key, bytes]]:
+        assert self.pairs is not None
         lo = bisect.bisect_left(self.keys, key_range.lo)
         hi = bisect.bisect_left(self.keys, key_range.hi)
         return self.pairs[lo:hi]
 
+    async def summary(self, key_range: KeyRange) -> tuple[int, bytes]:
+        if self.pairs is None:
+            return await self.store.summary(key_range)
+        pairs = self._slice(key_range)
+        return len(pairs), combine(digest for _, digest in pairs)
 
-def _summary(pairs: Sequence[tuple[Key, bytes]]) -> tuple[int, bytes]:
-    return len(pairs), combine(digest for _, digest in pairs)
+    async def pages(self, key_range: KeyRange) -> AsyncIterator[list[tuple[Key, bytes]]]:
+        if self.pairs is not None:
+            yield self._slice(key_range)
+            return
+        after: Key | None = None
+        while page := await self.store.scan(key_range, after, MAX_REPAIR):
+            yield page
+            after = page[-1][0]
 
 
 class CatalogueRepairer:
@@ -163,10 +173,9 @@ class CatalogueRepairer:
                     )
                 next_round: list[KeyRange] = []
                 for chunk in _chunks(pending, MAX_RANGES):
-                    own = {r: await mine.within(r) for r in chunk}
-                    for view in await self._compare(own, report):
+                    for view in await self._compare(chunk, mine, report):
                         if view.listed:
-                            await repairs.resolve(view, own[view.range])
+                            await repairs.resolve(view, mine)
                         else:
                             next_round.extend(await self._differing_parts(view, mine, report))
                 pending = next_round
@@ -184,18 +193,18 @@ class CatalogueRepairer:
             return report
 
     async def _compare(
-        self, own: dict[KeyRange, list[tuple[Key, bytes]]], report: RepairReport
+        self, ranges: Sequence[KeyRange], mine: _Digests, report: RepairReport
     ) -> list[RangeView]:
         parts = self.client.parts
-        request = CompareRequest(tuple(RangeDigest(r, *_summary(p)) for r, p in own.items()))
+        request = CompareRequest(tuple([RangeDigest(r, *await mine.summary(r)) for r in ranges]))
         reply = await self.client.call(COMPARE, self.parent, parts.codec.encode(request))
         views = list(parts.codec.decode(CompareReply, reply.payload).differing)
-        asked = set(own)
+        asked = set(ranges)
         for view in views:
             if view.range not in asked:
                 raise ProtocolError(f"{self.parent} answered for a range that was not asked")
             asked.discard(view.range)  # each at most once
-        report.ranges += len(own)
+        report.ranges += len(ranges)
         report.differing += len(views)
         return views
 
@@ -206,7 +215,7 @@ class CatalogueRepairer:
         subs = _sub_ranges(view)
         differing = []
         for sub, theirs in zip(subs, view.parts, strict=True):
-            if _summary(await mine.within(sub)) != theirs:
+            if await mine.summary(sub) != theirs:
                 differing.append(sub)
         report.ranges += len(subs)
         report.differing += len(differing)
@@ -222,17 +231,19 @@ class _RepairBuffer:
         self.entries: list[tuple[Key, bytes]] = []  # keys to send, with the parent's digest
         self.removals: list[EntryDigest] = []
 
-    async def resolve(self, view: RangeView, mine: Sequence[tuple[Key, bytes]]) -> None:
+    async def resolve(self, view: RangeView, mine: _Digests) -> None:
         """Compare the parent's listing of a range with this node's digests there."""
         theirs: dict[Key, bytes] = {}
         for listed in view.entries:
             if not view.range.contains(listed.key) or len(listed.digest) != DIGEST_BYTES:
                 raise ProtocolError(f"{self.repairer.parent} listed an entry outside the range")
             theirs[listed.key] = listed.digest
-        for key, digest in mine:
-            expected = theirs.pop(key, b"")
-            if expected != digest:
-                self.entries.append((key, expected))
+        async for page in mine.pages(view.range):
+            for key, digest in page:
+                expected = theirs.pop(key, b"")
+                if expected != digest:
+                    self.entries.append((key, expected))
+            await self.flush(full_only=True)
         self.removals.extend(EntryDigest(*key, digest) for key, digest in theirs.items())
         await self.flush(full_only=True)
 

@@ -109,11 +109,16 @@ def entry_digest(row: Sequence[object]) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
 
 
-def _rows(conn: sqlite3.Connection, key_range: KeyRange) -> Iterator[tuple[object, ...]]:
+def _rows(
+    conn: sqlite3.Connection, key_range: KeyRange, after: Key | None = None, limit: int = -1
+) -> Iterator[tuple[object, ...]]:
+    """The range's rows by key; only those past ``after`` if given (keyset paging)."""
+    lo_op, lo = (">", after) if after is not None else (">=", key_range.lo)
     return conn.execute(
-        f"SELECT {SELECT_ENTRY} FROM catalogue c WHERE {_RANGE_WHERE} "
-        "ORDER BY c.holder, c.record_id",
-        key_range.params(),
+        f"SELECT {SELECT_ENTRY} FROM catalogue c WHERE (c.holder, c.record_id) {lo_op} (?, ?) "
+        "AND (c.holder, c.record_id) >= (?, ?) AND (c.holder, c.record_id) < (?, ?) "
+        "ORDER BY c.holder, c.record_id LIMIT ?",
+        (*lo, *key_range.params(), limit),
     )
 
 
@@ -132,9 +137,22 @@ def combine(digests: Iterable[bytes]) -> bytes:
     return combined.digest()
 
 
-def scan_txn(conn: sqlite3.Connection, key_range: KeyRange) -> list[tuple[Key, bytes]]:
-    """Every key in the range with its entry's digest, by key."""
-    return [((str(row[0]), str(row[1])), entry_digest(row)) for row in _rows(conn, key_range)]
+def scan_txn(
+    conn: sqlite3.Connection, key_range: KeyRange, after: Key | None = None, limit: int = -1
+) -> list[tuple[Key, bytes]]:
+    """The range's keys (past ``after``, at most ``limit``) with their entries' digests."""
+    rows = _rows(conn, key_range, after, limit)
+    return [((str(row[0]), str(row[1])), entry_digest(row)) for row in rows]
+
+
+def summary_txn(conn: sqlite3.Connection, key_range: KeyRange) -> tuple[int, bytes]:
+    """The range's count and digest, streamed (nothing held per entry)."""
+    combined = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    count = 0
+    for row in _rows(conn, key_range):
+        combined.update(entry_digest(row))
+        count += 1
+    return count, combined.digest()
 
 
 def view_range_txn(
@@ -244,9 +262,15 @@ class CatalogueDigests:
     async def count(self, key_range: KeyRange) -> int:
         return await self.db.read(lambda conn: _count(conn, key_range))
 
-    async def scan(self, key_range: KeyRange) -> list[tuple[Key, bytes]]:
-        """Every key in the range with its entry's digest, by key, from one snapshot."""
-        return await self.db.read(lambda conn: scan_txn(conn, key_range))
+    async def scan(
+        self, key_range: KeyRange, after: Key | None = None, limit: int = -1
+    ) -> list[tuple[Key, bytes]]:
+        """The range's keys past ``after`` (at most ``limit``) with their digests, by key."""
+        return await self.db.read(lambda conn: scan_txn(conn, key_range, after, limit))
+
+    async def summary(self, key_range: KeyRange) -> tuple[int, bytes]:
+        """The range's count and digest."""
+        return await self.db.read(lambda conn: summary_txn(conn, key_range))
 
     async def views(
         self, ranges: Sequence[KeyRange], leaf: int, fanout: int

@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 
 from node.errors import AccessDenied, InvalidInput, NodeError
+from node.federation import antientropy
 from node.federation.antientropy import MAX_RANGES, MAX_REPAIR
 from node.federation.messages import COMPARE, REPAIR, CompareRequest, RepairRequest
 from node.records import SearchQuery
@@ -120,9 +121,13 @@ def damage(db: Path) -> int:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("snapshot", [True, False], ids=["in-memory", "paged"])
 async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
-    net: Network, tmp_path: Path
+    net: Network, tmp_path: Path, snapshot: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if not snapshot:  # as for a subtree too big to keep its digests in memory
+        monkeypatch.setattr(antientropy, "SNAPSHOT_ENTRIES", 0)
+        monkeypatch.setattr(antientropy, "MAX_REPAIR", 3)
     city_db, county_db = tmp_path / CITY / "node.db", tmp_path / COUNTY / "node.db"
     assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
     differing = damage(city_db)
