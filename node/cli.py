@@ -28,7 +28,7 @@ from node.cli_common import CliError, RootGroup, api_options, client_for, table
 from node.cli_ingest import ingest
 from node.cli_registry import enrol, init, registry
 from node.cli_repair import repair_cmd
-from node.cli_sync import sync
+from node.cli_sync import stats, sync
 from node.identity import validate_code
 from node.records import CATEGORIES, MAX_PAGE, Access
 
@@ -252,6 +252,7 @@ def _rows(hits: list[dict[str, Any]]) -> list[list[str]]:
 cli.add_command(init)
 cli.add_command(enrol)
 cli.add_command(registry)
+cli.add_command(stats)
 sync.add_command(repair_cmd)
 cli.add_command(sync)
 cli.add_command(ingest)

@@ -16,6 +16,8 @@ from typing import Any
 
 from node.errors import ConfigError, InvalidCode
 from node.federation.keeper import TrustSettings
+from node.federation.server import MAX_BATCH_ENTRIES
+from node.federation.sync import OutboxSettings
 from node.identity import validate_code
 
 _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*")
@@ -59,7 +61,20 @@ class SyncSettings:
     interval_s: float = 10.0  # scheduled push, besides the push on every change
     call_timeout_s: float = 10.0  # deadline of every unary federation call
     fetch_timeout_s: float = 120.0  # deadline of a whole content stream
+    batch_size: int = 2_000  # catalogue changes per push batch
+    debounce_s: float = 0.02  # wait after a change before pushing, so a burst is one batch
+    backoff_start_s: float = 1.0  # first wait after a failed push
+    backoff_cap_s: float = 300.0  # longest wait between attempts
     anti_entropy_interval_s: float = 3600.0  # compare the subtree catalogue with the parent's
+
+    def outbox(self) -> OutboxSettings:
+        """What each link's outbox needs of these settings."""
+        return OutboxSettings(
+            batch_size=self.batch_size,
+            debounce_s=self.debounce_s,
+            backoff_start_s=self.backoff_start_s,
+            backoff_cap_s=self.backoff_cap_s,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,45 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError("expected a table", key)
     return value
+
+
+_SYNC_KEYS = {
+    "interval", "call_timeout", "fetch_timeout", "batch_size", "debounce", "backoff_start",
+    "backoff_cap", "anti_entropy_interval",
+}  # fmt: skip
+
+
+def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
+    unknown = set(table) - _SYNC_KEYS
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)}", "sync")
+
+    def duration(key: str, default: str) -> float:
+        return parse_duration(table.get(key, default), f"sync.{key}")
+
+    batch_size = table.get("batch_size", 2_000)
+    if (
+        not isinstance(batch_size, int)
+        or isinstance(batch_size, bool)
+        or not 1 <= batch_size <= MAX_BATCH_ENTRIES
+    ):
+        raise ConfigError(
+            f"expected a whole number from 1 to {MAX_BATCH_ENTRIES}, got {batch_size!r}",
+            "sync.batch_size",
+        )
+    settings = SyncSettings(
+        interval_s=duration("interval", "10s"),
+        call_timeout_s=duration("call_timeout", "10s"),
+        fetch_timeout_s=duration("fetch_timeout", "120s"),
+        batch_size=batch_size,
+        debounce_s=duration("debounce", "20ms"),
+        backoff_start_s=duration("backoff_start", "1s"),
+        backoff_cap_s=duration("backoff_cap", "5m"),
+        anti_entropy_interval_s=duration("anti_entropy_interval", "1h"),
+    )
+    if settings.backoff_cap_s < settings.backoff_start_s:
+        raise ConfigError("must not be shorter than sync.backoff_start", "sync.backoff_cap")
+    return settings
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> HostSettings:
@@ -127,17 +181,7 @@ def settings_from_mapping(
         root = b""
     if len(root) != 32:
         raise ConfigError("expected 64 hex digits (an Ed25519 public key)", "host.root_public_key")
-    sync_table = _table(data, "sync")
-    sync = SyncSettings(
-        interval_s=parse_duration(sync_table.get("interval", "10s"), "sync.interval"),
-        call_timeout_s=parse_duration(sync_table.get("call_timeout", "10s"), "sync.call_timeout"),
-        fetch_timeout_s=parse_duration(
-            sync_table.get("fetch_timeout", "120s"), "sync.fetch_timeout"
-        ),
-        anti_entropy_interval_s=parse_duration(
-            sync_table.get("anti_entropy_interval", "1h"), "sync.anti_entropy_interval"
-        ),
-    )
+    sync = _sync_settings(_table(data, "sync"))
     trust_table = _table(data, "trust")
     unknown = set(trust_table) - {"refresh_interval", "cert_lifetime", "renew_before"}
     if unknown:

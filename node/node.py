@@ -29,7 +29,7 @@ from node.federation.parts import NodeParts
 from node.federation.registry import TrustState
 from node.federation.server import FederationServer
 from node.federation.service import NodeService
-from node.federation.sync import CataloguePusher
+from node.federation.sync import CataloguePusher, OutboxSettings
 from node.federation.trust import ChainVerifier, Gatekeeper
 from node.identity import parent_of
 from node.jobs import add_anti_entropy_jobs, build_scheduler
@@ -77,6 +77,7 @@ class Node:
         trust: TrustSettings = DEFAULT_TRUST,
         audit: AuditLog | None = None,
         clock: Clock = time.time,
+        outbox: OutboxSettings | None = None,
     ) -> None:
         self.settings = settings
         self.code = settings.code
@@ -107,7 +108,8 @@ class Node:
         )
         client = FederationClient(self.parts)
         parent = parent_of(self.code)
-        self.pusher = CataloguePusher(client, parent) if parent else None
+        self.parent = parent
+        self.pusher = CataloguePusher(client, parent, outbox) if parent else None
         self.keeper = TrustKeeper(
             client,
             TrustStore(self.db),
@@ -116,8 +118,12 @@ class Node:
             KeyFiles(key=key_path(node_dir), chain=chain_path(node_dir)),
             trust,
         )
-        self.server = FederationServer(self.parts, self.keeper, self._changed)
-        self.service = NodeService(self.parts, client, self.server, self._changed, audit)
+        self.server = FederationServer(
+            self.parts, self.keeper, self._changed, on_peer_call=self._peer_called
+        )
+        self.service = NodeService(
+            self.parts, client, self.server, self._changed, audit, pusher=self.pusher
+        )
         self.repairer = CatalogueRepairer(client, parent) if parent else None
         self.service.repairer = self.repairer
 
@@ -125,13 +131,18 @@ class Node:
         if self.pusher is not None:
             self.pusher.wake()
 
+    def _peer_called(self, origin: str) -> None:
+        """A verified call from the parent shows the link works: end the outbox's backoff."""
+        if self.pusher is not None and origin == self.parent:
+            self.pusher.peer_alive()
+
     async def open(self) -> None:
         await self.db.open()
         await self.keeper.open()
 
     async def start_sync(self) -> None:
         if self.pusher is not None:
-            self.pusher.start()
+            await self.pusher.start()
         await self.keeper.start()
 
     async def close(self) -> None:
@@ -180,6 +191,7 @@ class Host:
                 trust=settings.trust,
                 audit=self.dispatcher.audit,
                 clock=clock,
+                outbox=settings.sync.outbox(),
             )
             for n in settings.nodes
         }

@@ -240,7 +240,8 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
     """The entry a record contributes to the catalogues above it, or ``None`` if it is closed.
 
     A closed record contributes a tombstone if it was shared before (version > 1) so that
-    its earlier entry leaves the catalogues above. A record that is not open shares a
+    its earlier entry leaves the catalogues above; so does a deleted one. A tombstone carries
+    the record's key, version and filing facets only. A record that is not open shares a
     redacted title and no subject names: otherwise a search for a person's name would tell
     anyone that this person has, say, a controlled social-security record. Its keyed blind
     index of identity numbers still travels.
@@ -252,6 +253,23 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
         deleted = True
     else:
         deleted = record.deleted
+    if deleted:
+        # A tombstone says only which record went: no text, no blind index, no content
+        # hash stays behind in the catalogues above once a record is closed or deleted.
+        return CatalogueEntry(
+            holder=record.holder,
+            record_id=record.record_id,
+            version=record.version,
+            archival_code=record.archival_code,
+            category=record.category,
+            year=record.year,
+            retention=record.retention,
+            title="",
+            creator="",
+            access=record.access,
+            holder_name=holder_name,
+            deleted=True,
+        )
     shared = record.access == Access.OPEN
     return CatalogueEntry(
         holder=record.holder,

@@ -16,6 +16,10 @@ SYNC_KEYS = {
     "interval_s": "interval",
     "call_timeout_s": "call_timeout",
     "fetch_timeout_s": "fetch_timeout",
+    "batch_size": "batch_size",
+    "debounce_s": "debounce",
+    "backoff_start_s": "backoff_start",
+    "backoff_cap_s": "backoff_cap",
     "anti_entropy_interval_s": "anti_entropy_interval",
 }
 TRUST_KEYS = {

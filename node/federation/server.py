@@ -96,10 +96,13 @@ class FederationServer:
         keeper: TrustKeeper,
         on_catalogue_changed: Callable[[], None] = lambda: None,
         admission: Admission | None = None,
+        on_peer_call: Callable[[str], None] = lambda origin: None,
     ) -> None:
         self.parts = parts
         self.keeper = keeper
         self.on_catalogue_changed = on_catalogue_changed
+        # told the neighbour of every authenticated call (not replayed): the link to it works
+        self.on_peer_call = on_peer_call
         self.admission = admission or Admission(clock=parts.signer.clock)
         # calls answered (or relayed) successfully: a count, and the newest transactions
         self.accepted = 0
@@ -165,6 +168,7 @@ class FederationServer:
 
         async def run() -> bytes:
             admitted.check_nonces(self.parts)
+            self.on_peer_call(admitted.hop.origin)
             try:
                 with self.admission.slot(call.origin):
                     if call.destination != self.code:
@@ -198,6 +202,7 @@ class FederationServer:
             raise ProtocolError(f"unknown streaming method {method}")
         admitted = self._admit(method, request, outer)
         admitted.check_nonces(self.parts)
+        self.on_peer_call(admitted.hop.origin)
         with self.admission.slot(admitted.call.origin):
             self._accepted(admitted.call)
             if admitted.call.destination != self.code:
@@ -227,7 +232,7 @@ class FederationServer:
                     f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree"
                 )
         result = await p.catalogue.apply_batch(
-            call.origin, batch.from_seq, batch.to_seq, batch.entries
+            call.origin, batch.from_seq, batch.to_seq, batch.entries, batch.batch_id
         )
         if result.applied:
             self.on_catalogue_changed()

@@ -1,46 +1,103 @@
-"""Catalogue sync toward the parent: push the change log after the acknowledged cursor.
+"""Catalogue sync toward the parent: a durable outbox per link (DESIGN section 5, "Delivery").
 
-One batch is in flight per link; the cursor is persisted and advanced only on the parent's
-acknowledgement, so a crash or restart resumes from the change log. Pushes run on change
-(debounced) and on a schedule; failures back off exponentially with jitter.
+The outbox is the change log itself read after the cursor the parent acknowledged, so
+nothing is queued twice and a restart resumes from the database. Batches are bounded
+(``batch_size`` changes), one is in flight at a time, and the cursor moves only when the
+parent acknowledges. While one batch is in flight the next is read and encoded (it
+continues from the cursor the parent should answer), which keeps the link busy without a
+second batch on the wire. Every batch has an id (``<child>:<from>-<to>``) that the parent
+stores with its acknowledgement, so a batch resent after a lost answer is not applied twice.
+
+When pushes run: on every change (debounced by ``debounce_s``), on the scheduler's timer
+(``node/jobs.py``) and at start-up. A failed call is retried a few times at once with jitter
+(a new envelope each time, the same batch id); if it still fails the link backs off,
+exponentially with jitter up to ``backoff_cap_s``, persisted in ``peer_cursors`` so a
+restart keeps waiting. Changes during a backoff wait for it; a valid call from the parent
+(``peer_alive``) or an operator (``retry_now``) ends it at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from node.errors import NodeError
+from node.federation.admission import RETRYABLE
 from node.federation.client import FederationClient
 from node.federation.messages import PUSH, PushAck, PushBatch
 
 log = logging.getLogger(__name__)
 
-BATCH_ENTRIES = 1_000
-DEBOUNCE_S = 0.05
-BACKOFF_START_S = 0.5
-BACKOFF_CAP_S = 120.0
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """How one link pushes; ``[sync]`` in the configuration (``node/config.py``)."""
+
+    batch_size: int = 2_000  # changes per batch (the parent accepts up to 5,000)
+    debounce_s: float = 0.02  # wait after a change, so a burst goes as one batch
+    backoff_start_s: float = 1.0
+    backoff_cap_s: float = 300.0
+    call_retries: int = 2  # immediate retries of a failed call before backing off
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    to_seq: int
+    payload: bytes  # the encoded ``PushBatch``
 
 
 class CataloguePusher:
-    """Keeps the parent's copy of this node's subtree catalogue up to date."""
+    """The outbox of this node's link to its parent: keeps the parent's copy up to date."""
 
-    def __init__(self, client: FederationClient, parent: str) -> None:
+    def __init__(
+        self,
+        client: FederationClient,
+        parent: str,
+        settings: OutboxSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
         self.client = client
         self.parent = parent
+        self.settings = settings or OutboxSettings()
+        self.clock = clock
+        self.jitter = jitter
+        self.pushing = False  # a batch is being prepared or is in flight
+        self.failures = 0  # mirrors the persisted state once started
+        self.next_attempt_at: float | None = None
         self._wake = asyncio.Event()
-        self._failures = 0
+        self._forced = False
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def code(self) -> str:
+        return self.client.parts.code
+
     def wake(self) -> None:
-        """Something changed (or a timer fired): push soon."""
+        """Something changed (or the timer fired): push soon, unless backing off."""
         self._wake.set()
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(
-            self._run(), name=f"push {self.client.parts.code}->{self.parent}"
-        )
+    def retry_now(self) -> None:
+        """End any backoff and push at once (an operator's ``sync retry``)."""
+        self._forced = True
+        self._wake.set()
+
+    def peer_alive(self) -> None:
+        """A valid signed call came from the parent: if backing off, stop and push now."""
+        if self.failures or self.next_attempt_at is not None:
+            self.retry_now()
+
+    async def start(self) -> None:
+        """Load the link's persisted backoff, then run; a backoff in force is kept."""
+        state = await self.client.parts.peers.get(self.parent)
+        self.failures, self.next_attempt_at = state.failures, state.next_attempt_at
+        self._task = asyncio.create_task(self._run(), name=f"push {self.code}->{self.parent}")
         self.wake()
 
     async def stop(self) -> None:
@@ -49,43 +106,121 @@ class CataloguePusher:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
-    async def push_once(self) -> bool:
-        """Send one batch if any is pending; True if more remain after it."""
+    # -- one pass ---------------------------------------------------------------------------
+
+    async def drain(self) -> int:
+        """Push until the parent has everything logged so far; return the batches sent.
+
+        The next batch is read and encoded while the current one is in flight.
+        """
+        peers = self.client.parts.peers
+        prepared = await self._prepare(await peers.get_cursor(self.parent))
+        sent = 0
+        while prepared is not None:
+            following = asyncio.create_task(self._prepare(prepared.to_seq))
+            try:
+                ack = await self._send(prepared)
+                await peers.set_cursor(self.parent, ack.cursor)
+            except BaseException:
+                following.cancel()
+                await asyncio.gather(following, return_exceptions=True)
+                raise
+            sent += 1
+            if ack.cursor == prepared.to_seq:
+                prepared = await following
+            else:  # the parent holds another cursor (it lost data, or a gap): go from there
+                following.cancel()
+                await asyncio.gather(following, return_exceptions=True)
+                prepared = await self._prepare(ack.cursor)
+        return sent
+
+    async def _prepare(self, cursor: int) -> _Prepared | None:
         parts = self.client.parts
-        cursor = await parts.peers.get_cursor(self.parent)
-        rows = await parts.changelog.entries_after(cursor, BATCH_ENTRIES)
+        rows = await parts.changelog.entries_after(cursor, self.settings.batch_size)
         if not rows:
-            return False
+            return None
         to_seq = rows[-1][0]
         batch = PushBatch(
-            batch_id=f"{parts.code}:{cursor}-{to_seq}",
+            batch_id=f"{self.code}:{cursor}-{to_seq}",
             from_seq=cursor,
             to_seq=to_seq,
             entries=tuple(entry for _, entry in rows),
         )
-        reply = await self.client.call(PUSH, self.parent, parts.codec.encode(batch))
-        ack = parts.codec.decode(PushAck, reply.payload)
-        await parts.peers.set_cursor(self.parent, ack.cursor)
-        return ack.cursor < await parts.changelog.head()
+        return _Prepared(to_seq, parts.codec.encode(batch))
+
+    async def _send(self, prepared: _Prepared) -> PushAck:
+        """One batch, with a few immediate retries (each a new transaction, same batch id)."""
+        parts = self.client.parts
+        for attempt in range(self.settings.call_retries + 1):
+            try:
+                reply = await self.client.call(PUSH, self.parent, prepared.payload)
+                return parts.codec.decode(PushAck, reply.payload)
+            except RETRYABLE:
+                if attempt == self.settings.call_retries:
+                    raise
+                await asyncio.sleep(self.jitter(0.05, 0.2) * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    # -- the loop ---------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        peers = self.client.parts.peers
         while True:
-            await self._wake.wait()
-            await asyncio.sleep(DEBOUNCE_S)
+            await self._wait_turn()
+            await asyncio.sleep(self.settings.debounce_s)
             self._wake.clear()
+            if self._forced:
+                self._forced = False
+                if self.failures or self.next_attempt_at is not None:
+                    await self._reset()
+            self.pushing = True
             try:
-                while await self.push_once():
-                    pass
+                await self.drain()
             except NodeError as exc:
-                self._failures += 1
-                delay = min(BACKOFF_CAP_S, BACKOFF_START_S * 2 ** (self._failures - 1))
-                delay *= random.uniform(0.5, 1.0)
-                log.warning("push to %s failed (%s); retry in %.1f s", self.parent, exc, delay)
-                await peers.set_error(self.parent, str(exc))
-                await asyncio.sleep(delay)
-                self._wake.set()
-                continue
-            if self._failures:
-                self._failures = 0
-                await peers.set_error(self.parent, None)
+                await self._failed(exc)
+            except Exception as exc:  # a bug must not end the link's loop for good
+                log.exception("push %s -> %s broke", self.code, self.parent)
+                await self._failed(exc)
+            else:
+                if self.failures or self.next_attempt_at is not None:
+                    await self._reset()
+            finally:
+                self.pushing = False
+
+    async def _wait_turn(self) -> None:
+        """Until woken outside a backoff, the backoff ends, or a retry is forced."""
+        while not self._forced:
+            if self.next_attempt_at is None:
+                await self._wake.wait()
+                return
+            remaining = self.next_attempt_at - self.clock()
+            if remaining <= 0:
+                return
+            self._wake.clear()  # changes wait for the retry
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), remaining)
+
+    def backoff_s(self, failures: int) -> float:
+        """The wait after ``failures`` consecutive failures: doubling, capped, jittered."""
+        s = self.settings
+        ceiling = min(s.backoff_cap_s, s.backoff_start_s * 2 ** min(failures - 1, 62))
+        return self.jitter(ceiling / 2, ceiling)
+
+    async def _failed(self, exc: Exception) -> None:
+        self.failures += 1
+        delay = self.backoff_s(self.failures)
+        self.next_attempt_at = self.clock() + delay
+        log.warning(
+            "push %s -> %s failed (%s); attempt %d, next in %.1f s",
+            self.code,
+            self.parent,
+            exc,
+            self.failures,
+            delay,
+        )
+        await self.client.parts.peers.record_failure(
+            self.parent, str(exc) or type(exc).__name__, self.failures, self.next_attempt_at
+        )
+
+    async def _reset(self) -> None:
+        self.failures, self.next_attempt_at = 0, None
+        await self.client.parts.peers.clear_backoff(self.parent)

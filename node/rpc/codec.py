@@ -49,6 +49,7 @@ _ACCESS_TO_PB = {
     Access.CLOSED: pb.ACCESS_CLOSED,
 }
 _ACCESS_FROM_PB = {value: key for key, value in _ACCESS_TO_PB.items()}
+_RETENTIONS = {r.value: r for r in Retention}
 
 
 def _cert_to_pb(cert: Certificate) -> pb.Certificate:
@@ -113,25 +114,29 @@ def _envelope_from_pb(msg: pb.Envelope) -> Envelope:
     )
 
 
+def _entry_fields(entry: CatalogueEntry) -> dict[str, Any]:
+    return {
+        "holder": entry.holder,
+        "record_id": entry.record_id,
+        "version": entry.version,
+        "archival_code": entry.archival_code,
+        "category": entry.category,
+        "year": entry.year,
+        "retention": entry.retention.value,
+        "title": entry.title,
+        "creator": entry.creator,
+        "access": _ACCESS_TO_PB[entry.access],
+        "holder_name": entry.holder_name,
+        "subjects": entry.subjects,
+        "subject_index": entry.subject_index,
+        "content_sha256": entry.content_sha256,
+        "content_size": entry.content_size,
+        "deleted": entry.deleted,
+    }
+
+
 def _entry_to_pb(entry: CatalogueEntry) -> pb.CatalogueEntry:
-    return pb.CatalogueEntry(
-        holder=entry.holder,
-        record_id=entry.record_id,
-        version=entry.version,
-        archival_code=entry.archival_code,
-        category=entry.category,
-        year=entry.year,
-        retention=entry.retention.value,
-        title=entry.title,
-        creator=entry.creator,
-        access=_ACCESS_TO_PB[entry.access],
-        holder_name=entry.holder_name,
-        subjects=list(entry.subjects),
-        subject_index=list(entry.subject_index),
-        content_sha256=entry.content_sha256,
-        content_size=entry.content_size,
-        deleted=entry.deleted,
-    )
+    return pb.CatalogueEntry(**_entry_fields(entry))
 
 
 def _entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
@@ -144,7 +149,7 @@ def _entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
         archival_code=msg.archival_code,
         category=msg.category,
         year=msg.year,
-        retention=Retention(msg.retention),
+        retention=_retention(msg.retention),
         title=msg.title,
         creator=msg.creator,
         access=_ACCESS_FROM_PB[msg.access],
@@ -155,6 +160,21 @@ def _entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
         content_size=msg.content_size,
         deleted=msg.deleted,
     )
+
+
+def _retention(value: str) -> Retention:
+    try:
+        return _RETENTIONS[value]  # a dict, not Retention(value): once per entry of a batch
+    except KeyError:
+        raise ProtocolError(f"unknown retention period {value!r}") from None
+
+
+def _batch_to_pb(batch: PushBatch) -> pb.PushBatch:
+    msg = pb.PushBatch(batch_id=batch.batch_id, from_seq=batch.from_seq, to_seq=batch.to_seq)
+    add = msg.entries.add  # built in place: cheaper than building and copying each
+    for entry in batch.entries:
+        add(**_entry_fields(entry))
+    return msg
 
 
 def _query_to_pb(query: SearchQuery) -> pb.SearchRequest:
@@ -338,12 +358,7 @@ _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], 
     Envelope: (pb.Envelope, _envelope_to_pb, _envelope_from_pb),
     PushBatch: (
         pb.PushBatch,
-        lambda b: pb.PushBatch(
-            batch_id=b.batch_id,
-            from_seq=b.from_seq,
-            to_seq=b.to_seq,
-            entries=[_entry_to_pb(e) for e in b.entries],
-        ),
+        _batch_to_pb,
         lambda m: PushBatch(
             batch_id=m.batch_id,
             from_seq=m.from_seq,

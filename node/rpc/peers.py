@@ -19,6 +19,10 @@ CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.enable_retries", 1),
+    # gRPC's own reconnect backoff grows to 120 s: a parent back after a long outage would
+    # stay unreachable that long after the outbox's own (persisted, shorter) backoff ended.
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
     *KEEPALIVE_OPTIONS,
 ]
 

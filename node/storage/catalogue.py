@@ -5,8 +5,10 @@ the same entry twice, or an older one after a newer, changes nothing and logs no
 Every accepted change is appended to the change log and mirrored into the full-text index.
 Tombstones (``deleted``) stay as rows, so they travel up on sync, but leave the index.
 
-A child's push is applied in one transaction together with the child's new cursor, so a
-retried batch is recognised by its sequence numbers and applied at most once.
+A child's push is applied in one transaction together with the child's new cursor and the
+acknowledgement stored under the batch's id, so a resent batch (same id) gets the stored
+acknowledgement, also after a restart, and a retried window of sequence numbers is
+recognised by the cursor: either way it is applied at most once.
 """
 
 from __future__ import annotations
@@ -26,14 +28,29 @@ from node.storage.entries import ENTRY_COLUMNS, SELECT_ENTRY, entry_from_row, ro
 from node.storage.search import count_txn, search_txn
 
 _LOOKUP_CHUNK = 400  # (holder, record_id) pairs per query: 800 parameters
+KEEP_BATCH_ACKS = 256  # acknowledgements kept per child; older batches are behind its cursor
+MAX_BATCH_ID_CHARS = 128
 
 
 @dataclass(frozen=True)
 class BatchApplied:
-    """The outcome of a child's push: the cursor to acknowledge, and the changes it made."""
+    """The outcome of a child's push: the cursor to acknowledge, and the changes it made.
+
+    ``replayed``: the batch id was seen before and this is the acknowledgement stored then.
+    """
 
     cursor: int
     applied: int
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class ChildLink:
+    """What this node acknowledged to one child, and when its last batch was applied."""
+
+    child: str
+    cursor: int
+    updated_at: float
 
 
 @dataclass
@@ -128,6 +145,22 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
     return append_changes_txn(conn, [(e.holder, e.record_id, e.version) for e in accepted])
 
 
+def _remember_batch(
+    conn: sqlite3.Connection, origin: str, batch_id: str, cursor: int, applied: int, now: float
+) -> None:
+    """Store a batch's acknowledgement and forget the child's older ones beyond the last few."""
+    conn.execute(
+        "INSERT OR REPLACE INTO sync_batches(origin, batch_id, cursor, applied, at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (origin, batch_id, cursor, applied, now),
+    )
+    conn.execute(
+        "DELETE FROM sync_batches WHERE origin = ? AND id <= (SELECT id FROM sync_batches "
+        "WHERE origin = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+        (origin, origin, KEEP_BATCH_ACKS),
+    )
+
+
 def remove_entries_txn(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> int:
     """Delete entries and their index rows outright (anti-entropy: keys the child never had).
 
@@ -161,35 +194,68 @@ class CatalogueStore:
         return await self.db.write(lambda conn: apply_entries_txn(conn, entries))
 
     async def apply_batch(
-        self, origin: str, from_seq: int, to_seq: int, entries: Sequence[CatalogueEntry]
+        self,
+        origin: str,
+        from_seq: int,
+        to_seq: int,
+        entries: Sequence[CatalogueEntry],
+        batch_id: str = "",
     ) -> BatchApplied:
         """Apply a child's push of its changes ``(from_seq, to_seq]``; return the new cursor.
 
-        If ``from_seq`` is past the stored cursor (a gap) or ``to_seq`` is not past it (a
-        retried batch), nothing is applied and the stored cursor is returned, so the child
-        resends from there. Otherwise all entries and the cursor ``to_seq`` are stored in
-        one transaction; ``applied`` counts the entries that changed the catalogue.
+        A ``batch_id`` already applied gets the acknowledgement stored for it, and nothing is
+        applied again (unless the child's cursor was moved back below it since). Else, if
+        ``from_seq`` is past the stored cursor (a gap) or ``to_seq`` is not past it (a
+        retried window), nothing is applied and the stored cursor is returned, so the child
+        resends from there. Otherwise all entries, the cursor ``to_seq`` and the
+        acknowledgement under ``batch_id`` are stored in one transaction; ``applied`` counts
+        the entries that changed the catalogue.
         """
         if from_seq < 0 or to_seq < from_seq:
             raise InvalidInput(f"推送批次的序号无效: {from_seq}..{to_seq}")
+        if len(batch_id) > MAX_BATCH_ID_CHARS:
+            raise InvalidInput(f"推送批次标识过长（最多 {MAX_BATCH_ID_CHARS} 字符）")
         entries = list(entries)
         for entry in entries:
             validate_entry(entry)
 
         def txn(conn: sqlite3.Connection) -> BatchApplied:
             stored = _child_cursor(conn, origin)
+            if batch_id:
+                seen = conn.execute(
+                    "SELECT cursor, applied FROM sync_batches WHERE origin = ? AND batch_id = ?",
+                    (origin, batch_id),
+                ).fetchone()
+                # An acknowledgement past the child's cursor is stale: the cursor was moved
+                # back since (a repair asks for a resend), so the batch is applied again.
+                if seen is not None and seen[0] <= stored:
+                    return BatchApplied(int(seen[0]), int(seen[1]), replayed=True)
             if from_seq > stored or to_seq <= stored:
                 return BatchApplied(stored, 0)
             changes = apply_entries_txn(conn, entries)
+            now = time.time()
             conn.execute(
                 "INSERT INTO child_cursors(child, cursor, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(child) DO UPDATE SET cursor = excluded.cursor, "
                 "updated_at = excluded.updated_at",
-                (origin, to_seq, time.time()),
+                (origin, to_seq, now),
             )
+            if batch_id:
+                _remember_batch(conn, origin, batch_id, to_seq, len(changes), now)
             return BatchApplied(to_seq, len(changes))
 
         return await self.db.write(txn)
+
+    async def child_links(self) -> list[ChildLink]:
+        """Every child that ever pushed here: its acknowledged cursor and last batch time."""
+
+        def txn(conn: sqlite3.Connection) -> list[ChildLink]:
+            rows = conn.execute(
+                "SELECT child, cursor, coalesce(updated_at, 0) FROM child_cursors ORDER BY child"
+            )
+            return [ChildLink(*row) for row in rows]
+
+        return await self.db.read(txn)
 
     async def child_cursor(self, child: str) -> int:
         """The last seq acknowledged to ``child`` (0 if it never pushed)."""

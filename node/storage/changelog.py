@@ -9,6 +9,7 @@ it returns the entry's CURRENT row, tombstones included, which is what the paren
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 
 from node.errors import InvalidInput
@@ -25,16 +26,27 @@ def head_txn(conn: sqlite3.Connection) -> int:
 def append_changes_txn(
     conn: sqlite3.Connection, changes: Sequence[tuple[str, str, int]]
 ) -> list[int]:
-    """Append ``(holder, record_id, version)`` changes inside a write transaction."""
+    """Append ``(holder, record_id, version)`` changes inside a write transaction.
+
+    Each change keeps the time it was accepted: a link's lag in seconds is the age of the
+    first change its peer has not acknowledged.
+    """
     if not changes:
         return []
     first = head_txn(conn) + 1
     seqs = list(range(first, first + len(changes)))
+    now = time.time()
     conn.executemany(
-        "INSERT INTO changes(seq, holder, record_id, version) VALUES (?, ?, ?, ?)",
-        [(seq, *change) for seq, change in zip(seqs, changes, strict=True)],
+        "INSERT INTO changes(seq, holder, record_id, version, at) VALUES (?, ?, ?, ?, ?)",
+        [(seq, *change, now) for seq, change in zip(seqs, changes, strict=True)],
     )
     return seqs
+
+
+def accepted_at_txn(conn: sqlite3.Connection, seq: int) -> float | None:
+    """When change ``seq`` was accepted (None: no such change, or logged before times were)."""
+    row = conn.execute("SELECT at FROM changes WHERE seq = ?", (seq,)).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
 
 
 def entries_after_txn(
@@ -72,3 +84,12 @@ class ChangeLog:
         if limit < 1:
             raise InvalidInput(f"limit 必须为正数: {limit}")
         return await self.db.read(lambda conn: entries_after_txn(conn, cursor, limit))
+
+    async def backlog(self, cursor: int) -> tuple[int, float | None]:
+        """The head, and when the first change after ``cursor`` was accepted (None if none)."""
+
+        def txn(conn: sqlite3.Connection) -> tuple[int, float | None]:
+            head = head_txn(conn)
+            return head, accepted_at_txn(conn, cursor + 1) if head > cursor else None
+
+        return await self.db.read(txn)

@@ -77,9 +77,30 @@ def _trust_tables(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _sync_outbox(conn: sqlite3.Connection) -> None:
+    """Per-link backoff kept across restarts (``storage/peers.py``), the time of each change
+    (a link's lag in seconds), and the acknowledgements of children's batches by batch id
+    (``storage/catalogue.py``), so a resent batch gets the stored answer after a restart too."""
+    script = """
+        ALTER TABLE peer_cursors ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE peer_cursors ADD COLUMN next_attempt_at REAL;
+        ALTER TABLE peer_cursors ADD COLUMN last_error_at REAL;
+        ALTER TABLE peer_cursors ADD COLUMN last_success_at REAL;
+        ALTER TABLE changes ADD COLUMN at REAL;
+        CREATE TABLE sync_batches (
+            id INTEGER PRIMARY KEY, origin TEXT NOT NULL, batch_id TEXT NOT NULL,
+            cursor INTEGER NOT NULL, applied INTEGER NOT NULL, at REAL NOT NULL
+        );
+        CREATE UNIQUE INDEX sync_batches_key ON sync_batches(origin, batch_id)
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
+    ("0003_sync_outbox", _sync_outbox),
 ]
 
 

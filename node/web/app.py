@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from node.web import api, ingest, pages, registry, sync_repair
+from node.web import api, ingest, pages, registry, sync, sync_repair
 from node.web.context import NODES
 from node.web.middleware import error_middleware
 
@@ -28,6 +28,7 @@ def create_app(nodes: Mapping[str, NodeService]) -> web.Application:
     pages.add_routes(app)
     api.add_routes(app)
     registry.add_routes(app)
+    sync.add_routes(app)
     sync_repair.add_routes(app)
     ingest.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")

@@ -53,7 +53,12 @@ class Network:
 
     @classmethod
     async def start(
-        cls, data_dir: Path, nodes: Sequence[tuple[str, str]], *, one_process: bool = False
+        cls,
+        data_dir: Path,
+        nodes: Sequence[tuple[str, str]],
+        *,
+        one_process: bool = False,
+        sync: SyncSettings | None = None,
     ) -> Network:
         root = SigningKey.generate()
         net = cls(root)
@@ -67,7 +72,7 @@ class Network:
             data_dir,
             now_ms=int(time.time() * 1000),
         )
-        sync = SyncSettings(interval_s=2.0, call_timeout_s=5.0, fetch_timeout_s=20.0)
+        sync = sync or SyncSettings(interval_s=2.0, call_timeout_s=5.0, fetch_timeout_s=20.0)
         groups = [list(nodes)] if one_process else [[n] for n in nodes]
         for group in groups:
             code0 = group[0][0]

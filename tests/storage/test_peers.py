@@ -1,4 +1,4 @@
-"""PeerStateStore: acknowledged cursors and last errors per peer."""
+"""PeerStateStore: acknowledged cursors and last errors per peer (backoff: test_sync_state)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ async def test_cursors_and_errors(db: Database) -> None:
     assert await peers.get_cursor("33") == 0
     assert await peers.all() == []
     await peers.set_cursor("3301", 10)
-    await peers.set_error("3301", "连接超时")
-    await peers.set_error("33", "无法连接")
+    await peers.record_failure("3301", "连接超时", 1, 0.0)
+    await peers.record_failure("33", "无法连接", 1, 0.0)
     assert await peers.get_cursor("3301") == 10
     states = await peers.all()
     assert [(s.peer, s.cursor, s.last_error) for s in states] == [
@@ -25,9 +25,9 @@ async def test_cursors_and_errors(db: Database) -> None:
         ("3301", 10, "连接超时"),
     ]
     await peers.set_cursor("3301", 4)  # a parent that lost data acknowledges less
-    await peers.set_error("3301", None)
+    await peers.clear_backoff("3301")
     state = (await peers.all())[1]
-    assert (state.cursor, state.last_error) == (4, None)
+    assert (state.cursor, state.failures, state.last_error) == (4, 0, "连接超时")
     assert state.updated_at > 0
     with pytest.raises(dataclasses.FrozenInstanceError):
         state.cursor = 1  # type: ignore[misc]

@@ -1,0 +1,27 @@
+"""The outbox's backoff: doubling from the start, capped, jittered within half of the step."""
+
+from __future__ import annotations
+
+from node.federation.sync import CataloguePusher, OutboxSettings
+
+
+def _pusher(jitter) -> CataloguePusher:  # type: ignore[no-untyped-def]
+    settings = OutboxSettings(backoff_start_s=1.0, backoff_cap_s=60.0)
+    return CataloguePusher(None, "3301", settings, jitter=jitter)  # type: ignore[arg-type]
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    highest = _pusher(lambda low, high: high)
+    assert [highest.backoff_s(n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert highest.backoff_s(10_000) == 60  # no overflow after a very long outage
+    lowest = _pusher(lambda low, high: low)
+    assert [lowest.backoff_s(n) for n in (1, 2, 7)] == [0.5, 1, 30]
+
+
+def test_a_call_from_the_parent_forces_a_retry_only_when_backing_off() -> None:
+    pusher = _pusher(lambda low, high: high)
+    pusher.peer_alive()
+    assert not pusher._forced
+    pusher.failures = 2
+    pusher.peer_alive()
+    assert pusher._forced
