@@ -7,11 +7,13 @@ versions, rows the child never had, a tombstone flipped.
 The child drives, Merkle-style, over key ranges of ``(holder, record_id)`` (see
 ``storage/digest.py``). It sends the count and digest of its whole subtree; the parent
 answers only the ranges that differ: with the digest of each of its entries when it holds
-few there, else with split keys. The child recurses into the sub-ranges, and for each listed
-range sends exactly the entries whose digests differ (with the parent's digest as compared)
-and names the parent's entries it does not hold. The parent applies them compare-and-set in
-one transaction per call, so a push that raced the comparison is never rolled back. An
-intact pair costs one call with one range.
+few there, else with split keys and its count and digest of every piece (about 64 entries
+each). The child compares the pieces with its own digests locally and asks only about those
+that differ; for each listed range it sends exactly the entries whose digests differ (with
+the parent's digest as compared) and names the parent's entries it does not hold. The parent
+applies them compare-and-set in one transaction per call, so a push that raced the
+comparison is never rolled back. An intact pair costs one call with one range; a damaged one
+usually two rounds and the repair calls.
 
 A child may only compare and repair its own subtree; requests are bounded in ranges and
 entries. Both calls are ordinary signed federation calls (admission, idempotency, limits).
@@ -147,7 +149,10 @@ class CatalogueRepairer:
         """The scheduled run: skipped while the outbox still has changes to push (they would
         show as differences that the push is about to fix anyway); errors are logged."""
         parts = self.client.parts
-        if await parts.peers.get_cursor(self.parent) < await parts.changelog.head():
+        cursor = await parts.peers.get_cursor(self.parent)
+        # something left to send (not ``cursor < head``: a change whose row anti-entropy
+        # removed is never sent, and must not block this job for good)
+        if await parts.changelog.entries_after(cursor, 1):
             log.debug("anti-entropy %s -> %s skipped: changes still queued", self.code, self.parent)
             return None
         try:

@@ -155,6 +155,12 @@ async def test_an_intact_pair_sends_nothing(net: Network) -> None:
     # a township's repair compares its own subtree only, and the scheduled run does the same
     scheduled = await net.node("330106001").repairer.run_scheduled()
     assert scheduled is not None and scheduled.intact
+    # while changes are queued for the parent, the scheduled run leaves them to the push
+    county = net.node(COUNTY)
+    await county.pusher.stop()
+    await ingest(net.service(COUNTY), [make_record(COUNTY, 999, title="新进馆档案")])
+    assert await county.repairer.run_scheduled() is None
+    assert not (await county.repairer.repair()).intact  # on demand it runs, and repairs
 
 
 @pytest.mark.asyncio
