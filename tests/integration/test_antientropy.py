@@ -193,7 +193,9 @@ async def test_a_child_cannot_compare_or_repair_outside_its_subtree(
     # only a direct child may compare with a node: the county is the province's grandchild
     error = await refused(COMPARE, "33", compare(subtree_range(COUNTY)))
     assert isinstance(error, AccessDenied) and "not a child" in str(error)
-    # oversized requests
+    # overlapping ranges (the same subtree asked twice) and oversized requests
+    whole = subtree_range(COUNTY)
+    assert isinstance(await refused(COMPARE, CITY, compare(whole, whole)), InvalidInput)
     many = [KeyRange((COUNTY, f"A{i:05d}"), (COUNTY, f"A{i:05d}-")) for i in range(MAX_RANGES + 1)]
     assert isinstance(await refused(COMPARE, CITY, compare(*many)), InvalidInput)
     own = dataclasses.replace(city_entry, holder=COUNTY)
