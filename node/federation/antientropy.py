@@ -69,6 +69,7 @@ class RepairReport:
     """What one anti-entropy run compared, sent and changed at the parent."""
 
     parent: str
+    deep: bool = False  # every field compared, not only key, version and tombstone flag
     ranges: int = 0  # range digests compared
     differing: int = 0  # of them, ranges that differed
     rounds: int = 0
@@ -99,16 +100,19 @@ class _Digests:
     """This node's ``(key, digest)`` pairs by range: from one in-memory snapshot of the whole
     subtree when it is small enough, else read from the database (streamed, or in pages)."""
 
-    def __init__(self, store: CatalogueDigests, pairs: list[tuple[Key, bytes]] | None) -> None:
+    def __init__(
+        self, store: CatalogueDigests, pairs: list[tuple[Key, bytes]] | None, deep: bool
+    ) -> None:
         self.store = store
+        self.deep = deep
         self.pairs = pairs
         self.keys = [key for key, _ in pairs] if pairs is not None else []
 
     @classmethod
-    async def of(cls, store: CatalogueDigests, whole: KeyRange) -> _Digests:
+    async def of(cls, store: CatalogueDigests, whole: KeyRange, deep: bool) -> _Digests:
         if await store.count(whole) <= SNAPSHOT_ENTRIES:
-            return cls(store, await store.scan(whole))
-        return cls(store, None)
+            return cls(store, await store.scan(whole, deep=deep), deep)
+        return cls(store, None, deep)
 
     def _slice(self, key_range: KeyRange) -> list[tuple[Key, bytes]]:
         assert self.pairs is not None
@@ -118,7 +122,7 @@ class _Digests:
 
     async def summary(self, key_range: KeyRange) -> tuple[int, bytes]:
         if self.pairs is None:
-            return await self.store.summary(key_range)
+            return await self.store.summary(key_range, deep=self.deep)
         pairs = self._slice(key_range)
         return len(pairs), combine(digest for _, digest in pairs)
 
@@ -127,7 +131,7 @@ class _Digests:
             yield self._slice(key_range)
             return
         after: Key | None = None
-        while page := await self.store.scan(key_range, after, MAX_REPAIR):
+        while page := await self.store.scan(key_range, after, MAX_REPAIR, deep=self.deep):
             yield page
             after = page[-1][0]
 
@@ -161,13 +165,18 @@ class CatalogueRepairer:
             log.warning("anti-entropy %s -> %s failed: %s", self.code, self.parent, exc)
             return None
 
-    async def repair(self) -> RepairReport:
-        """Compare and repair now; one run at a time per node."""
+    async def repair(self, *, deep: bool = False) -> RepairReport:
+        """Compare and repair now; one run at a time per node.
+
+        ``deep`` compares every field of every entry (reading whole rows on both sides), not
+        only keys, versions and tombstone flags (read from an index): slower, and needed only
+        to find a field changed without a new version, e.g. by a hand edit.
+        """
         async with self._lock:
             started = time.monotonic()
-            report = RepairReport(self.parent)
+            report = RepairReport(self.parent, deep=deep)
             whole = subtree_range(self.code)
-            mine = await _Digests.of(self.digests, whole)
+            mine = await _Digests.of(self.digests, whole, deep)
             repairs = _RepairBuffer(self, report)
             pending = [whole]
             while pending:
@@ -188,12 +197,12 @@ class CatalogueRepairer:
             report.seconds = time.monotonic() - started
             c = report.counts
             log.info(
-                "anti-entropy %s -> %s: %d ranges compared in %d rounds, %d differed; sent %d "
+                "anti-entropy %s -> %s%s: %d ranges compared in %d rounds, %d differed; sent %d "
                 "entries and %d removals; parent wrote %d, removed %d, unchanged %d, "
                 "skipped %d; %.2f s",
-                self.code, self.parent, report.ranges, report.rounds, report.differing,
-                report.sent, report.removals, c.written, c.removed, c.unchanged, c.skipped,
-                report.seconds,
+                self.code, self.parent, " (deep)" if deep else "", report.ranges,
+                report.rounds, report.differing, report.sent, report.removals, c.written,
+                c.removed, c.unchanged, c.skipped, report.seconds,
             )  # fmt: skip
             return report
 
@@ -201,7 +210,9 @@ class CatalogueRepairer:
         self, ranges: Sequence[KeyRange], mine: _Digests, report: RepairReport
     ) -> list[RangeView]:
         parts = self.client.parts
-        request = CompareRequest(tuple([RangeDigest(r, *await mine.summary(r)) for r in ranges]))
+        request = CompareRequest(
+            tuple([RangeDigest(r, *await mine.summary(r)) for r in ranges]), deep=mine.deep
+        )
         reply = await self.client.call(COMPARE, self.parent, parts.codec.encode(request))
         views = list(parts.codec.decode(CompareReply, reply.payload).differing)
         asked = set(ranges)
@@ -269,7 +280,7 @@ class _RepairBuffer:
         # the current entries: newer than the comparison is fine, the parent checks its side
         current = await repairer.digests.entries([key for key, _ in keyed])
         entries = tuple((e, expected[(e.holder, e.record_id)]) for e in current)
-        request = RepairRequest(entries, tuple(removals))
+        request = RepairRequest(entries, tuple(removals), deep=self.report.deep)
         reply = await repairer.client.call(REPAIR, repairer.parent, parts.codec.encode(request))
         self.report.sent += len(entries)
         self.report.removals += len(removals)
@@ -326,7 +337,7 @@ class CatalogueComparer:
                     f"{asked.range.lo}..{asked.range.hi} is outside it"
                 )
         fanout = min(MAX_FANOUT, max(2, MAX_PARTS // len(ranges)))
-        mine = await self.digests.views(ranges, LEAF_ENTRIES, fanout)
+        mine = await self.digests.views(ranges, LEAF_ENTRIES, fanout, deep=request.deep)
         differing = tuple(
             view
             for asked, (summary, view) in zip(request.ranges, mine, strict=True)
@@ -349,7 +360,7 @@ class CatalogueComparer:
                 raise Forbidden(
                     f"{call.origin} may only repair its own subtree; {holder} is outside it"
                 )
-        counts = await self.digests.repair(request.entries, request.removals)
+        counts = await self.digests.repair(request.entries, request.removals, deep=request.deep)
         if counts.written:
             self.on_catalogue_changed()  # repaired entries travel up like any change
         log.info(

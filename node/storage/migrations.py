@@ -97,10 +97,18 @@ def _sync_outbox(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _catalogue_versions(conn: sqlite3.Connection) -> None:
+    """Anti-entropy's shallow digests (key, version, tombstone) from the index alone."""
+    conn.execute(
+        "CREATE INDEX catalogue_versions ON catalogue(holder, record_id, version, deleted)"
+    )
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
     ("0003_sync_outbox", _sync_outbox),
+    ("0004_ae_catalogue_versions", _catalogue_versions),
 ]
 
 

@@ -144,6 +144,16 @@ async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
     # the repaired city is intact with the province, whose copy was never damaged
     assert (await net.service(CITY).repair_catalogue()).intact
     assert rows(tmp_path / "33" / "node.db", COUNTY) == rows(county_db, COUNTY)
+    # a field changed without a new version: only a deep comparison finds it
+    with sqlite3.connect(city_db) as conn:
+        conn.execute(
+            "UPDATE catalogue SET title = '篡改' WHERE holder = ? AND id % 50 = 7", (COUNTY,)
+        )
+        edited = conn.execute("SELECT changes()").fetchone()[0]
+    assert edited > 0 and (await net.service(COUNTY).repair_catalogue()).intact
+    deep = await net.service(COUNTY).repair_catalogue(deep=True)
+    assert deep.deep and (deep.sent, deep.removals, deep.counts.written) == (edited, 0, edited)
+    assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
 
 
 @pytest.mark.asyncio

@@ -16,6 +16,7 @@ from node.storage.digest import (
     EntryDigest,
     KeyRange,
     combine,
+    digest_of,
     entry_digest,
     subtree_range,
 )
@@ -24,10 +25,6 @@ from node.storage.entries import row_values
 from .factories import make_entry
 
 COUNTY = "330106"
-
-
-def digest_of(entry) -> bytes:  # type: ignore[no-untyped-def]
-    return entry_digest(row_values(entry))
 
 
 def test_subtree_range_holds_exactly_the_codes_under_it() -> None:
@@ -41,17 +38,33 @@ def test_subtree_range_holds_exactly_the_codes_under_it() -> None:
     assert not KeyRange((COUNTY, "R5"), (COUNTY, "R5")).within(whole)  # empty
 
 
-def test_the_digest_covers_version_tombstone_and_every_field() -> None:
+def test_the_digest_covers_version_and_tombstone_and_deep_every_field() -> None:
     entry = make_entry("R1")
-    base = digest_of(entry)
-    for changed in (
-        dataclasses.replace(entry, version=2),
-        dataclasses.replace(entry, deleted=True),
+    assert digest_of(entry, True) == entry_digest(row_values(entry))
+    for deep in (False, True):
+        base = digest_of(entry, deep)
+        for changed in (
+            dataclasses.replace(entry, version=2),
+            dataclasses.replace(entry, deleted=True),
+            dataclasses.replace(entry, record_id="R2"),
+        ):
+            assert digest_of(changed, deep) != base
+        assert digest_of(dataclasses.replace(entry), deep) == base
+    for same_version in (
         dataclasses.replace(entry, title=entry.title + "。"),
         dataclasses.replace(entry, holder_name="别的馆"),
     ):
-        assert digest_of(changed) != base
-    assert digest_of(dataclasses.replace(entry)) == base
+        assert digest_of(same_version, False) == digest_of(entry, False)
+        assert digest_of(same_version, True) != digest_of(entry, True)
+
+
+@pytest.mark.asyncio
+async def test_stored_rows_digest_as_their_entries_do(db: Database) -> None:
+    entries = [make_entry("R1"), make_entry("R2", version=3, deleted=True)]
+    await CatalogueStore(db).apply(entries)
+    for deep in (False, True):
+        pairs = await CatalogueDigests(db).scan(subtree_range(COUNTY), deep=deep)
+        assert [d for _, d in pairs] == [digest_of(e, deep) for e in entries]
 
 
 @pytest.mark.asyncio
@@ -82,12 +95,15 @@ async def test_repair_is_compare_and_set_and_keeps_the_index_and_log(db: Databas
     new = make_entry("R4")
     counts = await digests.repair(
         [
-            (stale, digest_of(r1)),  # replaced although its version is lower
+            (stale, digest_of(r1, False)),  # replaced although its version is lower
             (new, b""),  # added
             (make_entry("R2", version=2), b"\x00" * 16),  # described wrongly: skipped
-            (r3, digest_of(r3)),  # already equal
+            (r3, digest_of(r3, False)),  # already equal
         ],
-        [EntryDigest(COUNTY, "R3", digest_of(r3)), EntryDigest(COUNTY, "R9", b"\x01" * 16)],
+        [
+            EntryDigest(COUNTY, "R3", digest_of(r3, False)),
+            EntryDigest(COUNTY, "R9", b"\x01" * 16),
+        ],
     )
     # R3 was both "already equal" and named for removal as compared: removed
     assert dataclasses.astuple(counts) == (2, 1, 1, 2)
