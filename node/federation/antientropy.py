@@ -276,14 +276,19 @@ class _RepairBuffer:
     async def _send(self, keyed: list[tuple[Key, bytes]], removals: list[EntryDigest]) -> None:
         repairer = self.repairer
         parts = repairer.client.parts
-        expected = dict(keyed)
-        # the current entries: newer than the comparison is fine, the parent checks its side
-        current = await repairer.digests.entries([key for key, _ in keyed])
+        expected = dict(keyed) | {r.key: r.digest for r in removals}
+        # The current entries: newer than the comparison is fine, the parent checks its side.
+        # A key to remove that arrived here since the comparison (and was pushed up) is sent
+        # instead: the parent only ever gets this subtree's entries from this node.
+        current = await repairer.digests.entries(list(expected))
         entries = tuple((e, expected[(e.holder, e.record_id)]) for e in current)
-        request = RepairRequest(entries, tuple(removals), deep=self.report.deep)
+        present = {(e.holder, e.record_id) for e in current}
+        request = RepairRequest(
+            entries, tuple(r for r in removals if r.key not in present), deep=self.report.deep
+        )
         reply = await repairer.client.call(REPAIR, repairer.parent, parts.codec.encode(request))
-        self.report.sent += len(entries)
-        self.report.removals += len(removals)
+        self.report.sent += len(request.entries)
+        self.report.removals += len(request.removals)
         self.report.counts = _add(
             self.report.counts, parts.codec.decode(RepairCounts, reply.payload)
         )

@@ -21,7 +21,14 @@ from node.federation import antientropy
 from node.federation.antientropy import MAX_RANGES, MAX_REPAIR
 from node.federation.messages import COMPARE, REPAIR, CompareRequest, RepairRequest
 from node.records import SearchQuery
-from node.storage.digest import DIGEST_BYTES, KeyRange, RangeDigest, subtree_range
+from node.storage.digest import (
+    DIGEST_BYTES,
+    EntryDigest,
+    KeyRange,
+    RangeDigest,
+    digest_of,
+    subtree_range,
+)
 from node.storage.entries import ENTRY_COLUMNS
 
 from .network import Network, converged, eventually, ingest, make_record, tree
@@ -214,3 +221,20 @@ async def test_a_child_cannot_compare_or_repair_outside_its_subtree(
         await refused(REPAIR, CITY, codec.encode(RepairRequest(flood, ()))), InvalidInput
     )
     assert rows(tmp_path / CITY / "node.db", "") == before
+
+
+@pytest.mark.asyncio
+async def test_a_key_named_for_removal_that_arrived_meanwhile_is_sent_instead(
+    net: Network,
+) -> None:
+    """The child compared without a key, then received it (and pushed it up) before its
+    repair went out: it must not ask the parent to remove what it now holds."""
+    county, city = net.node(COUNTY), net.node(CITY)
+    entry = (await county.parts.catalogue.search(SearchQuery(scope=COUNTY, limit=1))).hits[0]
+    held = await city.parts.catalogue.get(entry.holder, entry.record_id)
+    report = antientropy.RepairReport(CITY)
+    repairs = antientropy._RepairBuffer(county.repairer, report)
+    repairs.removals.append(EntryDigest(entry.holder, entry.record_id, digest_of(held, False)))
+    await repairs.flush()
+    assert (report.sent, report.removals, report.counts.unchanged) == (1, 0, 1)
+    assert await city.parts.catalogue.get(entry.holder, entry.record_id) == held
