@@ -28,7 +28,7 @@ from .network import make_record
 from .test_daemons import Daemon, enrol, network, ok  # noqa: F401  (``network``: the fixture)
 
 CITY, COUNTY = "3301", "330106"
-BULK = 6_000  # several push batches, so a kill can land between or inside them
+BULK, BATCH = 6_000, 500  # a dozen push batches, so a kill lands between or inside them
 
 
 def catalogue(db: Path, scope: str = CITY) -> list[tuple[object, ...]]:
@@ -80,7 +80,10 @@ def kill9(daemon: Daemon) -> None:
 
 
 def bulk(tmp: Path, nodes: dict[str, dict[str, str]]) -> None:
-    """``BULK`` records (metadata only) stored in the city's database before it starts."""
+    """``BULK`` records (metadata only) stored in the city's database before it starts, sent
+    in batches of ``BATCH`` so that a push takes a while."""
+    with (tmp / nodes[CITY]["config"]).open("a", encoding="utf-8") as config:
+        config.write(f"\n[sync]\nbatch_size = {BATCH}\n")
 
     async def load() -> None:
         node = Host(load_settings(tmp / nodes[CITY]["config"])).nodes[CITY]
