@@ -92,14 +92,10 @@ async def bench(n: int) -> None:
     catalogue = CatalogueStore(db)
     rng = random.Random(99)
     ids = rng.sample(range(1, n + 1), 3000)
-    titles = [
-        row[0]
-        for row in await db.read(
-            lambda c: c.execute(
-                f"SELECT title FROM catalogue WHERE access = 'open' AND id IN ({','.join(map(str, ids))})"
-            ).fetchall()
-        )
-    ]
+    sample = (
+        f"SELECT title FROM catalogue WHERE access = 'open' AND id IN ({','.join(map(str, ids))})"
+    )
+    titles = [row[0] for row in await db.read(lambda c: c.execute(sample).fetchall())]
     cases: dict[str, Callable[[str], SearchQuery]] = {
         "no filter": lambda t: SearchQuery(text=t),
         f"scope county {COUNTY}": lambda t: SearchQuery(text=t, scope=COUNTY),

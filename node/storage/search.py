@@ -7,7 +7,7 @@ is counted there, never by looking up every matching row in the catalogue table.
 
 Ordering, by how many entries match (filters included):
 
-- ``RANK_LIMIT`` (500) or fewer: by relevance, a score summed over the query's words: 3 if
+- ``RANK_LIMIT`` (200) or fewer: by relevance, a score summed over the query's words: 3 if
   the word is in the title, 2 in a subject's name, 1 in the creator, 1 in the category's
   name (``fts.ParsedText.scorer``, computed from the candidates' own text); ties by (holder,
   record_id). The score depends only on the entry itself, never on the rest of the catalogue
@@ -54,8 +54,8 @@ from node.records import (
 from node.storage import fts
 from node.storage.entries import SELECT_ENTRY, entry_from_row
 
-RANK_LIMIT = 500
-COUNT_LIMIT = 10_000
+RANK_LIMIT = 200
+COUNT_LIMIT = 1000
 MAX_OFFSET = 100_000
 MAX_CURSOR_CHARS = 600
 _ID_CHUNK = 500  # rowids per IN (...) when reading the rows to rank
@@ -147,10 +147,11 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
         else:  # a prefix that is not a whole division code: an index range
             plan.where.append("c.holder >= ? AND c.holder < ?")
             plan.params.extend(bounds)
+    category = ""  # the category's facet token, which prefixes the year tokens if any
     if query.category is not None:
         if query.category not in CATEGORIES:
             raise InvalidQuery(f"门类未知: {query.category!r}（可选: {'、'.join(CATEGORIES)}）")
-        facets.append(f'"{fts.category_token(query.category)}"')
+        category = fts.category_token(query.category)
     if query.retention is not None:
         if query.retention not in {r.value for r in Retention}:
             options = "、".join(r.value for r in Retention)
@@ -173,7 +174,10 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
     if year_from > year_to:
         plan.empty = True
     elif (year_from, year_to) != (MIN_YEAR, MAX_YEAR):
-        facets.append("(" + " OR ".join(f'"{t}"' for t in fts.year_terms(year_from, year_to)) + ")")
+        terms = fts.year_terms(year_from, year_to)  # with the category: the pair's tokens
+        facets.append("(" + " OR ".join(f'"{category}{t}"' for t in terms) + ")")
+    elif category:
+        facets.append(f'"{category}"')
     if facets:
         plan.facets = "facets : (" + " AND ".join(facets) + ")"
     for word in parsed.like_words:
@@ -259,15 +263,13 @@ def search_txn(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
     ids: list[int] | None = None
     if cursor is None:
         snapshot = int(conn.execute("SELECT coalesce(max(id), 0) FROM catalogue").fetchone()[0])
-        # Few matches are ranked, and counted by listing their rowids; more are counted (to
-        # COUNT_LIMIT) inside SQLite, which is 10x cheaper than listing them, and walked in tiers.
-        ids = _ids(conn, plan, snapshot, RANK_LIMIT + 1)
+        # One pass over the index counts the matches (to COUNT_LIMIT) and lists the few
+        # that are ranked.
+        ids = _ids(conn, plan, snapshot, COUNT_LIMIT + 1)
         total = len(ids)
-        if total > RANK_LIMIT:
-            total = _count(conn, plan, snapshot, COUNT_LIMIT + 1)
         exact = total <= COUNT_LIMIT
         total = min(total, COUNT_LIMIT)
-        mode = RANKED if plan.text and total <= RANK_LIMIT else TIERED
+        mode = RANKED if plan.text and exact and total <= RANK_LIMIT else TIERED
         cursor = Cursor(fp, snapshot, total, exact, mode, AFTER, _START[mode])
     if cursor.total == 0:
         return SearchPage(total=0, hits=())
@@ -332,16 +334,6 @@ def _source(
     joined = f"{_TABLE} JOIN catalogue c ON c.id = {_TABLE}.rowid"
     source = joined if join or plan.where else _TABLE
     return source, [f"{_TABLE} MATCH ?", *plan.where], [tier, *plan.params], f"{_TABLE}.rowid"
-
-
-def _count(conn: sqlite3.Connection, plan: _Plan, snapshot: int, cap: int) -> int:
-    """Matches (with the table conditions) up to ``snapshot``, counted to ``cap``."""
-    source, where, params, rowid = _source(plan, plan.match or None)
-    sql = (
-        f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {' AND '.join(where)} "
-        f"AND {rowid} <= ? LIMIT ?)"
-    )
-    return int(conn.execute(sql, [*params, snapshot, cap]).fetchone()[0])
 
 
 def _ids(conn: sqlite3.Connection, plan: _Plan, snapshot: int, cap: int) -> list[int]:

@@ -61,12 +61,15 @@ class World:
             if len(refs) >= page.total:
                 return refs
 
-    def get(self, path: str, params: dict[str, str]) -> tuple[int, str]:
-        """GET on the village's web listener; the status and the body."""
+    def url(self, path: str, params: dict[str, str]) -> str:
         query = "&".join(
             f"{k}={quote(v, safe='', errors='surrogatepass')}" for k, v in params.items()
         )
-        url = f"{self.net.hosts[VILLAGE].listening.web_url}{path}?{query}"
+        return f"{self.net.hosts[VILLAGE].listening.web_url}{path}?{query}"
+
+    def get(self, path: str, params: dict[str, str]) -> tuple[int, str]:
+        """GET on the village's web listener; the status and the body."""
+        url = self.url(path, params)
         try:
             with urllib.request.urlopen(url, timeout=30) as response:
                 return response.status, response.read().decode()
@@ -260,6 +263,8 @@ def test_any_parameters_through_the_http_api_are_a_page_or_a_clear_400(
     path = f"/n/{VILLAGE}/" if page else f"/api/v1/nodes/{VILLAGE}/search"
     status, body = world.get(path, params)
     assert status in (200, 400), (status, body)
+    if len(world.url(path, params)) > 8190:  # aiohttp's own limit on a request line:
+        return  # refused (400) before any handler runs, in aiohttp's words
     if page:
         assert "<html" in body
         if status == 400:

@@ -305,7 +305,8 @@ def test_a_word_in_a_category_name_may_match_that_category() -> None:
 
 def test_user_text_never_matches_facet_tokens(corpus) -> None:  # type: ignore[no-untyped-def]
     conn, _ = corpus
-    for text in ["s330106", "chy", "cxj", "y1995", "d199", "facets", "330106"]:
+    tokens = ["s330106", "chy", "cxj", "y1995", "d199", "chyd199", "chyy1995", "ry", "aopen"]
+    for text in [*tokens, "facets", "330106"]:
         assert search_txn(conn, SearchQuery(text=text)).total == 0
 
 
