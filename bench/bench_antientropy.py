@@ -4,9 +4,10 @@
 
 A county (child) and its city (parent), each its own host with real gRPC on loopback, both
 holding the same county-subtree catalogue (loaded directly, pushers stopped so nothing else
-runs). Baselines in the same process: digesting the whole subtree locally on one side (what
-any compare must at least read), and re-sending every entry to the parent through the same
-RPC (what a repair without digests would cost).
+runs). Both digest kinds: over key, version and tombstone flag (from the covering index, the
+scheduled default) and deep (every field). Baselines in the same process: digesting the
+whole subtree locally on one side, and re-sending every entry to the parent through the
+same RPC (what a repair without digests would cost).
 """
 
 from __future__ import annotations
@@ -106,15 +107,18 @@ async def main(n: int, reps: int) -> None:
             repairer = county.repairer
             print(f"{n} entries in the county's subtree, held by the county and the city")
 
-            local, intact, resend = [], [], []
+            local: dict[bool, list[float]] = {False: [], True: []}
+            intact: dict[bool, list[float]] = {False: [], True: []}
             for _ in range(reps):
-                t = time.perf_counter()
-                await repairer.digests.scan(subtree_range(COUNTY))
-                local.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                report = await repairer.repair()
-                intact.append(time.perf_counter() - t)
-                assert report.intact and report.sent == 0
+                for deep in (False, True):
+                    t = time.perf_counter()
+                    await repairer.digests.scan(subtree_range(COUNTY), deep=deep)
+                    local[deep].append(time.perf_counter() - t)
+                    t = time.perf_counter()
+                    report = await repairer.repair(deep=deep)
+                    intact[deep].append(time.perf_counter() - t)
+                    assert report.intact and report.sent == 0
+            resend = []
             for _ in range(max(1, reps // 2)):
                 t = time.perf_counter()
                 sent = 0
@@ -129,29 +133,39 @@ async def main(n: int, reps: int) -> None:
                 resend.append(time.perf_counter() - t)
                 assert sent == n
 
-            repaired, rounds, sent_counts = [], [], []
+            repaired: dict[bool, list[float]] = {False: [], True: []}
+            rounds, sent_counts = [], []
             city_db = Path(tmp) / CITY / "node.db"
             for rep in range(reps):
-                to_send, to_remove = damage(city_db, 0.01, rep)
-                t = time.perf_counter()
-                report = await repairer.repair()
-                repaired.append(time.perf_counter() - t)
-                assert (report.sent, report.removals) == (to_send, to_remove), report
-                assert (await repairer.repair()).intact
-                rounds.append(report.rounds)
-                sent_counts.append(report.sent + report.removals)
+                for deep in (False, True):
+                    to_send, to_remove = damage(city_db, 0.01, rep * 2 + deep)
+                    t = time.perf_counter()
+                    report = await repairer.repair(deep=deep)
+                    repaired[deep].append(time.perf_counter() - t)
+                    assert (report.sent, report.removals) == (to_send, to_remove), report
+                    assert (await repairer.repair(deep=True)).intact
+                    rounds.append(report.rounds)
+                    sent_counts.append(report.sent + report.removals)
 
-            print(summary("local digest of the subtree (one side)", local))
-            print(summary("compare, intact (1 call)", intact))
+            for deep, how in ((False, "versions"), (True, "deep")):
+                print(summary(f"local digest of the subtree, {how}", local[deep]))
+                print(summary(f"compare, intact, {how} (1 call)", intact[deep]))
+                print(summary(f"repair 1 % damage, {how}", repaired[deep]))
             print(summary("re-send every entry (no digests)", resend))
-            print(summary("repair 1 % damage", repaired))
             print(
                 f"1 % damage: {sent_counts[0]} entries sent or removed, "
                 f"{statistics.median(rounds):g} rounds"
             )
             m = statistics.median
-            print(f"intact compare / local digest: {m(intact) / m(local):.2f}x")
-            print(f"repair 1 % / re-send everything: {m(repaired) / m(resend):.2f}x")
+            print(f"intact compare, versions / deep: {m(intact[False]) / m(intact[True]):.2f}x")
+            print(
+                "intact compare, versions / local deep digest: "
+                f"{m(intact[False]) / m(local[True]):.2f}x"
+            )
+            for deep, how in ((False, "versions"), (True, "deep")):
+                print(
+                    f"repair 1 %, {how} / re-send everything: {m(repaired[deep]) / m(resend):.2f}x"
+                )
         finally:
             await net.stop()
 

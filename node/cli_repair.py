@@ -16,15 +16,22 @@ from node.cli_common import api_options, client_for
 
 @click.command("repair")
 @click.option("--as", "as_code", required=True, metavar="CODE", help="哪个托管节点与其上级校验")
+@click.option("--deep", is_flag=True, help="逐条比对全部字段（较慢；平时只比对版本与删除标记）")
 @click.option("--json", "as_json", is_flag=True, help="输出一行 JSON")
 @api_options
 @click.pass_context
 def repair_cmd(
-    ctx: click.Context, as_code: str, as_json: bool, api_url: str | None, timeout: float | None
+    ctx: click.Context,
+    as_code: str,
+    deep: bool,
+    as_json: bool,
+    api_url: str | None,
+    timeout: float | None,
 ) -> None:
     """立即与上级比对本节点下辖范围的目录摘要，只重发不一致的条目（反熵修复）。"""
     api = client_for(ctx, api_url, timeout)
-    done = api.call_json("POST", api.node_path(as_code, "sync", "repair"))
+    path = api.node_path(as_code, "sync", "repair")
+    done = api.call_json("POST", path, {"deep": 1 if deep else 0})
     if as_json:
         click.echo(json.dumps(done, ensure_ascii=False))
         return

@@ -7,11 +7,13 @@ versions, rows the child never had, a tombstone flipped.
 The child drives, Merkle-style, over key ranges of ``(holder, record_id)`` (see
 ``storage/digest.py``). It sends the count and digest of its whole subtree; the parent
 answers only the ranges that differ: with the digest of each of its entries when it holds
-few there, else with split keys. The child recurses into the sub-ranges, and for each listed
-range sends exactly the entries whose digests differ (with the parent's digest as compared)
-and names the parent's entries it does not hold. The parent applies them compare-and-set in
-one transaction per call, so a push that raced the comparison is never rolled back. An
-intact pair costs one call with one range.
+few there, else with split keys and its count and digest of every piece (about 64 entries
+each). The child compares the pieces with its own digests locally and asks only about those
+that differ; for each listed range it sends exactly the entries whose digests differ (with
+the parent's digest as compared) and names the parent's entries it does not hold. The parent
+applies them compare-and-set in one transaction per call, so a push that raced the
+comparison is never rolled back. An intact pair costs one call with one range; a damaged one
+usually two rounds and the repair calls.
 
 A child may only compare and repair its own subtree; requests are bounded in ranges and
 entries. Both calls are ordinary signed federation calls (admission, idempotency, limits).
@@ -23,7 +25,7 @@ import asyncio
 import bisect
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
 from node.errors import Forbidden, InvalidInput, Misaddressed, NodeError, ProtocolError
@@ -67,6 +69,7 @@ class RepairReport:
     """What one anti-entropy run compared, sent and changed at the parent."""
 
     parent: str
+    deep: bool = False  # every field compared, not only key, version and tombstone flag
     ranges: int = 0  # range digests compared
     differing: int = 0  # of them, ranges that differed
     rounds: int = 0
@@ -95,29 +98,42 @@ def _chunks(items: Sequence[KeyRange], size: int) -> list[Sequence[KeyRange]]:
 
 class _Digests:
     """This node's ``(key, digest)`` pairs by range: from one in-memory snapshot of the whole
-    subtree when it is small enough, else read from the database range by range."""
+    subtree when it is small enough, else read from the database (streamed, or in pages)."""
 
-    def __init__(self, store: CatalogueDigests, pairs: list[tuple[Key, bytes]] | None) -> None:
+    def __init__(
+        self, store: CatalogueDigests, pairs: list[tuple[Key, bytes]] | None, deep: bool
+    ) -> None:
         self.store = store
+        self.deep = deep
         self.pairs = pairs
         self.keys = [key for key, _ in pairs] if pairs is not None else []
 
     @classmethod
-    async def of(cls, store: CatalogueDigests, whole: KeyRange) -> _Digests:
+    async def of(cls, store: CatalogueDigests, whole: KeyRange, deep: bool) -> _Digests:
         if await store.count(whole) <= SNAPSHOT_ENTRIES:
-            return cls(store, await store.scan(whole))
-        return cls(store, None)
+            return cls(store, await store.scan(whole, deep=deep), deep)
+        return cls(store, None, deep)
 
-    async def within(self, key_range: KeyRange) -> list[tuple[Key, bytes]]:
-        if self.pairs is None:
-            return await self.store.scan(key_range)
+    def _slice(self, key_range: KeyRange) -> list[tuple[Key, bytes]]:
+        assert self.pairs is not None
         lo = bisect.bisect_left(self.keys, key_range.lo)
         hi = bisect.bisect_left(self.keys, key_range.hi)
         return self.pairs[lo:hi]
 
+    async def summary(self, key_range: KeyRange) -> tuple[int, bytes]:
+        if self.pairs is None:
+            return await self.store.summary(key_range, deep=self.deep)
+        pairs = self._slice(key_range)
+        return len(pairs), combine(digest for _, digest in pairs)
 
-def _summary(pairs: Sequence[tuple[Key, bytes]]) -> tuple[int, bytes]:
-    return len(pairs), combine(digest for _, digest in pairs)
+    async def pages(self, key_range: KeyRange) -> AsyncIterator[list[tuple[Key, bytes]]]:
+        if self.pairs is not None:
+            yield self._slice(key_range)
+            return
+        after: Key | None = None
+        while page := await self.store.scan(key_range, after, MAX_REPAIR, deep=self.deep):
+            yield page
+            after = page[-1][0]
 
 
 class CatalogueRepairer:
@@ -137,7 +153,10 @@ class CatalogueRepairer:
         """The scheduled run: skipped while the outbox still has changes to push (they would
         show as differences that the push is about to fix anyway); errors are logged."""
         parts = self.client.parts
-        if await parts.peers.get_cursor(self.parent) < await parts.changelog.head():
+        cursor = await parts.peers.get_cursor(self.parent)
+        # something left to send (not ``cursor < head``: a change whose row anti-entropy
+        # removed is never sent, and must not block this job for good)
+        if await parts.changelog.entries_after(cursor, 1):
             log.debug("anti-entropy %s -> %s skipped: changes still queued", self.code, self.parent)
             return None
         try:
@@ -146,13 +165,18 @@ class CatalogueRepairer:
             log.warning("anti-entropy %s -> %s failed: %s", self.code, self.parent, exc)
             return None
 
-    async def repair(self) -> RepairReport:
-        """Compare and repair now; one run at a time per node."""
+    async def repair(self, *, deep: bool = False) -> RepairReport:
+        """Compare and repair now; one run at a time per node.
+
+        ``deep`` compares every field of every entry (reading whole rows on both sides), not
+        only keys, versions and tombstone flags (read from an index): slower, and needed only
+        to find a field changed without a new version, e.g. by a hand edit.
+        """
         async with self._lock:
             started = time.monotonic()
-            report = RepairReport(self.parent)
+            report = RepairReport(self.parent, deep=deep)
             whole = subtree_range(self.code)
-            mine = await _Digests.of(self.digests, whole)
+            mine = await _Digests.of(self.digests, whole, deep)
             repairs = _RepairBuffer(self, report)
             pending = [whole]
             while pending:
@@ -163,10 +187,9 @@ class CatalogueRepairer:
                     )
                 next_round: list[KeyRange] = []
                 for chunk in _chunks(pending, MAX_RANGES):
-                    own = {r: await mine.within(r) for r in chunk}
-                    for view in await self._compare(own, report):
+                    for view in await self._compare(chunk, mine, report):
                         if view.listed:
-                            await repairs.resolve(view, own[view.range])
+                            await repairs.resolve(view, mine)
                         else:
                             next_round.extend(await self._differing_parts(view, mine, report))
                 pending = next_round
@@ -174,28 +197,30 @@ class CatalogueRepairer:
             report.seconds = time.monotonic() - started
             c = report.counts
             log.info(
-                "anti-entropy %s -> %s: %d ranges compared in %d rounds, %d differed; sent %d "
+                "anti-entropy %s -> %s%s: %d ranges compared in %d rounds, %d differed; sent %d "
                 "entries and %d removals; parent wrote %d, removed %d, unchanged %d, "
                 "skipped %d; %.2f s",
-                self.code, self.parent, report.ranges, report.rounds, report.differing,
-                report.sent, report.removals, c.written, c.removed, c.unchanged, c.skipped,
-                report.seconds,
+                self.code, self.parent, " (deep)" if deep else "", report.ranges,
+                report.rounds, report.differing, report.sent, report.removals, c.written,
+                c.removed, c.unchanged, c.skipped, report.seconds,
             )  # fmt: skip
             return report
 
     async def _compare(
-        self, own: dict[KeyRange, list[tuple[Key, bytes]]], report: RepairReport
+        self, ranges: Sequence[KeyRange], mine: _Digests, report: RepairReport
     ) -> list[RangeView]:
         parts = self.client.parts
-        request = CompareRequest(tuple(RangeDigest(r, *_summary(p)) for r, p in own.items()))
+        request = CompareRequest(
+            tuple([RangeDigest(r, *await mine.summary(r)) for r in ranges]), deep=mine.deep
+        )
         reply = await self.client.call(COMPARE, self.parent, parts.codec.encode(request))
         views = list(parts.codec.decode(CompareReply, reply.payload).differing)
-        asked = set(own)
+        asked = set(ranges)
         for view in views:
             if view.range not in asked:
                 raise ProtocolError(f"{self.parent} answered for a range that was not asked")
             asked.discard(view.range)  # each at most once
-        report.ranges += len(own)
+        report.ranges += len(ranges)
         report.differing += len(views)
         return views
 
@@ -206,7 +231,7 @@ class CatalogueRepairer:
         subs = _sub_ranges(view)
         differing = []
         for sub, theirs in zip(subs, view.parts, strict=True):
-            if _summary(await mine.within(sub)) != theirs:
+            if await mine.summary(sub) != theirs:
                 differing.append(sub)
         report.ranges += len(subs)
         report.differing += len(differing)
@@ -222,17 +247,19 @@ class _RepairBuffer:
         self.entries: list[tuple[Key, bytes]] = []  # keys to send, with the parent's digest
         self.removals: list[EntryDigest] = []
 
-    async def resolve(self, view: RangeView, mine: Sequence[tuple[Key, bytes]]) -> None:
+    async def resolve(self, view: RangeView, mine: _Digests) -> None:
         """Compare the parent's listing of a range with this node's digests there."""
         theirs: dict[Key, bytes] = {}
         for listed in view.entries:
             if not view.range.contains(listed.key) or len(listed.digest) != DIGEST_BYTES:
                 raise ProtocolError(f"{self.repairer.parent} listed an entry outside the range")
             theirs[listed.key] = listed.digest
-        for key, digest in mine:
-            expected = theirs.pop(key, b"")
-            if expected != digest:
-                self.entries.append((key, expected))
+        async for page in mine.pages(view.range):
+            for key, digest in page:
+                expected = theirs.pop(key, b"")
+                if expected != digest:
+                    self.entries.append((key, expected))
+            await self.flush(full_only=True)
         self.removals.extend(EntryDigest(*key, digest) for key, digest in theirs.items())
         await self.flush(full_only=True)
 
@@ -249,14 +276,19 @@ class _RepairBuffer:
     async def _send(self, keyed: list[tuple[Key, bytes]], removals: list[EntryDigest]) -> None:
         repairer = self.repairer
         parts = repairer.client.parts
-        expected = dict(keyed)
-        # the current entries: newer than the comparison is fine, the parent checks its side
-        current = await repairer.digests.entries([key for key, _ in keyed])
+        expected = dict(keyed) | {r.key: r.digest for r in removals}
+        # The current entries: newer than the comparison is fine, the parent checks its side.
+        # A key to remove that arrived here since the comparison (and was pushed up) is sent
+        # instead: the parent only ever gets this subtree's entries from this node.
+        current = await repairer.digests.entries(list(expected))
         entries = tuple((e, expected[(e.holder, e.record_id)]) for e in current)
-        request = RepairRequest(entries, tuple(removals))
+        present = {(e.holder, e.record_id) for e in current}
+        request = RepairRequest(
+            entries, tuple(r for r in removals if r.key not in present), deep=self.report.deep
+        )
         reply = await repairer.client.call(REPAIR, repairer.parent, parts.codec.encode(request))
-        self.report.sent += len(entries)
-        self.report.removals += len(removals)
+        self.report.sent += len(request.entries)
+        self.report.removals += len(request.removals)
         self.report.counts = _add(
             self.report.counts, parts.codec.decode(RepairCounts, reply.payload)
         )
@@ -310,7 +342,7 @@ class CatalogueComparer:
                     f"{asked.range.lo}..{asked.range.hi} is outside it"
                 )
         fanout = min(MAX_FANOUT, max(2, MAX_PARTS // len(ranges)))
-        mine = await self.digests.views(ranges, LEAF_ENTRIES, fanout)
+        mine = await self.digests.views(ranges, LEAF_ENTRIES, fanout, deep=request.deep)
         differing = tuple(
             view
             for asked, (summary, view) in zip(request.ranges, mine, strict=True)
@@ -333,7 +365,7 @@ class CatalogueComparer:
                 raise Forbidden(
                     f"{call.origin} may only repair its own subtree; {holder} is outside it"
                 )
-        counts = await self.digests.repair(request.entries, request.removals)
+        counts = await self.digests.repair(request.entries, request.removals, deep=request.deep)
         if counts.written:
             self.on_catalogue_changed()  # repaired entries travel up like any change
         log.info(

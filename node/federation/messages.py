@@ -161,6 +161,7 @@ class CompareRequest:
     """A child's digests of ranges of its subtree catalogue (anti-entropy)."""
 
     ranges: tuple[RangeDigest, ...]
+    deep: bool = False  # entry digests over every field (else key, version, tombstone)
 
 
 @dataclass(frozen=True)
@@ -177,3 +178,4 @@ class RepairRequest:
 
     entries: tuple[tuple[CatalogueEntry, bytes], ...]
     removals: tuple[EntryDigest, ...]
+    deep: bool = False  # which digests the expected ones are

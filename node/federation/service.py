@@ -188,11 +188,12 @@ class NodeService:
         self.on_catalogue_changed()
         return IngestReport(accepted=len(records), change_head=await self.parts.changelog.head())
 
-    async def repair_catalogue(self) -> RepairReport:
-        """Compare this node's subtree catalogue with its parent's copy and repair it now."""
+    async def repair_catalogue(self, *, deep: bool = False) -> RepairReport:
+        """Compare this node's subtree catalogue with its parent's copy and repair it now
+        (``deep``: every field of every entry, see ``CatalogueRepairer.repair``)."""
         if self.repairer is None:
             raise InvalidInput(f"{self.parts.code} 是省级节点，没有上级目录可校验")
-        return await self.repairer.repair()
+        return await self.repairer.repair(deep=deep)
 
     async def status(self) -> NodeStatus:
         p = self.parts

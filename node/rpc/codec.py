@@ -354,13 +354,15 @@ def _compare_to_pb(c: CompareRequest) -> pb.CompareRequest:
         ranges=[
             pb.RangeDigest(range=_range_to_pb(r.range), count=r.count, digest=r.digest)
             for r in c.ranges
-        ]
+        ],
+        deep=c.deep,
     )
 
 
 def _compare_from_pb(msg: pb.CompareRequest) -> CompareRequest:
     return CompareRequest(
-        tuple(RangeDigest(_range_from_pb(r.range), r.count, r.digest) for r in msg.ranges)
+        tuple(RangeDigest(_range_from_pb(r.range), r.count, r.digest) for r in msg.ranges),
+        deep=msg.deep,
     )
 
 
@@ -371,6 +373,7 @@ def _repair_to_pb(r: RepairRequest) -> pb.RepairRequest:
             for entry, expected in r.entries
         ],
         removals=[_entry_digest_to_pb(e) for e in r.removals],
+        deep=r.deep,
     )
 
 
@@ -378,6 +381,7 @@ def _repair_from_pb(msg: pb.RepairRequest) -> RepairRequest:
     return RepairRequest(
         entries=tuple((_entry_from_pb(e.entry), e.expected_digest) for e in msg.entries),
         removals=tuple(_entry_digest_from_pb(e) for e in msg.removals),
+        deep=msg.deep,
     )
 
 

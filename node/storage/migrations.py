@@ -108,11 +108,19 @@ def _search_compact_index(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM _meta WHERE key = 'fts_tokenizer'")
 
 
+def _catalogue_versions(conn: sqlite3.Connection) -> None:
+    """Anti-entropy's shallow digests (key, version, tombstone) from the index alone."""
+    conn.execute(
+        "CREATE INDEX catalogue_versions ON catalogue(holder, record_id, version, deleted)"
+    )
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
     ("0003_sync_outbox", _sync_outbox),
     ("0005_search_compact_index", _search_compact_index),
+    ("0006_ae_catalogue_versions", _catalogue_versions),
 ]
 
 

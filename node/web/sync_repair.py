@@ -1,4 +1,4 @@
-"""``POST /api/v1/nodes/{code}/sync/repair``: run anti-entropy with the parent now.
+"""``POST /api/v1/nodes/{code}/sync/repair[?deep=1]``: run anti-entropy with the parent now.
 
 What ``archive-node sync repair`` calls. The answer says what was compared and what the
 parent changed (``federation/antientropy.py``). Like every write, a browser POST must come
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from node.errors import Forbidden
+from node.errors import Forbidden, InvalidInput
 from node.federation.antientropy import RepairReport
 from node.web.context import json_response, node_service
 
@@ -19,6 +19,7 @@ def report_json(report: RepairReport) -> dict[str, object]:
     counts = report.counts
     return {
         "parent": report.parent,
+        "deep": report.deep,
         "intact": report.intact,
         "ranges": report.ranges,
         "differing": report.differing,
@@ -37,7 +38,10 @@ async def repair(request: web.Request) -> web.Response:
     origin = request.headers.get("Origin")
     if origin and origin.split("://", 1)[-1] != request.host:
         raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作")
-    report = await node_service(request).repair_catalogue()
+    deep = request.query.get("deep", "0")
+    if deep not in ("0", "1"):
+        raise InvalidInput("deep 应为 0 或 1")
+    report = await node_service(request).repair_catalogue(deep=deep == "1")
     return json_response(report_json(report))
 
 

@@ -17,10 +17,18 @@ import pytest
 import pytest_asyncio
 
 from node.errors import AccessDenied, InvalidInput, NodeError
+from node.federation import antientropy
 from node.federation.antientropy import MAX_RANGES, MAX_REPAIR
 from node.federation.messages import COMPARE, REPAIR, CompareRequest, RepairRequest
 from node.records import SearchQuery
-from node.storage.digest import DIGEST_BYTES, KeyRange, RangeDigest, subtree_range
+from node.storage.digest import (
+    DIGEST_BYTES,
+    EntryDigest,
+    KeyRange,
+    RangeDigest,
+    digest_of,
+    subtree_range,
+)
 from node.storage.entries import ENTRY_COLUMNS
 
 from .network import Network, converged, eventually, ingest, make_record, tree
@@ -120,9 +128,13 @@ def damage(db: Path) -> int:
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("snapshot", [True, False], ids=["in-memory", "paged"])
 async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
-    net: Network, tmp_path: Path
+    net: Network, tmp_path: Path, snapshot: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if not snapshot:  # as for a subtree too big to keep its digests in memory
+        monkeypatch.setattr(antientropy, "SNAPSHOT_ENTRIES", 0)
+        monkeypatch.setattr(antientropy, "MAX_REPAIR", 3)
     city_db, county_db = tmp_path / CITY / "node.db", tmp_path / COUNTY / "node.db"
     assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
     differing = damage(city_db)
@@ -139,6 +151,16 @@ async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
     # the repaired city is intact with the province, whose copy was never damaged
     assert (await net.service(CITY).repair_catalogue()).intact
     assert rows(tmp_path / "33" / "node.db", COUNTY) == rows(county_db, COUNTY)
+    # a field changed without a new version: only a deep comparison finds it
+    with sqlite3.connect(city_db) as conn:
+        conn.execute(
+            "UPDATE catalogue SET title = '篡改' WHERE holder = ? AND id % 50 = 7", (COUNTY,)
+        )
+        edited = conn.execute("SELECT changes()").fetchone()[0]
+    assert edited > 0 and (await net.service(COUNTY).repair_catalogue()).intact
+    deep = await net.service(COUNTY).repair_catalogue(deep=True)
+    assert deep.deep and (deep.sent, deep.removals, deep.counts.written) == (edited, 0, edited)
+    assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
 
 
 @pytest.mark.asyncio
@@ -150,6 +172,12 @@ async def test_an_intact_pair_sends_nothing(net: Network) -> None:
     # a township's repair compares its own subtree only, and the scheduled run does the same
     scheduled = await net.node("330106001").repairer.run_scheduled()
     assert scheduled is not None and scheduled.intact
+    # while changes are queued for the parent, the scheduled run leaves them to the push
+    county = net.node(COUNTY)
+    await county.pusher.stop()
+    await ingest(net.service(COUNTY), [make_record(COUNTY, 999, title="新进馆档案")])
+    assert await county.repairer.run_scheduled() is None
+    assert not (await county.repairer.repair()).intact  # on demand it runs, and repairs
 
 
 @pytest.mark.asyncio
@@ -182,7 +210,9 @@ async def test_a_child_cannot_compare_or_repair_outside_its_subtree(
     # only a direct child may compare with a node: the county is the province's grandchild
     error = await refused(COMPARE, "33", compare(subtree_range(COUNTY)))
     assert isinstance(error, AccessDenied) and "not a child" in str(error)
-    # oversized requests
+    # overlapping ranges (the same subtree asked twice) and oversized requests
+    whole = subtree_range(COUNTY)
+    assert isinstance(await refused(COMPARE, CITY, compare(whole, whole)), InvalidInput)
     many = [KeyRange((COUNTY, f"A{i:05d}"), (COUNTY, f"A{i:05d}-")) for i in range(MAX_RANGES + 1)]
     assert isinstance(await refused(COMPARE, CITY, compare(*many)), InvalidInput)
     own = dataclasses.replace(city_entry, holder=COUNTY)
@@ -191,3 +221,20 @@ async def test_a_child_cannot_compare_or_repair_outside_its_subtree(
         await refused(REPAIR, CITY, codec.encode(RepairRequest(flood, ()))), InvalidInput
     )
     assert rows(tmp_path / CITY / "node.db", "") == before
+
+
+@pytest.mark.asyncio
+async def test_a_key_named_for_removal_that_arrived_meanwhile_is_sent_instead(
+    net: Network,
+) -> None:
+    """The child compared without a key, then received it (and pushed it up) before its
+    repair went out: it must not ask the parent to remove what it now holds."""
+    county, city = net.node(COUNTY), net.node(CITY)
+    entry = (await county.parts.catalogue.search(SearchQuery(scope=COUNTY, limit=1))).hits[0]
+    held = await city.parts.catalogue.get(entry.holder, entry.record_id)
+    report = antientropy.RepairReport(CITY)
+    repairs = antientropy._RepairBuffer(county.repairer, report)
+    repairs.removals.append(EntryDigest(entry.holder, entry.record_id, digest_of(held, False)))
+    await repairs.flush()
+    assert (report.sent, report.removals, report.counts.unchanged) == (1, 0, 1)
+    assert await city.parts.catalogue.get(entry.holder, entry.record_id) == held

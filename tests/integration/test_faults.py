@@ -15,6 +15,7 @@ import json
 import signal
 import sqlite3
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -24,10 +25,10 @@ from node.records import Record
 from node.storage.entries import ENTRY_COLUMNS
 
 from .network import make_record
-from .test_daemons import Daemon, network, ok  # noqa: F401  (``network``: the fixture)
+from .test_daemons import Daemon, enrol, network, ok  # noqa: F401  (``network``: the fixture)
 
-CITY = "3301"
-BULK = 6_000  # several push batches, so a kill can land between or inside them
+CITY, COUNTY = "3301", "330106"
+BULK, BATCH = 6_000, 500  # a dozen push batches, so a kill lands between or inside them
 
 
 def catalogue(db: Path, scope: str = CITY) -> list[tuple[object, ...]]:
@@ -79,7 +80,10 @@ def kill9(daemon: Daemon) -> None:
 
 
 def bulk(tmp: Path, nodes: dict[str, dict[str, str]]) -> None:
-    """``BULK`` records (metadata only) stored in the city's database before it starts."""
+    """``BULK`` records (metadata only) stored in the city's database before it starts, sent
+    in batches of ``BATCH`` so that a push takes a while."""
+    with (tmp / nodes[CITY]["config"]).open("a", encoding="utf-8") as config:
+        config.write(f"\n[sync]\nbatch_size = {BATCH}\n")
 
     async def load() -> None:
         node = Host(load_settings(tmp / nodes[CITY]["config"])).nodes[CITY]
@@ -92,8 +96,8 @@ def bulk(tmp: Path, nodes: dict[str, dict[str, str]]) -> None:
     asyncio.run(load())
 
 
-def record(n: int, title: str) -> Record:
-    found, _ = make_record(CITY, n, title=f"{title}{n}", category="知青")
+def record(n: int, title: str, holder: str = CITY) -> Record:
+    found, _ = make_record(holder, n, title=f"{title}{n}", category="知青")
     return dataclasses.replace(found, files=())
 
 
@@ -125,12 +129,20 @@ def test_kill_9_of_the_parent_while_it_applies_a_batch(network) -> None:  # type
     tmp, nodes = network
     bulk(tmp, nodes)
     daemons = [Daemon(tmp, nodes[code]["config"], nodes[code]["api"]) for code in ("33", CITY)]
+    province_db = tmp / "33/33/node.db"
     try:
         daemons[0].wait_ready()
-        province_db = tmp / "33/33/node.db"
-        got = wait_for(lambda: count(province_db))  # the city pushes the next batch meanwhile
-        kill9(daemons[0])
-        assert 0 < count(province_db) < BULK, f"the push was not interrupted ({got}): raise BULK"
+        wait_for(lambda: count(province_db))  # the first batch is in
+        # Hold the province's write lock: the batch the city sends next is received and its
+        # transaction waits on the lock (the city keeps pushing, so one is always next).
+        with sqlite3.connect(province_db, timeout=10, isolation_level=None) as lock:
+            lock.execute("BEGIN IMMEDIATE")
+            held = count(province_db)
+            wait_for(lambda: _status(nodes[CITY]["api"])["links"][0]["state"] == "pushing")
+            time.sleep(0.3)
+            kill9(daemons[0])
+            lock.execute("ROLLBACK")
+        assert 0 < held == count(province_db) < BULK, "the push was not interrupted: raise BULK"
         time.sleep(1.0)  # the city's pushes fail meanwhile
         daemons[0] = Daemon(tmp, nodes["33"]["config"], nodes["33"]["api"])
         daemons[0].wait_ready()
@@ -145,44 +157,68 @@ def _status(api: str) -> dict[str, object]:
         return dict(json.load(resp))
 
 
+def _jsonl(path: Path, holder: str, count: int, title: str) -> Path:
+    """``count`` records of ``holder`` as an ``archive-node ingest`` file."""
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(1, count + 1):
+            r = record(i, title, holder)
+            fields = {
+                "record_id": r.record_id, "archival_code": r.archival_code, "fonds": r.fonds,
+                "category": r.category, "year": r.year, "retention": str(r.retention),
+                "title": r.title, "creator": r.creator, "date": r.date, "access": str(r.access),
+            }  # fmt: skip
+            out.write(json.dumps(fields, ensure_ascii=False) + "\n")
+    return path
+
+
+def _search_total(api: str, as_code: str, scope: str, text: str) -> int:
+    query = urllib.parse.urlencode({"q": text, "scope": scope})
+    with urllib.request.urlopen(f"{api}/api/v1/nodes/{as_code}/search?{query}", timeout=10) as r:
+        return int(json.load(r)["total"])
+
+
 def test_a_parent_down_for_a_while(network) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
-    """The city keeps ingesting and answering for its subtree, queues, and catches up alone."""
+    """With the province down, the city keeps ingesting, takes its county's pushes and
+    answers for its whole subtree, queues for the province, and catches up by itself."""
     tmp, nodes = network
-    daemons = [Daemon(tmp, nodes[code]["config"], nodes[code]["api"]) for code in ("33", CITY)]
-    api = ["--api", nodes[CITY]["api"]]
-    lines = tmp / "records.jsonl"
+    nodes[COUNTY] = enrol(tmp, COUNTY, "西湖区档案馆", _root_public_key(tmp), nodes[CITY]["grpc"])
+    ok("registry", "issue", "--key", "3301/3301/node.key", "--chain", "3301/3301/chain.json",
+       "--request", "330106/330106/enrol-request.json", "-o", "330106/330106/chain.json",
+       cwd=tmp)  # fmt: skip
+    codes = ("33", CITY, COUNTY)
+    daemons = [Daemon(tmp, nodes[code]["config"], nodes[code]["api"]) for code in codes]
+    city_api = nodes[CITY]["api"]
     try:
         for daemon in daemons:
             daemon.wait_ready()
         kill9(daemons[0])
-        with lines.open("w", encoding="utf-8") as out:
-            for i in range(1, 201):
-                fields = {
-                    "record_id": (r := record(i, "陈静知青档案")).record_id,
-                    "archival_code": r.archival_code,
-                    "fonds": r.fonds,
-                    "category": r.category,
-                    "year": r.year,
-                    "retention": str(r.retention),
-                    "title": r.title,
-                    "creator": r.creator,
-                    "date": r.date,
-                    "access": str(r.access),
-                }
-                out.write(json.dumps(fields, ensure_ascii=False) + "\n")
-        assert "已导入 200 条" in ok(*api, "ingest", "--as", CITY, str(lines), cwd=tmp)
-        out = ok(*api, "search", "--as", CITY, "--scope", CITY, "--json", "陈静知青档案", cwd=tmp)
-        assert len(out.splitlines()) == 20  # the first page, answered by the city itself
-        queued = wait_for(lambda: (s := _status(nodes[CITY]["api"]))["links"] and s, step=0.2)
+        city_file = _jsonl(tmp / "city.jsonl", CITY, 200, "陈静知青档案")
+        county_file = _jsonl(tmp / "county.jsonl", COUNTY, 100, "陈静知青档案")
+        assert "已导入 200 条" in ok("--api", city_api, "ingest", "--as", CITY, str(city_file),
+                                    cwd=tmp)  # fmt: skip
+        assert "已导入 100 条" in ok("--api", nodes[COUNTY]["api"], "ingest", "--as", COUNTY,
+                                    str(county_file), cwd=tmp)  # fmt: skip
+        # the city answers for its subtree: its own records and the county's, pushed to it
+        wait_for(lambda: _search_total(city_api, CITY, CITY, "陈静知青档案") == 300, step=0.2)
+        out = ok("--api", city_api, "search", "--as", CITY, "--scope", COUNTY, "--json",
+                 "陈静知青档案", cwd=tmp)  # fmt: skip
+        assert {json.loads(line)["holder"] for line in out.splitlines()} == {COUNTY}
+        queued = wait_for(lambda: (s := _status(city_api))["links"] and s, step=0.2)
         link = queued["links"][0]  # type: ignore[index]
         assert link["peer"] == "33" and link["lag"] > 0
-        assert wait_for(lambda: _status(nodes[CITY]["api"])["links"][0]["last_error"], step=0.2)
+        assert wait_for(lambda: _status(city_api)["links"][0]["last_error"], step=0.2)
         daemons[0] = Daemon(tmp, nodes["33"]["config"], nodes["33"]["api"])
         daemons[0].wait_ready()
-        assert_converged(tmp, nodes, 200)
-        out = ok("--api", nodes["33"]["api"], "search", "--as", "33", "--scope", CITY, "--json",
-                 "陈静知青档案", cwd=tmp)  # fmt: skip
-        assert len(out.splitlines()) == 20
+        assert_converged(tmp, nodes, 300)
+        assert _search_total(nodes["33"]["api"], "33", CITY, "陈静知青档案") == 300
+        out = ok("--api", nodes[COUNTY]["api"], "sync", "repair", "--as", COUNTY, "--json",
+                 cwd=tmp)  # fmt: skip
+        assert json.loads(out)["intact"]
     finally:
-        codes = [daemon.stop() for daemon in daemons]
-    assert codes == [0, 0]
+        exits = [daemon.stop() for daemon in daemons]
+    assert exits == [0, 0, 0]
+
+
+def _root_public_key(tmp: Path) -> str:
+    settings = load_settings(tmp / "33" / "node.toml")
+    return settings.root_public_key.hex()

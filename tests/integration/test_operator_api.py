@@ -97,6 +97,12 @@ async def test_repair_endpoint_and_cli(api: tuple[Network, str], tmp_path: Path)
     assert status == 400 and "没有上级" in body["error"]["message"]
     code, out, err = await cli(base, "sync", "repair", "--as", COUNTY, cwd=tmp_path)
     assert code == 0 and "一致" in out, err
+    code, out, err = await cli(
+        base, "sync", "repair", "--as", COUNTY, "--deep", "--json", cwd=tmp_path
+    )
+    assert code == 0 and json.loads(out)["deep"] and json.loads(out)["intact"], err
+    status, body = await post(f"{base}/api/v1/nodes/{COUNTY}/sync/repair?deep=yes")
+    assert status == 400
     # a malformed line is refused before anything is sent
     lines.write_text(json.dumps(record_json(9)) + "\n{oops\n", encoding="utf-8")
     code, out, err = await cli(base, "ingest", "--as", COUNTY, str(lines), cwd=tmp_path)

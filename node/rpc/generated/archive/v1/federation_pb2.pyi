@@ -888,6 +888,9 @@ class CompareRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     RANGES_FIELD_NUMBER: _builtins.int
+    DEEP_FIELD_NUMBER: _builtins.int
+    deep: _builtins.bool
+    """entry digests over every field, not only key, version and tombstone flag"""
     @_builtins.property
     def ranges(self) -> _containers.RepeatedCompositeFieldContainer[Global___RangeDigest]:
         """the child's view; inside the child's own subtree"""
@@ -896,10 +899,11 @@ class CompareRequest(_message.Message):
         self,
         *,
         ranges: _abc.Iterable[Global___RangeDigest] | None = ...,
+        deep: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ranges", b"ranges"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deep", b"deep", "ranges", b"ranges"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1024,6 +1028,9 @@ class RepairRequest(_message.Message):
 
     ENTRIES_FIELD_NUMBER: _builtins.int
     REMOVALS_FIELD_NUMBER: _builtins.int
+    DEEP_FIELD_NUMBER: _builtins.int
+    deep: _builtins.bool
+    """which digests the expected ones are (as in the CompareRequest)"""
     @_builtins.property
     def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___RepairEntry]: ...
     @_builtins.property
@@ -1035,10 +1042,11 @@ class RepairRequest(_message.Message):
         *,
         entries: _abc.Iterable[Global___RepairEntry] | None = ...,
         removals: _abc.Iterable[Global___EntryDigest] | None = ...,
+        deep: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["entries", b"entries", "removals", b"removals"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deep", b"deep", "entries", b"entries", "removals", b"removals"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
