@@ -13,9 +13,10 @@ Ordering, by how many entries match (filters included):
   record_id). The score depends only on the entry itself, never on the rest of the catalogue
   (bm25 does: its weights move whenever any entry arrives), so a page boundary stays where it
   was while a clerk pages, and the order is the same on every node.
-- more: two tiers, entries with every word in the title first, then the rest, each newest
-  first (by rowid, which FTS5 reads in order without sorting). Scoring 100,000 matches costs
-  more than it is worth: a clerk refines the query instead.
+- up to ``COUNT_LIMIT`` (1,000): two tiers, entries with every word in the title first,
+  then the rest, each newest first (by rowid, which FTS5 reads in order without sorting).
+- more: newest first. Scoring 100,000 matches costs more than it is worth, and so does
+  looking for a sparse title tier among them: a clerk refines the query instead.
 - no text (filters only): newest first.
 
 Totals are exact up to ``COUNT_LIMIT``; past it the page says "more than" (``total_exact``
@@ -289,7 +290,9 @@ def search_txn(conn: sqlite3.Connection, query: SearchQuery) -> SearchPage:
             has_before, has_after = start > 0, end < len(ordered)
         rows = _rows_by_id(conn, [rowid for _, rowid in chosen])
         return _page(cursor, [key for key, _ in chosen], rows, has_before, has_after)
-    tiers = plan.tiers()
+    # Past COUNT_LIMIT, newest first: the title tier could be sparse in a huge result, and
+    # finding its first page would then read the whole intersection.
+    tiers = plan.tiers() if cursor.exact else [plan.match or None]
     if cursor.direction == AFTER:
         found = list(_walk(conn, plan, tiers, cursor, limit + 1, offset))
         has_before = offset > 0 or cursor.key != _START[TIERED]

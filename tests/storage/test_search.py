@@ -626,6 +626,10 @@ def test_large_results_put_title_matches_first() -> None:
     assert ids == ["T2", "T1", "C2", "S1", "C1"]
     ranked = [h.record_id for h in search_txn(conn, SearchQuery(text="王秀英")).hits]
     assert ranked == ["T1", "T2", "S1", "C1", "C2"]  # score, then holder and record_id
+    with patch.object(search, "RANK_LIMIT", 2), patch.object(search, "COUNT_LIMIT", 3):
+        page = search_txn(conn, SearchQuery(text="王秀英"))  # past the count: newest first
+    assert [h.record_id for h in page.hits] == ["C2", "T2", "S1", "T1", "C1"]
+    assert not page.total_exact
     conn.close()
 
 
