@@ -60,13 +60,8 @@ async def service_point(request: web.Request) -> web.Response:
     if page_no < 1:
         raise InvalidQuery(f"页码应从 1 开始，收到 {page_no}。")
     parts = [_form(info, params)]
-    if (
-        query.text.strip()
-        or query.category
-        or query.year_from
-        or query.year_to
-        or (query.retention or query.access)
-    ):
+    filters_given = (query.category, query.year_from, query.year_to, query.retention, query.access)
+    if query.text.strip() or any(filters_given):
         # Pages come by cursor; a bare page number (an old bookmark) by offset.
         offset = 0 if query.cursor else (page_no - 1) * PAGE_SIZE
         query = replace(query, limit=PAGE_SIZE, offset=offset)
