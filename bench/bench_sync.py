@@ -29,11 +29,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from _common import ROOT  # noqa: F401  (puts tests/ on the path)
-from bench_search import make_entry
+from _search_corpus import make_entry
 from integration.network import Network, tree
 
 from node.config import SyncSettings
-from node.records import Access, CatalogueEntry
+from node.federation.messages import PushBatch
+from node.records import CatalogueEntry
+from node.storage import fts
 from node.storage.entries import ENTRY_COLUMNS, row_values
 
 CHUNK = 20_000
@@ -44,14 +46,12 @@ SUBTREES = {
 
 
 def entries(county: str, n: int, seed: int) -> Iterator[list[CatalogueEntry]]:
-    """``n`` open entries held in ``county``'s subtree, in chunks."""
+    """``n`` entries (one in seven controlled) held in ``county``'s subtree, in chunks."""
     rng = random.Random(seed)
     holders = SUBTREES[county]
     for base in range(0, n, CHUNK):
         yield [
-            dataclasses.replace(
-                make_entry(rng, i), holder=holders[i % len(holders)], access=Access.OPEN
-            )
+            dataclasses.replace(make_entry(rng, i), holder=holders[i % len(holders)])
             for i in range(base, min(n, base + CHUNK))
         ]
 
@@ -81,6 +81,34 @@ async def load(net: Network, county: str, n: int, seed: int) -> float:
     return n / (time.perf_counter() - start)
 
 
+async def stages(net: Network, county: str, n: int, batch_size: int) -> dict[str, float]:
+    """Microseconds per entry of each step a pushed entry takes, on the county's log."""
+    parts = net.node(county).parts
+    costs = dict.fromkeys(("read", "encode", "decode", "tokenise"), 0.0)
+    cursor, counted = 0, 0
+    while counted < n:
+        start = time.perf_counter()
+        rows = await parts.changelog.entries_after(cursor, batch_size)
+        costs["read"] += time.perf_counter() - start
+        if not rows:
+            break
+        batch = PushBatch("x", cursor, rows[-1][0], tuple(e for _, e in rows))
+        start = time.perf_counter()
+        payload = parts.codec.encode(batch)
+        costs["encode"] += time.perf_counter() - start
+        start = time.perf_counter()
+        decoded = parts.codec.decode(PushBatch, payload)
+        costs["decode"] += time.perf_counter() - start
+        start = time.perf_counter()
+        for e in decoded.entries:
+            fts.fts_values(
+                e.title, e.creator, e.subjects, e.holder, e.category, e.year, e.access, e.retention
+            )
+        costs["tokenise"] += time.perf_counter() - start
+        cursor, counted = rows[-1][0], counted + len(rows)
+    return {stage: seconds * 1e6 / counted for stage, seconds in costs.items()}
+
+
 async def until(check, poll_s: float = 0.05) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     while not await check():
@@ -104,6 +132,7 @@ async def main(n: int, batch_size: int) -> None:
             apply_rate = await load(net, "330106", n, 1)
             await load(net, "330110", n, 2)
             print(f"{n:,} entries per county, batch {batch_size}; loaded")
+            per_entry = await stages(net, "330106", min(n, 100_000), batch_size)
 
             # 1. one link: county -> city, the city's outbox paused
             county = net.node("330106")
@@ -135,6 +164,11 @@ async def main(n: int, batch_size: int) -> None:
         f"one link county -> city (signed, gRPC)            {n / one_link:>10,.0f} entries/s"
         f"   {one_link:.1f} s   {n / one_link / raw:.3f}x raw, "
         f"{n / one_link / apply_rate:.2f}x apply   (aim >= 50,000/s)"
+    )
+    print(
+        "per entry, in this process (us): "
+        + ", ".join(f"{stage} {us:.1f}" for stage, us in per_entry.items())
+        + f", whole apply at the parent {1e6 / apply_rate:.1f}"
     )
     print(f"second link city -> province, alone                {n / second_link:>10,.0f} entries/s")
     print(

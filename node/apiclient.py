@@ -103,16 +103,23 @@ class ApiClient:
         year_to: int | None = None,
         limit: int = 20,
         offset: int = 0,
+        retention: str | None = None,
+        access: str | None = None,
+        cursor: str | None = None,
     ) -> dict[str, Any]:
-        """One page of a search made at node ``as_code``: ``{"total", "answered_by", "hits"}``."""
+        """One page of a search made at node ``as_code``: ``{"total", "total_exact",
+        "answered_by", "next_cursor", "prev_cursor", "hits"}``."""
         params = {
             "q": text,
             "scope": scope,
             "category": category,
             "year_from": year_from,
             "year_to": year_to,
+            "retention": retention,
+            "access": access,
             "limit": limit,
             "offset": offset,
+            "cursor": cursor,
         }
         return dict(self.get_json(f"/api/v1/nodes/{_segment(as_code)}/search", params))
 

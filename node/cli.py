@@ -30,7 +30,7 @@ from node.cli_registry import enrol, init, registry
 from node.cli_repair import repair_cmd
 from node.cli_sync import stats, sync
 from node.identity import validate_code
-from node.records import CATEGORIES, MAX_PAGE, Access
+from node.records import CATEGORIES, MAX_PAGE, Access, Retention
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,8 +55,17 @@ def cli(ctx: click.Context, api_url: str | None, timeout: float | None) -> None:
 @click.option(
     "--limit", type=click.IntRange(1, MAX_PAGE), default=20, show_default=True, help="最多条数"
 )
+@click.option("--retention", type=click.Choice([r.value for r in Retention]), help="保管期限")
+@click.option(
+    "--access",
+    type=click.Choice([Access.OPEN.value, Access.CONTROLLED.value]),
+    help="开放状态：open 开放，controlled 控制使用",
+)
 @click.option(
     "--offset", type=click.IntRange(min=0), default=0, show_default=True, help="跳过前 N 条"
+)
+@click.option(
+    "--cursor", metavar="CURSOR", help="翻页游标：上一次输出的“下一页”游标（查询词和筛选须相同）"
 )
 @click.option("--json", "as_json", is_flag=True, help="每条结果输出一行 JSON")
 @api_options
@@ -70,7 +79,10 @@ def search(
     year_from: int | None,
     year_to: int | None,
     limit: int,
+    retention: str | None,
+    access: str | None,
     offset: int,
+    cursor: str | None,
     as_json: bool,
     api_url: str | None,
     timeout: float | None,
@@ -78,8 +90,10 @@ def search(
 ) -> None:
     """在全省（或 --scope 范围内）检索档案目录。QUERY 为查询词，如当事人姓名。"""
     text = " ".join(query)
-    if not text.strip() and not (category or year_from or year_to):
-        raise CliError("请给出查询词，或用 --category / --year-from / --year-to 筛选。")
+    if not text.strip() and not (category or year_from or year_to or retention or access):
+        raise CliError(
+            "请给出查询词，或用 --category、--year-from、--year-to、--retention、--access 筛选。"
+        )
     page = client_for(ctx, api_url, timeout).search(
         as_code,
         text,
@@ -89,19 +103,32 @@ def search(
         year_to=year_to,
         limit=limit,
         offset=offset,
+        retention=retention,
+        access=access,
+        cursor=cursor,
     )
     hits: list[dict[str, Any]] = page["hits"]
+    next_cursor = page.get("next_cursor") or ""
     if as_json:
         for hit in hits:
             click.echo(json.dumps(hit, ensure_ascii=False))
+        if next_cursor:  # stdout stays one object per hit
+            click.echo(f"下一页：--cursor {next_cursor}", err=True)
         return
     if hits:
         click.echo(table(["档案", "题名", "年度", "门类", "开放状态", "馆藏单位"], _rows(hits)))
-        shown = f"，显示第 {offset + 1}–{offset + len(hits)} 条"
+        shown = (
+            f"，本页 {len(hits)} 条" if cursor else f"，显示第 {offset + 1}–{offset + len(hits)} 条"
+        )
     else:
         shown = "，未找到匹配的档案"
     by = f"，由 {page['answered_by']} 应答" if page.get("answered_by") else ""
-    click.echo(f"共 {page['total']} 条{shown}{by}")
+    total = (
+        f"共 {page['total']} 条" if page.get("total_exact", True) else f"超过 {page['total']} 条"
+    )
+    click.echo(f"{total}{shown}{by}")
+    if next_cursor:
+        click.echo(f"下一页：在同一命令后加 --cursor {next_cursor}")
 
 
 @cli.command()

@@ -85,7 +85,7 @@ def stats(
 
 @click.group()
 def sync() -> None:
-    """目录同步：立即重试推送。"""
+    """目录同步：立即重试推送（retry），与上级核对并修复目录（repair）。"""
 
 
 @sync.command()

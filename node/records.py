@@ -310,12 +310,23 @@ class SearchQuery:
     year_to: int | None = None
     limit: int = 20
     offset: int = 0
+    retention: str | None = None  # a Retention value: 永久, 30年, 10年
+    access: str | None = None  # an Access value: open, controlled
+    cursor: str = ""  # from the previous page's next_cursor / prev_cursor; bound to the query
 
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of search results and the total number of matches."""
+    """One page of search results and the total number of matches.
+
+    ``total`` is exact when ``total_exact``; otherwise more than ``total`` entries match.
+    The cursors ("" if there is no such page) fetch the next and the previous page of the
+    same query.
+    """
 
     total: int
     hits: tuple[CatalogueEntry, ...]
     answered_by: str = ""
+    total_exact: bool = True
+    next_cursor: str = ""
+    prev_cursor: str = ""

@@ -157,6 +157,29 @@ def test_search_needs_words_or_a_filter(api: str) -> None:
     assert "请给出查询词" in one_error_line(invoke("search", "--as", "330106"))
 
 
+def test_search_filters_and_the_next_page_by_cursor(api: str, nodes: dict[str, Any]) -> None:
+    fakes = _fakes()
+    nodes["330106"].entries.extend(
+        fakes.entry("330106", f"W{i:02d}", f"王五档案{i}") for i in range(25)
+    )
+    args = ["search", "--as", "330106", "--retention", "永久", "--access", "open", "王五"]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout.splitlines()[-1] == "下一页：在同一命令后加 --cursor 20"
+    query = nodes["330106"].queries[-1]
+    assert (query.retention, query.access, query.cursor) == ("永久", "open", "")
+    second = invoke(*args, "--cursor", "20")
+    assert "共 25 条，本页 5 条" in second.stdout and "下一页" not in second.stdout
+    assert nodes["330106"].queries[-1].cursor == "20"
+    as_json = invoke(*args, "--json")
+    assert len(as_json.stdout.splitlines()) == 20  # stdout: only the hits
+    assert as_json.stderr == "下一页：--cursor 20\n"
+    # the filters only, without words
+    assert invoke("search", "--as", "330106", "--access", "controlled").exit_code == 0
+    bad = invoke("search", "--as", "330106", "--retention", "永远", "王五")
+    assert bad.exit_code != 0 and "永远" in bad.stderr
+
+
 def test_fetch_saves_verified_file_under_its_own_name(
     api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

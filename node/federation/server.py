@@ -15,7 +15,7 @@ import hashlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from node import crypto
 from node.errors import (
@@ -245,7 +245,7 @@ class FederationServer:
         if not covers(self.code, scope):
             raise InvalidInput(f"{self.code} does not cover the search scope {scope}")
         page = await p.catalogue.search(query)
-        page = type(page)(total=page.total, hits=page.hits, answered_by=self.code)
+        page = replace(page, answered_by=self.code)
         return p.codec.encode(page)
 
     async def _heartbeat(self, call: Envelope) -> bytes:

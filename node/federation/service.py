@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from node import crypto
-from node.errors import AuthError, InvalidInput, InvalidRecord, NotFound
+from node.errors import AuthError, InvalidInput, InvalidQuery, InvalidRecord, NotFound
 from node.federation.antientropy import CatalogueRepairer, RepairReport
 from node.federation.audit import AuditLog
 from node.federation.client import FederationClient
@@ -267,6 +267,18 @@ class NodeService:
 
 
 def _checked(query: SearchQuery) -> SearchQuery:
+    fields = (query.text, query.scope, query.category, query.retention, query.access, query.cursor)
+    for value in fields:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise InvalidQuery(f"检索条件应为文本，收到 {type(value).__name__}。")
+        try:  # the wire carries UTF-8: a lone surrogate cannot reach the answering node
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidQuery(
+                "查询词或筛选条件含有无效字符（不成对的代理码位）：请删除后重试。"
+            ) from None
     validate_code(query.scope)
     if len(query.text) > MAX_QUERY_CHARS:
         raise InvalidInput(f"查询词过长（最多 {MAX_QUERY_CHARS} 字）")

@@ -26,7 +26,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from node.errors import NodeError
+from node.errors import (
+    AuthError,
+    Forbidden,
+    InvalidInput,
+    Misaddressed,
+    NodeError,
+    Overloaded,
+    PeerUnavailable,
+    ProtocolError,
+    StorageError,
+)
 from node.federation.admission import RETRYABLE
 from node.federation.client import FederationClient
 from node.federation.messages import PUSH, PushAck, PushBatch
@@ -218,8 +228,25 @@ class CataloguePusher:
             delay,
         )
         await self.client.parts.peers.record_failure(
-            self.parent, str(exc) or type(exc).__name__, self.failures, self.next_attempt_at
+            self.parent, self.describe(exc), self.failures, self.next_attempt_at
         )
+
+    def describe(self, exc: Exception) -> str:
+        """The failure as the operator reads it (``archive-node stats``): cause, then detail."""
+        parent = self.parent
+        if isinstance(exc, PeerUnavailable):
+            cause = f"无法连接上级 {parent}（上级未运行或网络不通；恢复后会自动补推）"
+        elif isinstance(exc, Overloaded):
+            cause = f"上级 {parent} 繁忙，稍后自动重试"
+        elif isinstance(exc, AuthError | Forbidden | Misaddressed):
+            cause = f"上级 {parent} 拒绝了本节点的调用（请检查证书与信任目录）"
+        elif isinstance(exc, InvalidInput | ProtocolError):
+            cause = f"上级 {parent} 拒绝了推送的批次（请按详情更正有关条目的新版本）"
+        elif isinstance(exc, StorageError):
+            cause = "读取本节点的变更日志失败（请检查磁盘与数据库）"
+        else:
+            cause = f"向上级 {parent} 推送失败"
+        return f"{cause}：{str(exc) or type(exc).__name__}"
 
     async def _reset(self) -> None:
         self.failures, self.next_attempt_at = 0, None

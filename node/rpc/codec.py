@@ -186,6 +186,9 @@ def _query_to_pb(query: SearchQuery) -> pb.SearchRequest:
         year_to=query.year_to or 0,
         limit=query.limit,
         offset=query.offset,
+        retention=query.retention or "",
+        access=query.access or "",
+        cursor=query.cursor,
     )
 
 
@@ -198,6 +201,31 @@ def _query_from_pb(msg: pb.SearchRequest) -> SearchQuery:
         year_to=msg.year_to or None,
         limit=msg.limit,
         offset=msg.offset,
+        retention=msg.retention or None,
+        access=msg.access or None,
+        cursor=msg.cursor,
+    )
+
+
+def _search_page_to_pb(page: SearchPage) -> pb.SearchResponse:
+    return pb.SearchResponse(
+        total=page.total,
+        hits=[_entry_to_pb(e) for e in page.hits],
+        answered_by=page.answered_by,
+        total_capped=not page.total_exact,
+        next_cursor=page.next_cursor,
+        prev_cursor=page.prev_cursor,
+    )
+
+
+def _search_page_from_pb(msg: pb.SearchResponse) -> SearchPage:
+    return SearchPage(
+        total=msg.total,
+        hits=tuple(_entry_from_pb(e) for e in msg.hits),
+        answered_by=msg.answered_by,
+        total_exact=not msg.total_capped,
+        next_cursor=msg.next_cursor,
+        prev_cursor=msg.prev_cursor,
     )
 
 
@@ -376,17 +404,7 @@ _TABLE: dict[type, tuple[type[PbMessage], Callable[[Any], Any], Callable[[Any], 
         lambda m: PushAck(cursor=m.cursor, applied=m.applied),
     ),
     SearchQuery: (pb.SearchRequest, _query_to_pb, _query_from_pb),
-    SearchPage: (
-        pb.SearchResponse,
-        lambda p: pb.SearchResponse(
-            total=p.total, hits=[_entry_to_pb(e) for e in p.hits], answered_by=p.answered_by
-        ),
-        lambda m: SearchPage(
-            total=m.total,
-            hits=tuple(_entry_from_pb(e) for e in m.hits),
-            answered_by=m.answered_by,
-        ),
-    ),
+    SearchPage: (pb.SearchResponse, _search_page_to_pb, _search_page_from_pb),
     FetchRequest: (
         pb.FetchRequest,
         lambda r: pb.FetchRequest(holder=r.holder, record_id=r.record_id, file_name=r.file_name),

@@ -73,17 +73,17 @@ def _load_stored(
         # index for the IN form, which made bulk upserts quadratic.
         rows = conn.execute(
             "SELECT c.holder, c.record_id, c.id, c.version, c.deleted, c.title, c.creator, "
-            f"c.subjects, c.category, c.year, c.access FROM (VALUES {values}) AS k "
+            f"c.subjects, c.category, c.year, c.access, c.retention FROM (VALUES {values}) AS k "
             "JOIN catalogue c ON c.holder = k.column1 AND c.record_id = k.column2",
             [part for key in chunk for part in key],
         )
         for holder, record_id, rowid, version, deleted, title, creator, *rest in rows:
-            subjects, category, year, access = rest
+            subjects, category, year, access, retention = rest
             tokens = (
                 None
                 if deleted
                 else fts.fts_values(
-                    title, creator, json.loads(subjects), holder, category, year, access
+                    title, creator, json.loads(subjects), holder, category, year, access, retention
                 )
             )
             stored[(holder, record_id)] = _Stored(rowid, version, tokens)
@@ -131,6 +131,7 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
                 entry.category,
                 entry.year,
                 entry.access.value,
+                entry.retention.value,
             )
             fts_inserts.append((rowid, *values))
     placeholders = ", ".join("?" for _ in ENTRY_COLUMNS)

@@ -20,6 +20,13 @@ case-insensitive). The MATCH string is built only from tokens we
 produced, each double-quoted, so user input can never inject FTS5 syntax. A word mixing
 scripts or with inner punctuation is narrowed by its runs and checked exactly with ``LIKE``.
 
+Filters are tokens in a fourth column, ``facets``: the holder's code and its ancestors'
+(``s3301``), the category (``chy``), year and decade (``y1985``, ``d198``), both together
+(``chyy1985``, ``chyd198``), retention (``ry``, ``rd30``) and access level (``aopen``). User
+text reaches only the three text columns, so it can never match a facet token.
+``ParsedText.scorer`` ranks few matches by where each word occurs, looking at the entry's
+own text in the same normalised form.
+
 The index is contentless, so deleting an entry re-tokenises its old text: if the tokenizer
 (or Python's Unicode tables) change, ``TOKENIZER_VERSION`` changes and the index is rebuilt.
 """
@@ -30,25 +37,33 @@ import json
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from node.errors import InvalidQuery
 from node.identity import CODE_LENGTHS
-from node.records import CATEGORIES, MAX_QUERY_CHARS
+from node.records import CATEGORIES, MAX_QUERY_CHARS, Access, Retention
 
-TOKENIZER_VERSION = f"bigram-5 unicode-{unicodedata.unidata_version}"
+TOKENIZER_VERSION = f"bigram-7 unicode-{unicodedata.unidata_version}"
 FTS_TABLE = "catalogue_fts"
 TEXT_COLUMNS = ("title", "creator", "subjects")
-# ``facets`` holds filter tokens (scope codes, category) so that filters are intersected
-# inside the index instead of looking up every matching row in the catalogue table.
+# ``facets`` holds filter tokens (scope codes, category, years, retention, access) so that
+# filters are intersected inside the index instead of looking up every matching row in the
+# catalogue table.
 FTS_COLUMNS = (*TEXT_COLUMNS, "facets")
-BM25_WEIGHTS = (3.0, 1.0, 2.0, 0.0)  # title, creator, subjects, facets
+# Relevance: what a word matching in each place adds to an entry's score (search.py).
+COLUMN_WEIGHTS = {"title": 3, "subjects": 2, "creator": 1}
+CATEGORY_WEIGHT = 1  # the word is part of the category's name
 MAX_WORDS = 20  # words in one query: each is an FTS term (or a prefix merge) to evaluate
 
-CREATE_FTS = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-    f"{', '.join(FTS_COLUMNS)}, content='', tokenize='unicode61 remove_diacritics 0')"
+_FTS_OPTIONS = "content='', tokenize='unicode61 remove_diacritics 0'"
+# As step 0001 created it; step 0005 replaces it with CREATE_FTS_COMPACT.
+CREATE_FTS = f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5({', '.join(FTS_COLUMNS)}, {_FTS_OPTIONS})"  # noqa: E501
+# Without per-column sizes: ranking no longer uses bm25 (search.py says why), and at 10M
+# entries the sizes cost about 150 MB.
+CREATE_FTS_COMPACT = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
+    f"{', '.join(FTS_COLUMNS)}, {_FTS_OPTIONS}, columnsize=0)"
 )
 _MARKS = ", ".join("?" for _ in FTS_COLUMNS)
 _INSERT = f"INSERT INTO {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) VALUES (?, {_MARKS})"
@@ -111,6 +126,16 @@ def category_token(category: str) -> str:
     return f"c{CATEGORIES.get(category, 'other').lower()}"
 
 
+def retention_token(retention: str) -> str:
+    """The facet token of a retention period (``永久`` -> ``ry``, ``30年`` -> ``rd30``)."""
+    return f"r{Retention(retention).code.lower()}"
+
+
+def access_token(access: str) -> str:
+    """The facet token of an access level (``open`` -> ``aopen``)."""
+    return f"a{Access(access).value}"
+
+
 def year_terms(year_from: int, year_to: int) -> list[str]:
     """Facet tokens that together cover the years ``year_from..year_to``, fewest first.
 
@@ -129,10 +154,25 @@ def year_terms(year_from: int, year_to: int) -> list[str]:
     return terms
 
 
-def facet_text(holder: str, category: str, year: int) -> str:
-    """Facet tokens: the holder's code and each ancestor's, the category, year and decade."""
+def facet_text(holder: str, category: str, year: int, retention: str, access: str) -> str:
+    """Facet tokens: the holder's code and each ancestor's, the category, year and decade,
+    the retention period and the access level; and the category with the year and with the
+    decade (``chyy1985``, ``chyd198``), because clerks filter on both together and the pair
+    is ten times rarer than either: an intersection reads the index pages of its terms."""
     scopes = [scope_token(holder[:n]) for n in CODE_LENGTHS if n <= len(holder)]
-    return " ".join([*scopes, category_token(category), f"y{year}", f"d{year // 10}"])
+    category_t, year_t, decade_t = category_token(category), f"y{year}", f"d{year // 10}"
+    return " ".join(
+        [
+            *scopes,
+            category_t,
+            year_t,
+            decade_t,
+            category_t + year_t,
+            category_t + decade_t,
+            retention_token(retention),
+            access_token(access),
+        ]
+    )
 
 
 def fts_values(
@@ -143,6 +183,7 @@ def fts_values(
     category: str,
     year: int,
     access: str,
+    retention: str,
 ) -> tuple[str, str, str, str]:
     """The FTS column values of one catalogue entry.
 
@@ -154,7 +195,7 @@ def fts_values(
         index_text([title]) if access == "open" else "",
         index_text([creator]),
         index_text(subjects),
-        facet_text(holder, category, year),
+        facet_text(holder, category, year, retention, access),
     )
 
 
@@ -179,6 +220,45 @@ class ParsedText:
     like_words: tuple[str, ...] = ()  # each must be a substring of title, creator or a subject
     # per phrase: the facet tokens of the categories whose names contain that word
     categories: tuple[tuple[str, ...], ...] = ()
+    # per phrase: a regular expression finding it in normalised text (as the index would)
+    probes: tuple[str, ...] = ()
+
+    def scorer(self) -> Callable[[str, str, str, str, str], int]:
+        """``score(title, creator, subjects, category, access)``: an entry's relevance;
+        ``subjects`` is the stored JSON array (no phrase can span the quotes between names).
+
+        Per phrase: 3 if it is in the title (of an open record: others are not indexed), 2
+        in a subject's name, 1 in the creator, 1 in the category's name. It matches as the
+        index does (on NFKC, lower-cased text), but looks at the one entry only, never at
+        catalogue statistics, so an entry's score never changes while others arrive.
+        """
+        checks = [
+            (re.compile(probe).search, frozenset(tokens))
+            for probe, tokens in zip(self.probes, self.categories, strict=True)
+        ]
+        title_w, subjects_w, creator_w = (
+            COLUMN_WEIGHTS[c] for c in ("title", "subjects", "creator")
+        )
+
+        def score(title: str, creator: str, subjects: str, category: str, access: str) -> int:
+            title_n = _normalised(title) if access == "open" else ""
+            creator_n = _normalised(creator)
+            subjects_n = _normalised(subjects)
+            token = category_token(category)
+            total = 0
+            for found, tokens in checks:
+                total += title_w if found(title_n) else 0
+                total += subjects_w if found(subjects_n) else 0
+                total += creator_w if found(creator_n) else 0
+                total += CATEGORY_WEIGHT if token in tokens else 0
+            return total
+
+        return score
+
+    @property
+    def title_match(self) -> str:
+        """Every phrase in the title: the first tier of a large result."""
+        return "{title} : (" + " AND ".join(self.phrases) + ")" if self.phrases else ""
 
     @property
     def match(self) -> str:
@@ -195,6 +275,18 @@ class ParsedText:
         if plain:
             terms.insert(0, f"{columns} : ({' AND '.join(plain)})")
         return " AND ".join(terms)
+
+
+def _normalised(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def _probe(is_ascii: bool, run: str, prefix: bool = False) -> str:
+    """A regex finding a run where the index finds its phrase: any run of other letters
+    contains it as a substring; an ASCII run is a whole word (or, ``prefix``, a word start)."""
+    if not is_ascii:
+        return re.escape(run)
+    return f"(?<![a-z0-9]){re.escape(run)}" + ("" if prefix else "(?![a-z0-9])")
 
 
 def _phrase(tokens: Sequence[str]) -> str:
@@ -239,6 +331,7 @@ def parse_text(text: str) -> ParsedText:
     if len(words) > MAX_WORDS:
         raise InvalidQuery(f"检索词过多（最多 {MAX_WORDS} 个，实际 {len(words)} 个）")
     phrases: dict[str, tuple[str, ...]] = {}  # phrase -> categories whose names contain it
+    probes: dict[str, str] = {}  # phrase -> regex
     likes: list[str] = []
     for word in words:
         word_runs = runs(word)
@@ -246,15 +339,24 @@ def parse_text(text: str) -> ParsedText:
             continue  # only punctuation or symbols: nothing to search for
         if len(word_runs) == 1:
             is_ascii, run = word_runs[0]
-            phrases[_run_phrase(is_ascii, run)] = () if is_ascii else _categories_naming(run)
+            phrase = _run_phrase(is_ascii, run)
+            phrases[phrase] = () if is_ascii else _categories_naming(run)
+            probes[phrase] = _probe(is_ascii, run)
             continue
         # Several runs (mixed scripts or inner punctuation): narrow with each run on its own,
-        # then check the whole word with LIKE. An ASCII run at an edge of the word may be
-        # part of a longer word in the text, so it does not narrow.
+        # then check the whole word with LIKE. An ASCII run at the start of the word may be
+        # the end of a longer word in the text, so it does not narrow; one at the end is the
+        # start of a word in the text (a prefix). So every word narrows through the index.
         last = len(word_runs) - 1
         for i, (is_ascii, run) in enumerate(word_runs):
             if not is_ascii or 0 < i < last:
-                phrases.setdefault(_run_phrase(is_ascii, run), ())
+                phrase = _run_phrase(is_ascii, run)
+                phrases.setdefault(phrase, ())
+                probes.setdefault(phrase, _probe(is_ascii, run))
+            elif i == last:
+                phrase = _phrase([run]) + "*"
+                phrases.setdefault(phrase, ())
+                probes.setdefault(phrase, _probe(is_ascii, run, prefix=True))
         likes.append(_strip_separators(word))
     if words and not phrases and not likes:
         raise InvalidQuery("查询词须包含汉字、字母或数字")
@@ -262,6 +364,7 @@ def parse_text(text: str) -> ParsedText:
         phrases=tuple(phrases),
         like_words=tuple(dict.fromkeys(likes)),
         categories=tuple(phrases.values()),
+        probes=tuple(probes[phrase] for phrase in phrases),
     )
 
 
@@ -308,8 +411,8 @@ def ensure_current(conn: sqlite3.Connection) -> bool:
         return False
     conn.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('delete-all')")
     rows = conn.execute(
-        "SELECT id, title, creator, subjects, holder, category, year, access FROM catalogue "
-        "WHERE deleted = 0"
+        "SELECT id, title, creator, subjects, holder, category, year, access, retention "
+        "FROM catalogue WHERE deleted = 0"
     )
     insert_rows(
         conn,

@@ -97,6 +97,17 @@ def _sync_outbox(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _search_compact_index(conn: sqlite3.Connection) -> None:
+    """The full-text index without per-column sizes, with retention and access facets.
+
+    Dropped and created empty here; ``fts.ensure_current`` (run after the steps) refills it
+    from the catalogue, because forgetting the tokenizer version marks it as stale.
+    """
+    conn.execute(f"DROP TABLE IF EXISTS {fts.FTS_TABLE}")
+    conn.execute(fts.CREATE_FTS_COMPACT)
+    conn.execute("DELETE FROM _meta WHERE key = 'fts_tokenizer'")
+
+
 def _catalogue_versions(conn: sqlite3.Connection) -> None:
     """Anti-entropy's shallow digests (key, version, tombstone) from the index alone."""
     conn.execute(
@@ -108,7 +119,8 @@ MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
     ("0003_sync_outbox", _sync_outbox),
-    ("0004_ae_catalogue_versions", _catalogue_versions),
+    ("0005_search_compact_index", _search_compact_index),
+    ("0006_ae_catalogue_versions", _catalogue_versions),
 ]
 
 

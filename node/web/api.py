@@ -2,7 +2,10 @@
 
     GET /api/v1/nodes                                      hosted nodes
     GET /api/v1/nodes/{code}                               a node's status
-    GET /api/v1/nodes/{code}/search?q=&scope=&category=&year_from=&year_to=&limit=&offset=
+    GET /api/v1/nodes/{code}/search?q=&scope=&category=&year_from=&year_to=&retention=
+        &access=&limit=&cursor=   -> {"total", "total_exact", "answered_by", "next_cursor",
+        "prev_cursor", "hits"}; pass a page's next_cursor (with the same q and filters) for
+        the next page (``offset=`` still works)
     GET /api/v1/nodes/{code}/records/{holder}/{record_id}/content[?download=1][&file=NAME]
         (``content.record_content``)
 
@@ -65,7 +68,10 @@ async def search(request: web.Request) -> web.Response:
     return json_response(
         {
             "total": page.total,
+            "total_exact": page.total_exact,
             "answered_by": page.answered_by,
+            "next_cursor": page.next_cursor,
+            "prev_cursor": page.prev_cursor,
             "hits": [hit_json(entry) for entry in page.hits],
         }
     )

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from node.errors import InvalidCode, InvalidQuery
 from node.identity import Level, level_of
-from node.records import CATEGORIES, Access, CatalogueEntry, SearchPage
+from node.records import CATEGORIES, Access, CatalogueEntry, Retention, SearchPage
 from node.web.content import record_content
 from node.web.context import hosted_nodes, node_service
 from node.web.markup import Markup, join, layout, render
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from node.federation.service import NodeInfo
 
 PAGE_SIZE = 20
-_FORM_FIELDS = ("q", "scope", "category", "year_from", "year_to")
+_FORM_FIELDS = ("q", "scope", "category", "year_from", "year_to", "retention", "access")
 
 
 async def index(request: web.Request) -> web.Response:
@@ -60,15 +60,23 @@ async def service_point(request: web.Request) -> web.Response:
     if page_no < 1:
         raise InvalidQuery(f"页码应从 1 开始，收到 {page_no}。")
     parts = [_form(info, params)]
-    if query.text.strip() or query.category or query.year_from or query.year_to:
-        query = replace(query, limit=PAGE_SIZE, offset=(page_no - 1) * PAGE_SIZE)
+    if (
+        query.text.strip()
+        or query.category
+        or query.year_from
+        or query.year_to
+        or (query.retention or query.access)
+    ):
+        # Pages come by cursor; a bare page number (an old bookmark) by offset.
+        offset = 0 if query.cursor else (page_no - 1) * PAGE_SIZE
+        query = replace(query, limit=PAGE_SIZE, offset=offset)
         result = await service.search(query)
         parts.append(_results(request, info.code, result, page_no, params))
     else:
         parts.append(
             render(
                 '<p class="hint">请输入查询词（如当事人姓名、题名中的字词）后点击“查询”。'
-                "默认在全省（范围 $province）查找；可选门类、年度缩小范围，"
+                "默认在全省（范围 $province）查找；可选门类、年度、保管期限、开放状态缩小范围，"
                 "或把范围改为某市、县的区划代码。</p>",
                 province=info.code[:2],
             )
@@ -76,16 +84,31 @@ async def service_point(request: web.Request) -> web.Response:
     return _html(layout(f"{info.name} · 档案查询", join(parts), f"{info.name} 服务点"))
 
 
+def _select(
+    params: Mapping[str, str], name: str, everything: str, options: dict[str, str]
+) -> Markup:
+    """A ``<select>``'s options: ``everything`` (value ""), then ``value -> label``."""
+    selected = params.get(name, "")
+    return join(
+        [render('<option value="">$label</option>', label=everything)]
+        + [
+            render(
+                '<option value="$value"$selected>$label</option>',
+                value=value,
+                label=label,
+                selected=Markup(" selected") if value == selected else Markup(""),
+            )
+            for value, label in options.items()
+        ]
+    )
+
+
 def _form(info: NodeInfo, params: Mapping[str, str]) -> Markup:
-    selected = params.get("category", "")
-    options = [render('<option value="">全部门类</option>')] + [
-        render(
-            '<option value="$value"$selected>$value</option>',
-            value=name,
-            selected=Markup(" selected") if name == selected else Markup(""),
-        )
-        for name in CATEGORIES
-    ]
+    options = _select(params, "category", "全部门类", {name: name for name in CATEGORIES})
+    retentions = _select(params, "retention", "全部期限", {r.value: r.value for r in Retention})
+    levels = _select(
+        params, "access", "全部", {a.value: a.zh for a in (Access.OPEN, Access.CONTROLLED)}
+    )
     return render(
         """<h1>$name（$code）服务点 · 档案查询</h1>
 <form class="search" method="get" action="/n/$code/">
@@ -98,13 +121,17 @@ def _form(info: NodeInfo, params: Mapping[str, str]) -> Markup:
  inputmode="numeric"></label>
 <label>年度（止）<input class="year" name="year_to" value="$year_to"
  inputmode="numeric"></label>
+<label>保管期限<select name="retention">$retentions</select></label>
+<label>开放状态<select name="access">$levels</select></label>
 <button type="submit">查询</button>
 </form>""",
         name=info.name,
         code=info.code,
         q=params.get("q", ""),
         scope=params.get("scope", info.code[:2]),
-        options=join(options),
+        options=options,
+        retentions=retentions,
+        levels=levels,
         year_from=params.get("year_from", ""),
         year_to=params.get("year_to", ""),
     )
@@ -116,16 +143,16 @@ def _results(
     by = _node_label(request, result.answered_by)
     if not result.hits:
         summary = render(
-            '<p class="summary">共 $total 条$by。未找到匹配的档案：可减少查询词、放宽年度或'
+            '<p class="summary">$total$by。未找到匹配的档案：可减少查询词、放宽年度或'
             "扩大范围后重试。</p>",
-            total=result.total,
+            total=_total_zh(result),
             by=f"，由 {by}应答" if by else "",
         )
         return join([summary, _pager(code, result, page_no, params)])
     first = (page_no - 1) * PAGE_SIZE + 1
     summary = render(
-        '<p class="summary">共 $total 条$by，当前显示第 $first–$last 条。</p>',
-        total=result.total,
+        '<p class="summary">$total$by，当前显示第 $first–$last 条。</p>',
+        total=_total_zh(result),
         by=f"，由 {by}应答" if by else "",
         first=first,
         last=first + len(result.hits) - 1,
@@ -178,23 +205,34 @@ def content_url(code: str, holder: str, record_id: str) -> str:
     return f"/n/{code}/records/{quote(holder, safe='')}/{quote(record_id, safe='')}/content"
 
 
+def _total_zh(result: SearchPage) -> str:
+    """``共 N 条``, or ``超过 N 条`` when counting stopped at N."""
+    return f"共 {result.total} 条" if result.total_exact else f"超过 {result.total} 条"
+
+
 def _pager(code: str, result: SearchPage, page_no: int, params: Mapping[str, str]) -> Markup:
-    pages = max(1, -(-result.total // PAGE_SIZE))
-    if pages == 1 and page_no == 1:
+    """上一页 / 下一页 by the page's cursors (bound to this query), and where we are."""
+    if not (result.prev_cursor or result.next_cursor):
         return Markup("")
     links = []
-    link = '<a href="$href">$label</a>'
-    if page_no > 1:
-        links.append(render(link, href=_page_url(code, params, page_no - 1), label="上一页"))
-    links.append(render("<span>第 $page / $pages 页</span>", page=page_no, pages=pages))
-    if page_no < pages:
-        links.append(render(link, href=_page_url(code, params, page_no + 1), label="下一页"))
+    link = '<a href="$href" rel="$rel">$label</a>'
+    if result.prev_cursor:
+        href = _page_url(code, params, max(1, page_no - 1), result.prev_cursor)
+        links.append(render(link, href=href, rel="prev", label="上一页"))
+    if result.total_exact:
+        pages = max(page_no, -(-result.total // PAGE_SIZE))
+        links.append(render("<span>第 $page / $pages 页</span>", page=page_no, pages=pages))
+    else:
+        links.append(render("<span>第 $page 页</span>", page=page_no))
+    if result.next_cursor:
+        href = _page_url(code, params, page_no + 1, result.next_cursor)
+        links.append(render(link, href=href, rel="next", label="下一页"))
     return render('<nav class="pager">$links</nav>', links=join(links))
 
 
-def _page_url(code: str, params: Mapping[str, str], page_no: int) -> str:
+def _page_url(code: str, params: Mapping[str, str], page_no: int, cursor: str) -> str:
     kept = [(name, params[name]) for name in _FORM_FIELDS if params.get(name)]
-    return f"/n/{code}/?" + urlencode([*kept, ("page", str(page_no))])
+    return f"/n/{code}/?" + urlencode([*kept, ("page", str(page_no)), ("cursor", cursor)])
 
 
 def _node_label(request: web.Request, code: str) -> str:

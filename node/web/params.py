@@ -13,7 +13,15 @@ from dataclasses import replace
 
 from node.errors import InvalidCode, InvalidQuery
 from node.identity import validate_code
-from node.records import CATEGORIES, MAX_PAGE, MAX_YEAR, MIN_YEAR, SearchQuery
+from node.records import (
+    CATEGORIES,
+    MAX_PAGE,
+    MAX_YEAR,
+    MIN_YEAR,
+    Access,
+    Retention,
+    SearchQuery,
+)
 
 DEFAULT_LIMIT = 20
 _INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
@@ -29,8 +37,33 @@ def integer(params: Mapping[str, str], name: str, label: str) -> int | None:
     return int(raw)
 
 
+# What clerks and scripts may write for a retention period / an access level.
+RETENTIONS = {
+    **{r.value: r.value for r in Retention},
+    **{r.code: r.value for r in Retention},
+    **{r.code.lower(): r.value for r in Retention},
+}
+ACCESS_LEVELS = {
+    **{a.value: a.value for a in (Access.OPEN, Access.CONTROLLED)},
+    **{a.zh: a.value for a in (Access.OPEN, Access.CONTROLLED)},
+}
+
+
+def choice(
+    params: Mapping[str, str], name: str, label: str, options: Mapping[str, str]
+) -> str | None:
+    """``options[params[name]]``; ``None`` if absent or blank, ``InvalidQuery`` if unknown."""
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    if raw not in options:
+        allowed = "、".join(dict.fromkeys(options))
+        raise InvalidQuery(f"{label}未知：{raw!r}。可选：{allowed}。")
+    return options[raw]
+
+
 def filters(params: Mapping[str, str]) -> SearchQuery:
-    """Text, scope, category and year range from ``params``, with the default page."""
+    """Text, scope and filters from ``params``, with the default page."""
     scope = params.get("scope", "").strip()
     if scope:
         try:
@@ -54,11 +87,14 @@ def filters(params: Mapping[str, str]) -> SearchQuery:
         year_from=year_from,
         year_to=year_to,
         limit=DEFAULT_LIMIT,
+        retention=choice(params, "retention", "保管期限", RETENTIONS),
+        access=choice(params, "access", "开放状态", ACCESS_LEVELS),
+        cursor=params.get("cursor", "").strip(),
     )
 
 
 def search_query(params: Mapping[str, str]) -> SearchQuery:
-    """A full query for the API: filters plus ``limit`` (1..MAX_PAGE) and ``offset`` (>= 0)."""
+    """A full query for the API: filters, ``cursor``, ``limit`` (1..MAX_PAGE), ``offset``."""
     query = filters(params)
     limit = integer(params, "limit", "每页条数")
     if limit is not None and not 1 <= limit <= MAX_PAGE:

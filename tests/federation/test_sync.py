@@ -25,3 +25,14 @@ def test_a_call_from_the_parent_forces_a_retry_only_when_backing_off() -> None:
     pusher.failures = 2
     pusher.peer_alive()
     assert pusher._forced
+
+
+def test_failures_are_described_for_operators_in_chinese() -> None:
+    from node.errors import AuthError, InvalidRecord, PeerUnavailable
+
+    pusher = _pusher(lambda low, high: high)
+    unreachable = pusher.describe(PeerUnavailable("failed to connect to all addresses"))
+    assert unreachable.startswith("无法连接上级 3301") and "failed to connect" in unreachable
+    assert "证书" in pusher.describe(AuthError("certificate revoked"))
+    assert "更正" in pusher.describe(InvalidRecord("目录条目的门类未知"))
+    assert pusher.describe(RuntimeError()).endswith("RuntimeError")

@@ -25,6 +25,7 @@ from node.config import SyncSettings
 from node.errors import NotFound
 from node.federation.client import FederationClient
 from node.federation.messages import PUSH, PushAck, PushBatch
+from node.identity import parent_of
 from node.node import Host
 from node.records import Access, Record, SearchQuery, catalogue_entry
 
@@ -63,24 +64,20 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-async def restart(net: Network, code: str) -> Host:
-    """Stop the host of ``code`` and start a new one on the same port and data."""
-    old = net.hosts[code]
-    await old.stop()
-    host = Host(old.settings)
-    await host.start()
-    net.hosts[code] = host
-    return host
-
-
 async def stop(net: Network, code: str) -> None:
     await net.hosts[code].stop()
 
 
 async def start_again(net: Network, code: str) -> None:
+    """A new host for ``code`` on the same port and data (after ``stop``)."""
     host = Host(net.hosts[code].settings)
     await host.start()
     net.hosts[code] = host
+
+
+async def restart(net: Network, code: str) -> None:
+    await stop(net, code)
+    await start_again(net, code)
 
 
 async def held_at(net: Network, code: str, record: Record) -> int:
@@ -326,8 +323,6 @@ async def _push(parts, batch: PushBatch) -> PushAck:  # type: ignore[no-untyped-
 
 
 def parent_code(code: str) -> str:
-    from node.identity import parent_of
-
     parent = parent_of(code)
     assert parent
     return parent

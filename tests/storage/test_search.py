@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
 from unittest.mock import patch
 
 import pytest
@@ -12,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node.errors import InvalidQuery
-from node.records import Access, CatalogueEntry, SearchPage, SearchQuery
+from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
 from node.storage import search
 from node.storage.catalogue import CatalogueStore, apply_entries_txn
 from node.storage.db import Database
@@ -284,8 +287,10 @@ def test_unusable_queries_are_invalid(query: SearchQuery) -> None:
 
 def test_query_parsing_quotes_every_token() -> None:
     parsed = parse_text('王秀英 "NEAR(x)" 李 a*b')
-    assert parsed.phrases == ('"王秀 秀英"', '"李"*')  # ASCII at a word's edge does not narrow
-    assert parsed.match == '{title creator subjects} : ("王秀 秀英" AND "李"*)'
+    # an ASCII run starting a word may end a longer word: it does not narrow; one ending it
+    # starts a word in the text: a prefix
+    assert parsed.phrases == ('"王秀 秀英"', '"x"*', '"李"*', '"b"*')
+    assert parsed.match == '{title creator subjects} : ("王秀 秀英" AND "x"* AND "李"* AND "b"*)'
     assert parsed.like_words == ("NEAR(x", "a*b")  # edge punctuation is not searched for
     assert index_text(["王秀英", "李"]) == "王秀 秀英 英 李"
 
@@ -300,7 +305,8 @@ def test_a_word_in_a_category_name_may_match_that_category() -> None:
 
 def test_user_text_never_matches_facet_tokens(corpus) -> None:  # type: ignore[no-untyped-def]
     conn, _ = corpus
-    for text in ["s330106", "chy", "cxj", "y1995", "d199", "facets", "330106"]:
+    tokens = ["s330106", "chy", "cxj", "y1995", "d199", "chyd199", "chyy1995", "ry", "aopen"]
+    for text in [*tokens, "facets", "330106"]:
         assert search_txn(conn, SearchQuery(text=text)).total == 0
 
 
@@ -389,3 +395,256 @@ def test_index_text_is_the_tokens_of_each_run(text: str) -> None:
 
     expected = [token for is_ascii, run in runs(text) for token in run_tokens(is_ascii, run)]
     assert index_text([text]) == " ".join(expected)
+
+
+# -- filters on retention and access, cursors, capped totals, the compact index -------------
+
+
+def _walk_pages(conn: sqlite3.Connection, query: SearchQuery) -> list[list[CatalogueEntry]]:
+    """Every page of ``query``, following next_cursor from the first page."""
+    pages: list[list[CatalogueEntry]] = []
+    page = search_txn(conn, query)
+    while True:
+        pages.append(list(page.hits))
+        if not page.next_cursor:
+            return pages
+        page = search_txn(conn, replace(query, cursor=page.next_cursor))
+
+
+@pytest.mark.parametrize("rank_limit", [search.RANK_LIMIT, 3])
+@pytest.mark.parametrize("text", ["王", "婚姻", "王 李", ""])
+def test_cursor_pages_cover_every_hit_once_and_go_back(
+    corpus, monkeypatch, rank_limit, text
+) -> None:  # type: ignore[no-untyped-def]
+    conn, _ = corpus
+    monkeypatch.setattr(search, "RANK_LIMIT", rank_limit)
+    query = SearchQuery(text=text, category=None if text else "学籍", limit=7)
+    total, everything_at_once = everything(conn, replace(query, limit=50))
+    pages = _walk_pages(conn, query)
+    assert [h for page in pages for h in page] == everything_at_once
+    assert total > 7 and len(pages) == -(-total // 7)
+    # from the last page, prev_cursor walks back through the same pages
+    page = search_txn(conn, replace(query, cursor=""))
+    cursors = []
+    while page.next_cursor:
+        cursors.append(page.next_cursor)
+        page = search_txn(conn, replace(query, cursor=page.next_cursor))
+    back = [list(page.hits)]
+    while page.prev_cursor:
+        page = search_txn(conn, replace(query, cursor=page.prev_cursor))
+        back.append(list(page.hits))
+    assert back[::-1] == pages
+
+
+def test_paging_is_stable_while_entries_arrive() -> None:
+    conn = memory_db()
+    in_txn(
+        conn,
+        apply_entries_txn,
+        [make_entry(f"A{i:02d}", title=f"王秀英档案{i}") for i in range(25)],
+    )
+    query = SearchQuery(text="王秀英", limit=10)
+    first = search_txn(conn, query)
+    # newer matching entries, and a change to one already seen, arrive between pages
+    in_txn(
+        conn,
+        apply_entries_txn,
+        [make_entry(f"B{i:02d}", title=f"王秀英新档案{i}") for i in range(30)],
+    )
+    in_txn(conn, apply_entries_txn, [make_entry("A03", version=2, title="王秀英档案（更正）")])
+    second = search_txn(conn, replace(query, cursor=first.next_cursor))
+    third = search_txn(conn, replace(query, cursor=second.next_cursor))
+    seen = [h.record_id for page in (first, second, third) for h in page.hits]
+    assert sorted(seen) == sorted(f"A{i:02d}" for i in range(25))  # each once, none new
+    assert second.total == third.total == first.total == 25 and not third.next_cursor
+    # a new search sees everything
+    assert search_txn(conn, query).total == 55
+    conn.close()
+
+
+def test_a_cursor_of_another_query_is_refused_in_chinese(corpus) -> None:  # type: ignore[no-untyped-def]
+    conn, _ = corpus
+    page = search_txn(conn, SearchQuery(text="王", limit=5))
+    assert page.next_cursor
+    for other in [
+        SearchQuery(text="李", cursor=page.next_cursor),
+        SearchQuery(text="王", category="学籍", cursor=page.next_cursor),
+        SearchQuery(text="王", scope="330106", cursor=page.next_cursor),
+        SearchQuery(text="王", retention="永久", cursor=page.next_cursor),
+    ]:
+        with pytest.raises(InvalidQuery, match="另一次检索"):
+            search_txn(conn, other)
+    # the page size may change between pages
+    assert search_txn(conn, SearchQuery(text="王", limit=9, cursor=page.next_cursor)).hits
+    with pytest.raises(InvalidQuery, match="不能同时使用"):
+        search_txn(conn, SearchQuery(text="王", cursor=page.next_cursor, offset=5))
+
+
+def _forged(fields: object) -> str:
+    raw = json.dumps(fields, ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def test_damaged_cursors_are_refused_in_chinese(corpus) -> None:  # type: ignore[no-untyped-def]
+    conn, _ = corpus
+    query = SearchQuery(text="王", limit=5)
+    fp = search.fingerprint(query)
+    good = search_txn(conn, query).next_cursor
+    forged = [
+        [1],
+        {},
+        [1, fp, 1, 1, True, "t", "a", 0],  # fields missing
+        [1, fp, -1, 1, True, "t", "a", 0, 1],  # negative snapshot
+        [1, fp, 1, 1, True, "t", "a", True, 1],  # a bool for a tier
+        [1, fp, 1, 1, True, "t", "a", 2, 1],  # no such tier
+        [1, fp, 1, 1, True, "r", "a", 5, "h", "r"],  # a positive negated score
+        [1, fp, 1, 1, True, "r", "a", "0", "h", "r"],
+        [1, fp, 1, 1, True, "r", "x", 0, "h", "r"],  # no such direction
+        [1, fp, 1, 1, 1, "r", "a", 0, "h", "r"],  # an int for "exact"
+        [1, fp, 2**64, 1, True, "t", "a", 0, 1],
+        [2, fp, 1, 1, True, "t", "a", 0, 1],  # another version
+        [1, [fp], 1, 1, True, "t", "a", 0, 1],
+        [1, fp, 1, 1, True, "r", "a", 0, "h" * 200, "r"],
+    ]
+    bad = [good[:-3], good + "A", "x", "====", "王", "\x00", "a" * 5000]
+    bad += [_forged(fields) for fields in forged]
+    bad.append(base64.urlsafe_b64encode(b"[" * 200 + b"]" * 200).decode())
+    for cursor in bad:
+        with pytest.raises(InvalidQuery, match="游标"):
+            search_txn(conn, replace(query, cursor=cursor))
+    # well-formed but pointing anywhere: still just a page of this query's hits
+    page = search_txn(conn, replace(query, cursor=_forged([1, fp, 10**6, 3, True, "t", "b", 1, 0])))
+    assert all(matches(h, "王") for h in page.hits)
+
+
+@given(
+    st.text(max_size=120)
+    | st.binary(max_size=90).map(lambda b: base64.urlsafe_b64encode(b).decode())
+)
+@settings(max_examples=200, deadline=None)
+def test_any_cursor_gives_a_page_or_invalid_query(cursor: str) -> None:
+    conn = _shared_small_db()
+    try:
+        page = search_txn(conn, SearchQuery(text="王秀英", limit=3, cursor=cursor))
+    except InvalidQuery as exc:
+        assert "游标" in str(exc)
+        return
+    assert len(page.hits) <= 3
+
+
+@given(
+    retention=st.sampled_from([None, "永久", "30年", "10年"]),
+    access=st.sampled_from([None, "open", "controlled", "closed"]),
+    scope=st.sampled_from(["", "330106", "33011"]),
+    text=st.sampled_from(["", "王", "秀英"]),
+    rank_limit=st.sampled_from([search.RANK_LIMIT, 3]),
+)
+@settings(max_examples=80, deadline=None)
+def test_retention_and_access_filters_match_brute_force(
+    retention_corpus,
+    retention,
+    access,
+    scope,
+    text,
+    rank_limit,  # type: ignore[no-untyped-def]
+) -> None:
+    conn, entries = retention_corpus
+    query = SearchQuery(text=text, scope=scope, retention=retention, access=access)
+    if not text and not (retention or access) and not scope:
+        return
+    with patch.object(search, "RANK_LIMIT", rank_limit):
+        total, hits = everything(conn, query)
+    expected = {
+        e.record_id
+        for e in entries
+        if e.holder.startswith(scope)
+        and retention in (None, e.retention.value)
+        and access in (None, e.access.value)
+        and (not text or matches(e, text))
+    }
+    assert {h.record_id for h in hits} == expected
+    assert total == len(expected) == len(hits)
+
+
+@pytest.fixture(scope="module")
+def retention_corpus() -> Iterator[tuple[sqlite3.Connection, list[CatalogueEntry]]]:
+    rng = random.Random(11)
+    retentions = list(Retention)
+    entries = []
+    for i in range(150):
+        shared = i % 4 != 0
+        entries.append(
+            make_entry(
+                f"R{i}",
+                HOLDERS[i % len(HOLDERS)],
+                title=chinese_text(rng, 8, 20),
+                retention=retentions[i % 3],
+                access=Access.OPEN if shared else Access.CONTROLLED,
+                subjects=(chinese_text(rng, 2, 3, punctuation=0),) if shared else (),
+            )
+        )
+    conn = memory_db()
+    in_txn(conn, apply_entries_txn, entries)
+    yield conn, entries
+    conn.close()
+
+
+@pytest.mark.parametrize("value", ["永远", "Y", "open ", "开放", ""])
+def test_unknown_retention_or_access_is_refused_in_chinese(value: str) -> None:
+    conn = _shared_small_db()
+    with pytest.raises(InvalidQuery, match="保管期限未知"):
+        search_txn(conn, SearchQuery(text="王", retention=value))
+    with pytest.raises(InvalidQuery, match="开放级别未知"):
+        search_txn(conn, SearchQuery(text="王", access=value))
+
+
+def test_totals_past_the_count_limit_say_more_than(corpus, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    conn, entries = corpus
+    expected = brute_force(entries, "王")
+    monkeypatch.setattr(search, "COUNT_LIMIT", 10)
+    monkeypatch.setattr(search, "RANK_LIMIT", 5)
+    page = search_txn(conn, SearchQuery(text="王", limit=4))
+    assert page.total == 10 and not page.total_exact and len(expected) > 10
+    pages = _walk_pages(conn, SearchQuery(text="王", limit=4))
+    assert {h.record_id for p in pages for h in p} == expected  # paging still reaches all
+    small = search_txn(conn, SearchQuery(text="王", category="学籍", year_from=1990, year_to=1991))
+    assert small.total_exact and small.total == len(small.hits)
+
+
+def test_large_results_put_title_matches_first() -> None:
+    conn = memory_db()
+    entries = [
+        make_entry("C1", title="其他档案", creator="王秀英"),
+        make_entry("T1", title="王秀英档案"),
+        make_entry("S1", title="其他档案", subjects=("王秀英",)),
+        make_entry("T2", title="王秀英结婚登记"),
+        make_entry("C2", title="其他", creator="王秀英"),
+    ]
+    in_txn(conn, apply_entries_txn, entries)
+    with patch.object(search, "RANK_LIMIT", 2):  # too many to score: tiers, newest first
+        ids = [h.record_id for h in search_txn(conn, SearchQuery(text="王秀英")).hits]
+    assert ids == ["T2", "T1", "C2", "S1", "C1"]
+    ranked = [h.record_id for h in search_txn(conn, SearchQuery(text="王秀英")).hits]
+    assert ranked == ["T1", "T2", "S1", "C1", "C2"]  # score, then holder and record_id
+    conn.close()
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_with_the_new_facets() -> None:
+    from node.storage.migrations import MIGRATIONS, migrate
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    before = [step for step in MIGRATIONS if not step[0].startswith("0005_search")]
+    migrate(conn, before)
+    in_txn(conn, apply_entries_txn, [make_entry("R1", retention=Retention.YEARS_30)])
+    assert "columnsize" not in _fts_sql(conn)
+    migrate(conn)
+    assert "columnsize=0" in _fts_sql(conn)
+    page = search_txn(conn, SearchQuery(text="婚姻", retention="30年"))
+    assert [h.record_id for h in page.hits] == ["R1"]
+    assert search_txn(conn, SearchQuery(text="婚姻", retention="永久")).total == 0
+    conn.close()
+
+
+def _fts_sql(conn: sqlite3.Connection) -> str:
+    sql = "SELECT sql FROM sqlite_master WHERE name = 'catalogue_fts'"
+    return str(conn.execute(sql).fetchone()[0])

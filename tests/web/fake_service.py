@@ -122,8 +122,16 @@ class FakeNode:
             and (query.year_from is None or e.year >= query.year_from)
             and (query.year_to is None or e.year <= query.year_to)
         ]
-        page = tuple(hits[query.offset : query.offset + query.limit])
-        return SearchPage(total=len(hits), hits=page, answered_by=self.code[:2])
+        # The fake's cursor is the offset as text (the real one is opaque).
+        start = int(query.cursor) if query.cursor else query.offset
+        end = start + query.limit
+        return SearchPage(
+            total=len(hits),
+            hits=tuple(hits[start:end]),
+            answered_by=self.code[:2],
+            next_cursor=str(end) if end < len(hits) else "",
+            prev_cursor=str(max(0, start - query.limit)) if start else "",
+        )
 
     async def fetch(self, holder: str, record_id: str, file_name: str = "") -> Fetched:
         if self.fetch_error is not None:

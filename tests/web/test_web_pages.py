@@ -6,7 +6,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from fake_service import FakeNode, entry
 
-from node.records import SearchQuery
+from node.records import SearchPage, SearchQuery
 
 
 @pytest.mark.asyncio
@@ -89,10 +89,16 @@ async def test_paging_keeps_the_query(client: TestClient, nodes: dict[str, FakeN
     assert "共 45 条" in first
     assert "第 1 / 3 页" in first
     assert "上一页" not in first
-    assert 'href="/n/330106/?q=%E7%8E%8B%E4%BA%94&amp;scope=33&amp;page=2">下一页' in first
-    second = await (await client.get("/n/330106/", params={"q": "王五", "page": "2"})).text()
+    next_link = 'href="/n/330106/?q=%E7%8E%8B%E4%BA%94&amp;scope=33&amp;page=2&amp;cursor=20"'
+    assert f'{next_link} rel="next">下一页' in first
+    second = await (
+        await client.get("/n/330106/", params={"q": "王五", "page": "2", "cursor": "20"})
+    ).text()
     assert "当前显示第 21–40 条" in second
     assert "上一页" in second and "下一页" in second
+    assert nodes["330106"].queries[-1].cursor == "20"
+    assert nodes["330106"].queries[-1].offset == 0
+    # a bare page number (an old bookmark) still works, by offset
     last = await (await client.get("/n/330106/", params={"q": "王五", "page": "3"})).text()
     assert "第 3 / 3 页" in last and "下一页" not in last
     assert nodes["330106"].queries[-1].offset == 40
@@ -129,3 +135,18 @@ async def test_stylesheet_is_served(client: TestClient) -> None:
     response = await client.get("/static/style.css")
     assert response.status == 200
     assert "table.hits" in await response.text()
+
+
+@pytest.mark.asyncio
+async def test_a_capped_total_says_more_than(
+    client: TestClient, nodes: dict[str, FakeNode]
+) -> None:
+    hits = tuple(entry("330106", f"R{i:03d}", f"王五档案{i}") for i in range(20))
+
+    async def capped(query: SearchQuery) -> SearchPage:
+        return SearchPage(total=10000, hits=hits, total_exact=False, next_cursor="c2")
+
+    nodes["330106"].search = capped  # type: ignore[method-assign]
+    page = await (await client.get("/n/330106/", params={"q": "王五"})).text()
+    assert "超过 10000 条，当前显示第 1–20 条" in page
+    assert "<span>第 1 页</span>" in page and 'cursor=c2" rel="next"' in page

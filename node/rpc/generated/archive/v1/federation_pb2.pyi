@@ -294,6 +294,9 @@ class SearchRequest(_message.Message):
     YEAR_TO_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     OFFSET_FIELD_NUMBER: _builtins.int
+    RETENTION_FIELD_NUMBER: _builtins.int
+    ACCESS_FIELD_NUMBER: _builtins.int
+    CURSOR_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     scope: _builtins.str
     """division code prefix; the lowest node covering it answers"""
@@ -303,6 +306,12 @@ class SearchRequest(_message.Message):
     year_to: _builtins.int
     limit: _builtins.int
     offset: _builtins.int
+    retention: _builtins.str
+    """"" = any; else 永久, 30年 or 10年"""
+    access: _builtins.str
+    """"" = any; else open or controlled"""
+    cursor: _builtins.str
+    """a page's next_cursor / prev_cursor; bound to the same query"""
     def __init__(
         self,
         *,
@@ -313,10 +322,13 @@ class SearchRequest(_message.Message):
         year_to: _builtins.int = ...,
         limit: _builtins.int = ...,
         offset: _builtins.int = ...,
+        retention: _builtins.str = ...,
+        access: _builtins.str = ...,
+        cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "limit", b"limit", "offset", b"offset", "scope", b"scope", "text", b"text", "year_from", b"year_from", "year_to", b"year_to"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "category", b"category", "cursor", b"cursor", "limit", b"limit", "offset", b"offset", "retention", b"retention", "scope", b"scope", "text", b"text", "year_from", b"year_from", "year_to", b"year_to"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -329,8 +341,17 @@ class SearchResponse(_message.Message):
     TOTAL_FIELD_NUMBER: _builtins.int
     HITS_FIELD_NUMBER: _builtins.int
     ANSWERED_BY_FIELD_NUMBER: _builtins.int
+    TOTAL_CAPPED_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    PREV_CURSOR_FIELD_NUMBER: _builtins.int
     total: _builtins.int
     answered_by: _builtins.str
+    total_capped: _builtins.bool
+    """more than total entries match (counting stopped there)"""
+    next_cursor: _builtins.str
+    """"" = no next page"""
+    prev_cursor: _builtins.str
+    """"" = no previous page"""
     @_builtins.property
     def hits(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogueEntry]: ...
     def __init__(
@@ -339,10 +360,13 @@ class SearchResponse(_message.Message):
         total: _builtins.int = ...,
         hits: _abc.Iterable[Global___CatalogueEntry] | None = ...,
         answered_by: _builtins.str = ...,
+        total_capped: _builtins.bool = ...,
+        next_cursor: _builtins.str = ...,
+        prev_cursor: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_by", b"answered_by", "hits", b"hits", "total", b"total"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_by", b"answered_by", "hits", b"hits", "next_cursor", b"next_cursor", "prev_cursor", b"prev_cursor", "total", b"total", "total_capped", b"total_capped"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
