@@ -170,6 +170,13 @@ async def test_an_intact_pair_sends_nothing(net: Network) -> None:
     assert report.intact and (report.ranges, report.rounds) == (1, 1)
     assert report.sent == report.removals == 0
     assert dataclasses.astuple(report.counts) == (0, 0, 0, 0)
+    # every node with a parent has the scheduled job, jittered; the province has none
+    host = net.hosts[COUNTY]
+    job = host.scheduler.get_job(f"anti-entropy:{COUNTY}")
+    interval = host.settings.sync.anti_entropy_interval_s
+    assert job is not None and job.trigger.interval.total_seconds() == interval
+    assert job.trigger.jitter == interval / 10
+    assert net.hosts["33"].scheduler.get_job("anti-entropy:33") is None
     # a township's repair compares its own subtree only, and the scheduled run does the same
     scheduled = await net.node("330106001").repairer.run_scheduled()
     assert scheduled is not None and scheduled.intact
