@@ -17,10 +17,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from node.errors import AccessDenied, InvalidInput, NodeError
+from node.errors import AccessDenied, InvalidInput, NodeError, NotFound
 from node.federation import antientropy
 from node.federation.antientropy import MAX_RANGES, MAX_REPAIR
 from node.federation.messages import COMPARE, REPAIR, CompareRequest, RepairRequest
+from node.node import Host
 from node.records import SearchQuery
 from node.storage.digest import (
     DIGEST_BYTES,
@@ -310,3 +311,32 @@ async def test_random_damage_is_repaired_exactly(net: Network, tmp_path: Path) -
 
         assert (report.sent, report.removals) == (differing, extra), (seed, report)
         assert rows(city_db, COUNTY) == rows(county_db, COUNTY), seed
+
+
+@pytest.mark.asyncio
+async def test_a_removed_entry_with_an_unpushed_change_leaves_no_lag(net: Network) -> None:
+    """The city logged an entry the county never had and could not push it yet (its parent
+    was down); anti-entropy removes the entry. Once the province is back, the city's push
+    still passes that change: its link ends with nothing pending, not with lag for ever."""
+    city = net.node(CITY)
+    await net.hosts["33"].stop()
+    held = (await city.parts.catalogue.search(SearchQuery(scope=COUNTY, limit=1))).hits[0]
+    entry = await city.parts.catalogue.get(held.holder, held.record_id)
+    await city.parts.catalogue.apply([dataclasses.replace(entry, record_id="NEVER-HELD")])
+    report = await net.service(COUNTY).repair_catalogue()
+    assert report.removals == 1
+    with pytest.raises(NotFound):
+        await city.parts.catalogue.get(COUNTY, "NEVER-HELD")
+
+    province = Host(net.hosts["33"].settings)
+    await province.start()
+    net.hosts["33"] = province
+    await net.service(CITY).retry_sync()
+
+    async def caught_up() -> bool:
+        link = (await net.service(CITY).sync_status()).links[0]
+        return link.lag == 0 and link.cursor == await city.parts.changelog.head()
+
+    await eventually(caught_up)
+    with pytest.raises(NotFound):
+        await province.nodes["33"].parts.catalogue.get(COUNTY, "NEVER-HELD")
