@@ -47,12 +47,17 @@ def build_scheduler(
 def add_anti_entropy_jobs(
     scheduler: AsyncIOScheduler, repairers: Iterable[CatalogueRepairer], interval_s: float
 ) -> None:
-    """Compare (and repair) each node's subtree catalogue with its parent's copy."""
+    """Compare (and repair) each node's subtree catalogue with its parent's copy.
+
+    Each run is jittered by up to a tenth of the interval, so a county hosting hundreds of
+    villages, or a parent with many children, does not see all of them compare at once.
+    """
     for repairer in repairers:
         scheduler.add_job(
             repairer.run_scheduled,
             "interval",
             seconds=interval_s,
+            jitter=interval_s / 10,
             id=f"anti-entropy:{repairer.code}",
             name=f"anti-entropy {repairer.code} -> {repairer.parent}",
         )

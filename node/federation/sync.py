@@ -146,15 +146,14 @@ class CataloguePusher:
 
     async def _prepare(self, cursor: int) -> _Prepared | None:
         parts = self.client.parts
-        rows = await parts.changelog.entries_after(cursor, self.settings.batch_size)
-        if not rows:
+        to_seq, entries = await parts.changelog.batch_after(cursor, self.settings.batch_size)
+        if to_seq == cursor:
             return None
-        to_seq = rows[-1][0]
         batch = PushBatch(
             batch_id=f"{self.code}:{cursor}-{to_seq}",
             from_seq=cursor,
             to_seq=to_seq,
-            entries=tuple(entry for _, entry in rows),
+            entries=tuple(entries),
         )
         return _Prepared(to_seq, parts.codec.encode(batch))
 

@@ -17,6 +17,8 @@ from node.records import CatalogueEntry
 from node.storage.db import Database
 from node.storage.entries import SELECT_ENTRY, entry_from_row
 
+MAX_SEQ = 2**63 - 1
+
 
 def head_txn(conn: sqlite3.Connection) -> int:
     """The last seq (0 for an empty log); a rowid max, so O(log n)."""
@@ -50,13 +52,14 @@ def accepted_at_txn(conn: sqlite3.Connection, seq: int) -> float | None:
 
 
 def entries_after_txn(
-    conn: sqlite3.Connection, cursor: int, limit: int
+    conn: sqlite3.Connection, cursor: int, limit: int, end: int = MAX_SEQ
 ) -> list[tuple[int, CatalogueEntry]]:
+    """Up to ``limit`` changes after ``cursor`` (and not past ``end``) whose entry exists."""
     rows = conn.execute(
         f"SELECT ch.seq, {SELECT_ENTRY} FROM changes ch "
         "JOIN catalogue c ON c.holder = ch.holder AND c.record_id = ch.record_id "
-        "WHERE ch.seq > ? ORDER BY ch.seq LIMIT ?",
-        (cursor, limit),
+        "WHERE ch.seq > ? AND ch.seq <= ? ORDER BY ch.seq LIMIT ?",
+        (cursor, end, limit),
     ).fetchall()
     # The same entry changed twice in the window: send it once, at its last seq (the
     # window's last seq must survive, it becomes the batch's to_seq).
@@ -64,6 +67,25 @@ def entries_after_txn(
     return [
         (row[0], entry_from_row(row[1:])) for row in rows if last_seq[(row[1], row[2])] == row[0]
     ]
+
+
+def batch_after_txn(
+    conn: sqlite3.Connection, cursor: int, limit: int
+) -> tuple[int, list[CatalogueEntry]]:
+    """The next ``limit`` changes after ``cursor``: the last seq among them (``cursor`` if
+    there are none) and the current entries they name.
+
+    A change whose entry is gone (anti-entropy removed a row the child never had) is in the
+    window with nothing to send, so the parent's cursor still passes it; otherwise a link
+    whose last changes were removed would show lag for ever.
+    """
+    end = conn.execute(
+        "SELECT max(seq) FROM (SELECT seq FROM changes WHERE seq > ? ORDER BY seq LIMIT ?)",
+        (cursor, limit),
+    ).fetchone()[0]
+    if end is None:
+        return cursor, []
+    return int(end), [entry for _, entry in entries_after_txn(conn, cursor, limit, end)]
 
 
 class ChangeLog:
@@ -84,6 +106,13 @@ class ChangeLog:
         if limit < 1:
             raise InvalidInput(f"limit 必须为正数: {limit}")
         return await self.db.read(lambda conn: entries_after_txn(conn, cursor, limit))
+
+    async def batch_after(self, cursor: int, limit: int) -> tuple[int, list[CatalogueEntry]]:
+        """What the next push after ``cursor`` carries: its last seq and its entries
+        (``batch_after_txn``), read in one snapshot."""
+        if limit < 1:
+            raise InvalidInput(f"limit 必须为正数: {limit}")
+        return await self.db.read(lambda conn: batch_after_txn(conn, cursor, limit))
 
     async def backlog(self, cursor: int) -> tuple[int, float | None]:
         """The head, and when the first change after ``cursor`` was accepted (None if none)."""

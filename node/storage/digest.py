@@ -5,7 +5,8 @@ is ``[lo, hi)`` over keys. An entry's digest covers its key, version and tombsto
 (read from the covering index ``catalogue_versions`` alone, so a compare never touches the
 table), or, ``deep``, every stored column, so that a field changed without a new version is
 found too. A range's digest hashes its entries' digests in key order, with the count beside
-it. Both sides compute digests from their own rows, so equal digests mean equal rows.
+it. Both sides compute digests from their own rows, so equal digests mean rows equal in
+what was digested.
 
 The parent answers a differing range with either the digest of each of its entries in it
 (when there are few) or split keys drawn from its own keys, with its count and digest of

@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from node.errors import Forbidden, InvalidInput, InvalidRecord
+from node.errors import InvalidInput, InvalidRecord
 from node.records import Access, ContentFile, Record, Retention
-from node.web.context import json_response, node_service
+from node.web.context import json_response, node_service, same_origin
 
 MAX_RECORDS = 1_000  # per request; the CLI sends larger files in several requests
 _FIELDS = {
@@ -61,9 +61,7 @@ def record_from_json(data: Any, holder: str) -> Record:
 
 
 async def ingest(request: web.Request) -> web.Response:
-    origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作")
+    same_origin(request)
     service = node_service(request)
     try:
         body = await request.json()

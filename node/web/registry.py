@@ -10,39 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
 
 from aiohttp import web
 
 from node.crypto import key_id_of
-from node.errors import Forbidden, InvalidCode, InvalidInput
+from node.errors import InvalidCode, InvalidInput
 from node.federation.audit import Refusal
 from node.identity import level_of, parent_of
 from node.storage.trust import Application
-from node.web.context import json_response, node_service
+from node.web.context import json_response, node_service, post_fields, same_origin
 from node.web.markup import Markup, join, layout, render
 
 _STATUS_ZH = {"pending": "待审批", "approved": "已批准", "rejected": "已拒绝"}
-
-
-def _same_origin(request: web.Request) -> None:
-    origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作")
-
-
-async def _body(request: web.Request) -> dict[str, str]:
-    """A POST's fields, from JSON (the CLI) or a form (the page)."""
-    _same_origin(request)
-    if request.content_type == "application/json":
-        try:
-            data: Any = await request.json()
-        except ValueError:
-            raise InvalidInput("请求内容不是有效的 JSON") from None
-        if not isinstance(data, dict):
-            raise InvalidInput("请求内容应为 JSON 对象")
-        return {str(k): str(v) for k, v in data.items()}
-    return {k: str(v) for k, v in (await request.post()).items()}
 
 
 def _field(body: dict[str, str], name: str, label: str) -> str:
@@ -95,20 +74,20 @@ async def list_applications(request: web.Request) -> web.Response:
 
 
 async def approve(request: web.Request) -> web.Response:
-    await _body(request)
+    await post_fields(request)
     chain = await node_service(request).trust.approve(request.match_info["child"])
     return json_response({"approved": chain[0].to_json()})
 
 
 async def reject(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await post_fields(request)
     child = request.match_info["child"]
     await node_service(request).trust.reject(child, body.get("note", ""))
     return json_response({"rejected": child})
 
 
 async def revoke(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await post_fields(request)
     revocation = await node_service(request).trust.revoke(
         _field(body, "code", "要吊销的节点代码"), _field(body, "reason", "吊销原因")
     )
@@ -116,37 +95,37 @@ async def revoke(request: web.Request) -> web.Response:
 
 
 async def rotate(request: web.Request) -> web.Response:
-    await _body(request)
+    await post_fields(request)
     old, new = await node_service(request).trust.rotate()
     return json_response({"old_key_id": old, "new_key_id": new})
 
 
 async def renew(request: web.Request) -> web.Response:
-    await _body(request)
+    await post_fields(request)
     chain = await node_service(request).trust.renew()
     return json_response({"serial": chain[0].serial, "not_after_ms": chain[0].not_after_ms})
 
 
 async def refresh(request: web.Request) -> web.Response:
-    await _body(request)
+    await post_fields(request)
     return json_response({"directory_version": await node_service(request).trust.refresh()})
 
 
 async def ban(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await post_fields(request)
     key_id = _field(body, "key_id", "要封禁的密钥标识")
     await node_service(request).trust.ban(key_id, _field(body, "reason", "封禁原因"))
     return json_response({"banned": key_id})
 
 
 async def unban(request: web.Request) -> web.Response:
-    _same_origin(request)
+    same_origin(request)
     key_id = request.match_info["key_id"]
     return json_response({"unbanned": await node_service(request).trust.unban(key_id)})
 
 
 async def alias(request: web.Request) -> web.Response:
-    body = await _body(request)
+    body = await post_fields(request)
     old, new = _field(body, "old", "原区划代码"), _field(body, "new", "新区划代码")
     await node_service(request).trust.alias(old, new)
     return json_response({"old": old, "new": new})

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
 
 from aiohttp import web
 
-from node.errors import Forbidden, InvalidInput
 from node.federation.service import LinkStatus
-from node.web.context import json_response, node_service
+from node.web.context import json_response, node_service, post_fields
 from node.web.markup import Markup, join, layout, render
 
 STATE_ZH = {
@@ -41,30 +39,15 @@ async def sync_status(request: web.Request) -> web.Response:
 
 async def retry(request: web.Request) -> web.Response:
     """``POST .../sync/retry``: body ``{"peer": CODE}`` (optional: the parent)."""
-    peer = (await _body(request)).get("peer") or None
+    peer = (await post_fields(request)).get("peer") or None
     link = await node_service(request).retry_sync(peer)
     return json_response({"retrying": link_json(link)})
 
 
 async def retry_form(request: web.Request) -> web.Response:
-    await _body(request)
+    await post_fields(request)
     await node_service(request).retry_sync()
     raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/status")
-
-
-async def _body(request: web.Request) -> dict[str, str]:
-    origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作")
-    if request.content_type == "application/json" and request.can_read_body:
-        try:
-            data: Any = await request.json()
-        except ValueError:
-            raise InvalidInput("请求内容不是有效的 JSON") from None
-        if not isinstance(data, dict):
-            raise InvalidInput("请求内容应为 JSON 对象")
-        return {str(k): str(v) for k, v in data.items() if v is not None}
-    return {k: str(v) for k, v in (await request.post()).items()}
 
 
 def when(at: float | None, now: float) -> str:

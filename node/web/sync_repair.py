@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from node.errors import Forbidden, InvalidInput
+from node.errors import InvalidInput
 from node.federation.antientropy import RepairReport
-from node.web.context import json_response, node_service
+from node.web.context import json_response, node_service, same_origin
 
 
 def report_json(report: RepairReport) -> dict[str, object]:
@@ -35,9 +35,7 @@ def report_json(report: RepairReport) -> dict[str, object]:
 
 
 async def repair(request: web.Request) -> web.Response:
-    origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作")
+    same_origin(request)
     deep = request.query.get("deep", "0")
     if deep not in ("0", "1"):
         raise InvalidInput("deep 应为 0 或 1")

@@ -9,6 +9,7 @@ its subtree, nor send oversized requests.
 from __future__ import annotations
 
 import dataclasses
+import random
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +17,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from node.errors import AccessDenied, InvalidInput, NodeError
+from node.errors import AccessDenied, InvalidInput, NodeError, NotFound
 from node.federation import antientropy
 from node.federation.antientropy import MAX_RANGES, MAX_REPAIR
 from node.federation.messages import COMPARE, REPAIR, CompareRequest, RepairRequest
+from node.node import Host
 from node.records import SearchQuery
 from node.storage.digest import (
     DIGEST_BYTES,
@@ -169,6 +171,13 @@ async def test_an_intact_pair_sends_nothing(net: Network) -> None:
     assert report.intact and (report.ranges, report.rounds) == (1, 1)
     assert report.sent == report.removals == 0
     assert dataclasses.astuple(report.counts) == (0, 0, 0, 0)
+    # every node with a parent has the scheduled job, jittered; the province has none
+    host = net.hosts[COUNTY]
+    job = host.scheduler.get_job(f"anti-entropy:{COUNTY}")
+    interval = host.settings.sync.anti_entropy_interval_s
+    assert job is not None and job.trigger.interval.total_seconds() == interval
+    assert job.trigger.jitter == interval / 10
+    assert net.hosts["33"].scheduler.get_job("anti-entropy:33") is None
     # a township's repair compares its own subtree only, and the scheduled run does the same
     scheduled = await net.node("330106001").repairer.run_scheduled()
     assert scheduled is not None and scheduled.intact
@@ -238,3 +247,96 @@ async def test_a_key_named_for_removal_that_arrived_meanwhile_is_sent_instead(
     await repairs.flush()
     assert (report.sent, report.removals, report.counts.unchanged) == (1, 0, 1)
     assert await city.parts.catalogue.get(entry.holder, entry.record_id) == held
+
+
+def keyed(db: Path, columns: tuple[str, ...]) -> dict[tuple[str, str], tuple[object, ...]]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            f"SELECT holder, record_id, {', '.join(columns)} FROM catalogue WHERE holder LIKE ?",
+            (COUNTY + "%",),
+        )
+        return {(row[0], row[1]): row[2:] for row in rows}
+
+
+@pytest.mark.asyncio
+async def test_random_damage_is_repaired_exactly(net: Network, tmp_path: Path) -> None:
+    """Seeded random damage of every kind, repeatedly: each run sends exactly the entries
+    that differ (counted independently, from both files) and leaves the copies equal."""
+    city_db, county_db = tmp_path / CITY / "node.db", tmp_path / COUNTY / "node.db"
+    county = net.service(COUNTY)
+    for seed in range(8):
+        rng = random.Random(seed)
+        deep = seed % 2 == 1
+        with sqlite3.connect(city_db) as conn:
+            keys = conn.execute(
+                "SELECT holder, record_id FROM catalogue WHERE holder LIKE ?", (COUNTY + "%",)
+            ).fetchall()
+            for holder, record_id in rng.sample(keys, rng.randint(1, 25)):
+                where = (holder, record_id)
+                kind = rng.choice(["delete", "version", "tombstone", "ghost"] + ["title"] * deep)
+                if kind == "delete":
+                    conn.execute("DELETE FROM catalogue WHERE holder = ? AND record_id = ?", where)
+                elif kind == "version":
+                    conn.execute(
+                        "UPDATE catalogue SET version = max(1, version + ?) "
+                        "WHERE holder = ? AND record_id = ?",
+                        (rng.choice([-1, 1, 5]), *where),
+                    )
+                elif kind == "tombstone":
+                    conn.execute(
+                        "UPDATE catalogue SET deleted = 1 - deleted "
+                        "WHERE holder = ? AND record_id = ?",
+                        where,
+                    )
+                elif kind == "title":
+                    conn.execute(
+                        "UPDATE catalogue SET title = title || '!' "
+                        "WHERE holder = ? AND record_id = ?",
+                        where,
+                    )
+                else:
+                    columns = ", ".join(ENTRY_COLUMNS)
+                    ghost = columns.replace("record_id", f"'G{seed}-' || record_id")
+                    conn.execute(
+                        f"INSERT OR IGNORE INTO catalogue({columns}) SELECT {ghost} "
+                        "FROM catalogue WHERE holder = ? AND record_id = ?",
+                        where,
+                    )
+        compared = ENTRY_COLUMNS[2:] if deep else ("version", "deleted")
+        theirs, mine = keyed(city_db, compared), keyed(county_db, compared)
+        differing = sum(1 for key, row in mine.items() if theirs.get(key) != row)
+        extra = len(set(theirs) - set(mine))
+
+        report = await county.repair_catalogue(deep=deep)
+
+        assert (report.sent, report.removals) == (differing, extra), (seed, report)
+        assert rows(city_db, COUNTY) == rows(county_db, COUNTY), seed
+
+
+@pytest.mark.asyncio
+async def test_a_removed_entry_with_an_unpushed_change_leaves_no_lag(net: Network) -> None:
+    """The city logged an entry the county never had and could not push it yet (its parent
+    was down); anti-entropy removes the entry. Once the province is back, the city's push
+    still passes that change: its link ends with nothing pending, not with lag for ever."""
+    city = net.node(CITY)
+    await net.hosts["33"].stop()
+    held = (await city.parts.catalogue.search(SearchQuery(scope=COUNTY, limit=1))).hits[0]
+    entry = await city.parts.catalogue.get(held.holder, held.record_id)
+    await city.parts.catalogue.apply([dataclasses.replace(entry, record_id="NEVER-HELD")])
+    report = await net.service(COUNTY).repair_catalogue()
+    assert report.removals == 1
+    with pytest.raises(NotFound):
+        await city.parts.catalogue.get(COUNTY, "NEVER-HELD")
+
+    province = Host(net.hosts["33"].settings)
+    await province.start()
+    net.hosts["33"] = province
+    await net.service(CITY).retry_sync()
+
+    async def caught_up() -> bool:
+        link = (await net.service(CITY).sync_status()).links[0]
+        return link.lag == 0 and link.cursor == await city.parts.changelog.head()
+
+    await eventually(caught_up)
+    with pytest.raises(NotFound):
+        await province.nodes["33"].parts.catalogue.get(COUNTY, "NEVER-HELD")

@@ -128,20 +128,23 @@ def test_kill_9_of_the_child_in_the_middle_of_a_bulk_push(network) -> None:  # t
 def test_kill_9_of_the_parent_while_it_applies_a_batch(network) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     tmp, nodes = network
     bulk(tmp, nodes)
-    daemons = [Daemon(tmp, nodes[code]["config"], nodes[code]["api"]) for code in ("33", CITY)]
+    daemons = [Daemon(tmp, nodes["33"]["config"], nodes["33"]["api"])]
     province_db = tmp / "33/33/node.db"
     try:
         daemons[0].wait_ready()
+        daemons.append(Daemon(tmp, nodes[CITY]["config"], nodes[CITY]["api"]))
         wait_for(lambda: count(province_db))  # the first batch is in
         # Hold the province's write lock: the batch the city sends next is received and its
         # transaction waits on the lock (the city keeps pushing, so one is always next).
-        with sqlite3.connect(province_db, timeout=10, isolation_level=None) as lock:
+        lock = sqlite3.connect(province_db, timeout=10, isolation_level=None)
+        try:
             lock.execute("BEGIN IMMEDIATE")
             held = count(province_db)
             wait_for(lambda: _status(nodes[CITY]["api"])["links"][0]["state"] == "pushing")
             time.sleep(0.3)
             kill9(daemons[0])
-            lock.execute("ROLLBACK")
+        finally:
+            lock.close()
         assert 0 < held == count(province_db) < BULK, "the push was not interrupted: raise BULK"
         time.sleep(1.0)  # the city's pushes fail meanwhile
         daemons[0] = Daemon(tmp, nodes["33"]["config"], nodes["33"]["api"])

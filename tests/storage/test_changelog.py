@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from node.errors import InvalidInput
-from node.storage.catalogue import CatalogueStore, apply_entries_txn
+from node.storage.catalogue import CatalogueStore, apply_entries_txn, remove_entries_txn
 from node.storage.changelog import ChangeLog
 from node.storage.db import Database
 
@@ -40,6 +40,21 @@ async def test_entries_after_returns_current_rows_once_at_their_last_seq(db: Dat
     rows = await log.entries_after(2, 1)
     assert [(seq, e.record_id) for seq, e in rows] == [(3, "R1")]
     assert await log.entries_after(4, 10) == []
+
+
+@pytest.mark.asyncio
+async def test_a_batch_passes_changes_whose_entry_is_gone(db: Database) -> None:
+    """Anti-entropy may remove a row with changes still unpushed: the batch's window ends past
+    them (so the parent's cursor reaches the head) with only the entries that exist."""
+    catalogue, log = CatalogueStore(db), ChangeLog(db)
+    await catalogue.apply([make_entry("R1"), make_entry("R2"), make_entry("R3")])  # 1, 2, 3
+    await db.write(lambda conn: remove_entries_txn(conn, [("330106", "R3")]))
+    assert await log.batch_after(0, 10) == (3, [make_entry("R1"), make_entry("R2")])
+    assert await log.batch_after(0, 1) == (1, [make_entry("R1")])
+    assert await log.batch_after(2, 10) == (3, [])  # nothing to send, but the window moves
+    assert await log.batch_after(3, 10) == (3, [])  # at the head: no batch
+    with pytest.raises(InvalidInput):
+        await log.batch_after(0, 0)
 
 
 def test_entries_after_uses_indexes_not_scans() -> None:
