@@ -330,8 +330,8 @@ def parse_text(text: str) -> ParsedText:
     words = text.split()
     if len(words) > MAX_WORDS:
         raise InvalidQuery(f"检索词过多（最多 {MAX_WORDS} 个，实际 {len(words)} 个）")
-    phrases: dict[str, tuple[str, ...]] = {}  # phrase -> categories whose names contain it
-    probes: dict[str, str] = {}  # phrase -> regex
+    # phrase -> (facet tokens of the categories whose names contain it, its probe regex)
+    phrases: dict[str, tuple[tuple[str, ...], str]] = {}
     likes: list[str] = []
     for word in words:
         word_runs = runs(word)
@@ -339,9 +339,8 @@ def parse_text(text: str) -> ParsedText:
             continue  # only punctuation or symbols: nothing to search for
         if len(word_runs) == 1:
             is_ascii, run = word_runs[0]
-            phrase = _run_phrase(is_ascii, run)
-            phrases[phrase] = () if is_ascii else _categories_naming(run)
-            probes[phrase] = _probe(is_ascii, run)
+            categories = () if is_ascii else _categories_naming(run)
+            phrases[_run_phrase(is_ascii, run)] = (categories, _probe(is_ascii, run))
             continue
         # Several runs (mixed scripts or inner punctuation): narrow with each run on its own,
         # then check the whole word with LIKE. An ASCII run at the start of the word may be
@@ -350,21 +349,18 @@ def parse_text(text: str) -> ParsedText:
         last = len(word_runs) - 1
         for i, (is_ascii, run) in enumerate(word_runs):
             if not is_ascii or 0 < i < last:
-                phrase = _run_phrase(is_ascii, run)
-                phrases.setdefault(phrase, ())
-                probes.setdefault(phrase, _probe(is_ascii, run))
+                phrases.setdefault(_run_phrase(is_ascii, run), ((), _probe(is_ascii, run)))
             elif i == last:
-                phrase = _phrase([run]) + "*"
-                phrases.setdefault(phrase, ())
-                probes.setdefault(phrase, _probe(is_ascii, run, prefix=True))
+                prefix = _probe(is_ascii, run, prefix=True)
+                phrases.setdefault(_phrase([run]) + "*", ((), prefix))
         likes.append(_strip_separators(word))
     if words and not phrases and not likes:
         raise InvalidQuery("查询词须包含汉字、字母或数字")
     return ParsedText(
         phrases=tuple(phrases),
         like_words=tuple(dict.fromkeys(likes)),
-        categories=tuple(phrases.values()),
-        probes=tuple(probes[phrase] for phrase in phrases),
+        categories=tuple(categories for categories, _ in phrases.values()),
+        probes=tuple(probe for _, probe in phrases.values()),
     )
 
 
