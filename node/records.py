@@ -246,32 +246,11 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
     anyone that this person has, say, a controlled social-security record. Its keyed blind
     index of identity numbers still travels.
     """
-    first = record.files[0] if record.files else None
-    if record.access == Access.CLOSED:
-        if record.version == 1:
-            return None
-        deleted = True
-    else:
-        deleted = record.deleted
-    if deleted:
-        # A tombstone says only which record went: no text, no blind index, no content
-        # hash stays behind in the catalogues above once a record is closed or deleted.
-        return CatalogueEntry(
-            holder=record.holder,
-            record_id=record.record_id,
-            version=record.version,
-            archival_code=record.archival_code,
-            category=record.category,
-            year=record.year,
-            retention=record.retention,
-            title="",
-            creator="",
-            access=record.access,
-            holder_name=holder_name,
-            deleted=True,
-        )
-    shared = record.access == Access.OPEN
-    return CatalogueEntry(
+    if record.access == Access.CLOSED and record.version == 1:
+        return None
+    # A tombstone says only which record went: no text, no blind index, no content hash
+    # stays behind in the catalogues above once a record is closed or deleted.
+    tombstone = CatalogueEntry(
         holder=record.holder,
         record_id=record.record_id,
         version=record.version,
@@ -279,15 +258,25 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
         category=record.category,
         year=record.year,
         retention=record.retention,
-        title=record.title if shared else redacted_title(record),
-        creator=record.creator,
+        title="",
+        creator="",
         access=record.access,
         holder_name=holder_name,
+        deleted=True,
+    )
+    if record.access == Access.CLOSED or record.deleted:
+        return tombstone
+    shared = record.access == Access.OPEN
+    first = record.files[0] if record.files else None
+    return replace(
+        tombstone,
+        title=record.title if shared else redacted_title(record),
+        creator=record.creator,
         subjects=record.subjects if shared else (),
         subject_index=record.subject_index,
         content_sha256=first.sha256 if first else "",
         content_size=first.size if first else 0,
-        deleted=deleted,
+        deleted=False,
     )
 
 
