@@ -1,7 +1,7 @@
 """``archive-node ingest --as CODE FILE...``: load record metadata from JSON-lines files.
 
 Each line is one record (the fields of ``node.records.Record``; see docs/operations.md).
-Files are sent in requests of at most ``MAX_RECORDS`` records; each request is stored all or
+Files are sent in requests of at most ``MAX_INGEST_RECORDS`` records; each request is stored all or
 nothing, so after a failure the records before the reported line are in, and running the
 same file again refuses them (a stored record needs a higher version): start after them.
 """
@@ -16,7 +16,7 @@ import click
 
 from node.apiclient import ApiError
 from node.cli_common import CliError, api_options, client_for
-from node.web.ingest import MAX_RECORDS
+from node.records import MAX_INGEST_RECORDS
 
 
 def _lines(path: Path) -> list[tuple[int, Any]]:
@@ -53,8 +53,8 @@ def ingest(
     accepted, head = 0, 0
     for file in files:
         items = _lines(file)
-        for start in range(0, len(items), MAX_RECORDS):
-            chunk = items[start : start + MAX_RECORDS]
+        for start in range(0, len(items), MAX_INGEST_RECORDS):
+            chunk = items[start : start + MAX_INGEST_RECORDS]
             try:
                 done = api.call_json("POST", path, body={"records": [i for _, i in chunk]})
             except ApiError as exc:

@@ -7,23 +7,13 @@ of the nodes it hosts (``--as CODE``).
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import click
 
 from node.cli_common import api_options, client_for, table
 from node.identity import validate_code
-
-STATE_ZH = {"idle": "已同步", "pending": "待推送", "pushing": "推送中", "backoff": "退避等待"}
-
-
-def _when(at: float | None, now: float) -> str:
-    if not at:
-        return "-"
-    delta = at - now
-    stamp = time.strftime("%H:%M:%S", time.localtime(at))
-    return f"{stamp}（{abs(delta):.0f} 秒{'后' if delta > 0 else '前'}）"
+from node.wording import duration, link_state, when
 
 
 def _link_row(link: dict[str, Any], now: float) -> list[str]:
@@ -32,13 +22,13 @@ def _link_row(link: dict[str, Any], now: float) -> list[str]:
         error = f"{error}（连续失败 {link['failures']} 次）"
     return [
         link["peer"],
-        STATE_ZH.get(link["state"], link["state"]),
+        link_state(link["state"]),
         f"{link['cursor']}/{link['head']}",
         str(link["lag"]),
-        f"{link['lag_s']:.1f} 秒" if link["lag"] else "-",
-        _when(link.get("last_success_at"), now),
+        duration(link["lag_s"]) if link["lag"] else "-",
+        when(link.get("last_success_at"), now),
         error,
-        _when(link.get("next_retry_at"), now),
+        when(link.get("next_retry_at"), now),
     ]
 
 
@@ -79,7 +69,7 @@ def stats(
     children = status["children"]
     if children:
         click.echo("下级推送到本节点：")
-        rows = [[c["child"], str(c["cursor"]), _when(c["last_batch_at"], now)] for c in children]
+        rows = [[c["child"], str(c["cursor"]), when(c["last_batch_at"], now)] for c in children]
         click.echo(table(["下级", "已确认序号", "最近一批"], rows))
 
 

@@ -282,6 +282,7 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
 
 MAX_QUERY_CHARS = 200
 MAX_PAGE = 200
+MAX_INGEST_RECORDS = 1_000  # per ingest request; the CLI sends larger files in several
 
 
 @dataclass(frozen=True)

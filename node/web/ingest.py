@@ -13,10 +13,9 @@ from typing import Any
 from aiohttp import web
 
 from node.errors import InvalidInput, InvalidRecord
-from node.records import Access, ContentFile, Record, Retention
+from node.records import MAX_INGEST_RECORDS, Access, ContentFile, Record, Retention
 from node.web.context import json_response, node_service, same_origin
 
-MAX_RECORDS = 1_000  # per request; the CLI sends larger files in several requests
 _FIELDS = {
     "record_id", "archival_code", "fonds", "category", "year", "retention", "title",
     "creator", "date", "access", "subjects", "subject_index", "files", "version", "deleted",
@@ -68,8 +67,8 @@ async def ingest(request: web.Request) -> web.Response:
     except ValueError:
         raise InvalidInput("请求内容不是有效的 JSON") from None
     items = body.get("records") if isinstance(body, dict) else None
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_RECORDS:
-        raise InvalidInput(f'请求应为 {{"records": [...]}}，每次 1 到 {MAX_RECORDS} 条')
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_INGEST_RECORDS:
+        raise InvalidInput(f'请求应为 {{"records": [...]}}，每次 1 到 {MAX_INGEST_RECORDS} 条')
     records = []
     for index, item in enumerate(items, 1):
         try:

@@ -11,24 +11,13 @@ from this site's own pages (its ``Origin`` is checked).
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from aiohttp import web
 
 from node.federation.service import LinkStatus
 from node.web.context import json_response, node_service, post_fields
 from node.web.markup import Markup, join, layout, render
-
-STATE_ZH = {
-    "idle": "已同步",
-    "pending": "待推送",
-    "pushing": "推送中",
-    "backoff": "退避等待重试",
-}
-
-
-def link_json(link: LinkStatus) -> dict[str, object]:
-    return dataclasses.asdict(link)
+from node.wording import duration, link_state, when
 
 
 async def sync_status(request: web.Request) -> web.Response:
@@ -41,30 +30,13 @@ async def retry(request: web.Request) -> web.Response:
     """``POST .../sync/retry``: body ``{"peer": CODE}`` (optional: the parent)."""
     peer = (await post_fields(request)).get("peer") or None
     link = await node_service(request).retry_sync(peer)
-    return json_response({"retrying": link_json(link)})
+    return json_response({"retrying": dataclasses.asdict(link)})
 
 
 async def retry_form(request: web.Request) -> web.Response:
     await post_fields(request)
     await node_service(request).retry_sync()
     raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/status")
-
-
-def when(at: float | None, now: float) -> str:
-    """A unix time as local time, with how long ago or from now, in Chinese."""
-    if not at:
-        return "-"
-    stamp = time.strftime("%m-%d %H:%M:%S", time.localtime(at))
-    delta = at - now
-    return f"{stamp}（{duration_zh(abs(delta))}{'后' if delta > 0 else '前'}）"
-
-
-def duration_zh(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} 秒"
-    if seconds < 3600:
-        return f"{seconds / 60:.1f} 分钟"
-    return f"{seconds / 3600:.1f} 小时"
 
 
 async def status_page(request: web.Request) -> web.Response:
@@ -78,11 +50,11 @@ async def status_page(request: web.Request) -> web.Response:
             "<tr><td>$peer</td><td>$state</td><td>$cursor / $head</td><td>$lag</td>"
             "<td>$lag_s</td><td>$success</td><td>$error</td><td>$retry</td></tr>",
             peer=link.peer,
-            state=STATE_ZH.get(link.state, link.state),
+            state=link_state(link.state),
             cursor=link.cursor,
             head=link.head,
             lag=link.lag,
-            lag_s=duration_zh(link.lag_s) if link.lag else "-",
+            lag_s=duration(link.lag_s) if link.lag else "-",
             success=when(link.last_success_at, now),
             error=_error(link, now),
             retry=when(link.next_retry_at, now),

@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from node.web.ingest import MAX_RECORDS
+from node.records import MAX_INGEST_RECORDS
 
 from .network import Network, converged, eventually, make_record, tree
 
@@ -67,7 +67,7 @@ async def test_ingest_is_all_or_nothing_and_bad_input_is_refused(
         {"records": [record_json(1, colour="red")]},
         {"records": [record_json(1, holder="330108")]},  # another node's record
         {"records": []},
-        {"records": [record_json(1)] * (MAX_RECORDS + 1)},
+        {"records": [record_json(1)] * (MAX_INGEST_RECORDS + 1)},
         ["not", "an", "object"],
     ):
         status, body = await post(url, refused)
