@@ -23,7 +23,12 @@ def build_scheduler(
     sync_interval_s: float,
     keepers: Iterable[TrustKeeper] = (),
     trust_interval_s: float = 300.0,
+    repairers: Iterable[CatalogueRepairer] = (),
+    anti_entropy_interval_s: float = 3600.0,
 ) -> AsyncIOScheduler:
+    """Every hosted node's jobs. Anti-entropy runs are jittered by up to a tenth of their
+    interval, so a county hosting hundreds of villages, or a parent with many children, does
+    not see all of them compare at once."""
     scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1})
     for pusher in pushers:
         scheduler.add_job(
@@ -41,23 +46,13 @@ def build_scheduler(
             id=f"trust:{keeper.code}",
             name=f"trust upkeep of {keeper.code}",
         )
-    return scheduler
-
-
-def add_anti_entropy_jobs(
-    scheduler: AsyncIOScheduler, repairers: Iterable[CatalogueRepairer], interval_s: float
-) -> None:
-    """Compare (and repair) each node's subtree catalogue with its parent's copy.
-
-    Each run is jittered by up to a tenth of the interval, so a county hosting hundreds of
-    villages, or a parent with many children, does not see all of them compare at once.
-    """
     for repairer in repairers:
         scheduler.add_job(
             repairer.run_scheduled,
             "interval",
-            seconds=interval_s,
-            jitter=interval_s / 10,
+            seconds=anti_entropy_interval_s,
+            jitter=anti_entropy_interval_s / 10,
             id=f"anti-entropy:{repairer.code}",
             name=f"anti-entropy {repairer.code} -> {repairer.parent}",
         )
+    return scheduler

@@ -32,7 +32,7 @@ from node.federation.service import NodeService
 from node.federation.sync import CataloguePusher, OutboxSettings
 from node.federation.trust import ChainVerifier, Gatekeeper
 from node.identity import parent_of
-from node.jobs import add_anti_entropy_jobs, build_scheduler
+from node.jobs import build_scheduler
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.rpc.server import GrpcServer
@@ -108,7 +108,6 @@ class Node:
         )
         client = FederationClient(self.parts)
         parent = parent_of(self.code)
-        self.parent = parent
         self.pusher = CataloguePusher(client, parent, outbox) if parent else None
         self.keeper = TrustKeeper(
             client,
@@ -121,11 +120,16 @@ class Node:
         self.server = FederationServer(
             self.parts, self.keeper, self._changed, on_peer_call=self._peer_called
         )
-        self.service = NodeService(
-            self.parts, client, self.server, self._changed, audit, pusher=self.pusher
-        )
         self.repairer = CatalogueRepairer(client, parent) if parent else None
-        self.service.repairer = self.repairer
+        self.service = NodeService(
+            self.parts,
+            client,
+            self.server,
+            self._changed,
+            audit,
+            pusher=self.pusher,
+            repairer=self.repairer,
+        )
 
     def _changed(self) -> None:
         if self.pusher is not None:
@@ -133,7 +137,7 @@ class Node:
 
     def _peer_called(self, origin: str) -> None:
         """A verified call from the parent shows the link works: end the outbox's backoff."""
-        if self.pusher is not None and origin == self.parent:
+        if self.pusher is not None and origin == self.pusher.parent:
             self.pusher.peer_alive()
 
     async def open(self) -> None:
@@ -204,9 +208,6 @@ class Host:
             settings.sync.interval_s,
             [n.keeper for n in self.nodes.values()],
             settings.trust.refresh_interval_s,
-        )
-        add_anti_entropy_jobs(
-            self.scheduler,
             [n.repairer for n in self.nodes.values() if n.repairer is not None],
             settings.sync.anti_entropy_interval_s,
         )

@@ -105,6 +105,7 @@ class NodeService:
         on_catalogue_changed: Callable[[], None] = lambda: None,
         audit: AuditLog | None = None,
         pusher: CataloguePusher | None = None,
+        repairer: CatalogueRepairer | None = None,
     ) -> None:
         self.parts = parts
         self.pusher = pusher  # the outbox toward the parent (None at the province)
@@ -112,7 +113,7 @@ class NodeService:
         self.server = server
         self.on_catalogue_changed = on_catalogue_changed
         self.audit = audit or AuditLog()  # the hosting daemon's refusals
-        self.repairer: CatalogueRepairer | None = None  # set by ``Node`` when it has a parent
+        self.repairer = repairer  # anti-entropy with the parent (None at the province)
         self.info = NodeInfo(
             code=parts.code,
             name=parts.name,
