@@ -108,3 +108,18 @@ def issue(
         serial=serial,
     )
     return replace(unsigned, signature=issuer.sign(unsigned.signing_bytes()))
+
+
+@dataclass(frozen=True)
+class Application:
+    """A node's request to be enrolled by this node, and what became of it."""
+
+    code: str
+    name: str
+    public_key: bytes
+    address: str
+    requested_at: float
+    status: str  # "pending", "approved" or "rejected"
+    decided_at: float | None
+    chain_json: str  # the issued chain when approved, else ""
+    note: str

@@ -6,19 +6,18 @@ the offending key, e.g. ``host.web_listen: expected host:port``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from node.errors import ConfigError, InvalidCode
-from node.federation.keeper import TrustSettings
-from node.federation.server import MAX_BATCH_ENTRIES
-from node.federation.sync import OutboxSettings
 from node.identity import validate_code
+from node.records import MAX_BATCH_ENTRIES
 
 _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -56,16 +55,47 @@ def _address(value: object, path: str, *, optional: bool = False) -> str:
     return text
 
 
+DAY_MS = 24 * 3600 * 1000
+
+
+def _setting(default: Any, key: str, kind: str) -> Any:
+    """A field read from TOML key ``key``: ``seconds``, ``ms`` (durations) or ``int``.
+
+    The dataclass default is the only place a default is written: a key left out of the
+    file keeps it.
+    """
+    return field(default=default, metadata={"key": key, "kind": kind})
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """How one link pushes (derived from ``[sync]`` by ``SyncSettings.outbox``)."""
+
+    batch_size: int = 2_000  # changes per batch (the parent accepts up to 5,000)
+    debounce_s: float = 0.02  # wait after a change, so a burst goes as one batch
+    backoff_start_s: float = 1.0
+    backoff_cap_s: float = 300.0
+    call_retries: int = 2  # immediate retries of a failed call before backing off
+
+
 @dataclass(frozen=True)
 class SyncSettings:
-    interval_s: float = 10.0  # scheduled push, besides the push on every change
-    call_timeout_s: float = 10.0  # deadline of every unary federation call
-    fetch_timeout_s: float = 120.0  # deadline of a whole content stream
-    batch_size: int = 2_000  # catalogue changes per push batch
-    debounce_s: float = 0.02  # wait after a change before pushing, so a burst is one batch
-    backoff_start_s: float = 1.0  # first wait after a failed push
-    backoff_cap_s: float = 300.0  # longest wait between attempts
-    anti_entropy_interval_s: float = 3600.0  # compare the subtree catalogue with the parent's
+    # scheduled push, besides the push on every change
+    interval_s: float = _setting(10.0, "interval", "seconds")
+    # deadline of every unary federation call
+    call_timeout_s: float = _setting(10.0, "call_timeout", "seconds")
+    # deadline of a whole content stream
+    fetch_timeout_s: float = _setting(120.0, "fetch_timeout", "seconds")
+    # catalogue changes per push batch
+    batch_size: int = _setting(OutboxSettings.batch_size, "batch_size", "int")
+    # wait after a change before pushing, so a burst is one batch
+    debounce_s: float = _setting(OutboxSettings.debounce_s, "debounce", "seconds")
+    # first wait after a failed push
+    backoff_start_s: float = _setting(OutboxSettings.backoff_start_s, "backoff_start", "seconds")
+    # longest wait between attempts
+    backoff_cap_s: float = _setting(OutboxSettings.backoff_cap_s, "backoff_cap", "seconds")
+    # compare the subtree catalogue with the parent's
+    anti_entropy_interval_s: float = _setting(3600.0, "anti_entropy_interval", "seconds")
 
     def outbox(self) -> OutboxSettings:
         """What each link's outbox needs of these settings."""
@@ -75,6 +105,19 @@ class SyncSettings:
             backoff_start_s=self.backoff_start_s,
             backoff_cap_s=self.backoff_cap_s,
         )
+
+
+@dataclass(frozen=True)
+class TrustSettings:
+    # directory pull from the parent, besides announcements
+    refresh_interval_s: float = _setting(300.0, "refresh_interval", "seconds")
+    # what this node grants its children
+    cert_lifetime_ms: int = _setting(365 * DAY_MS, "cert_lifetime", "ms")
+    # renew this node's own certificate this long ahead
+    renew_before_ms: int = _setting(30 * DAY_MS, "renew_before", "ms")
+
+
+DEFAULT_TRUST = TrustSettings()
 
 
 @dataclass(frozen=True)
@@ -104,21 +147,33 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-_SYNC_KEYS = {
-    "interval", "call_timeout", "fetch_timeout", "batch_size", "debounce", "backoff_start",
-    "backoff_cap", "anti_entropy_interval",
-}  # fmt: skip
+_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings)
+
+
+def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
+    """Read a settings table by its fields' TOML keys; keys left out keep their defaults."""
+    fields = {f.metadata["key"]: f for f in dataclasses.fields(cls)}
+    unknown = set(table) - set(fields)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)}", name)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        f = fields[key]
+        path = f"{name}.{key}"
+        kind = f.metadata["kind"]
+        if kind == "seconds":
+            values[f.name] = parse_duration(value, path)
+        elif kind == "ms":
+            values[f.name] = int(parse_duration(value, path) * 1000)
+        elif not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"expected a whole number, got {value!r}", path)
+        else:
+            values[f.name] = value
+    return cls(**values)
 
 
 def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
-    unknown = set(table) - _SYNC_KEYS
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(unknown)}", "sync")
-
-    def duration(key: str, default: str) -> float:
-        return parse_duration(table.get(key, default), f"sync.{key}")
-
-    batch_size = table.get("batch_size", 2_000)
+    batch_size = table.get("batch_size", SyncSettings.batch_size)
     if (
         not isinstance(batch_size, int)
         or isinstance(batch_size, bool)
@@ -128,16 +183,7 @@ def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
             f"expected a whole number from 1 to {MAX_BATCH_ENTRIES}, got {batch_size!r}",
             "sync.batch_size",
         )
-    settings = SyncSettings(
-        interval_s=duration("interval", "10s"),
-        call_timeout_s=duration("call_timeout", "10s"),
-        fetch_timeout_s=duration("fetch_timeout", "120s"),
-        batch_size=batch_size,
-        debounce_s=duration("debounce", "20ms"),
-        backoff_start_s=duration("backoff_start", "1s"),
-        backoff_cap_s=duration("backoff_cap", "5m"),
-        anti_entropy_interval_s=duration("anti_entropy_interval", "1h"),
-    )
+    settings = _section(SyncSettings, table, "sync")
     if settings.backoff_cap_s < settings.backoff_start_s:
         raise ConfigError("must not be shorter than sync.backoff_start", "sync.backoff_cap")
     return settings
@@ -182,21 +228,7 @@ def settings_from_mapping(
     if len(root) != 32:
         raise ConfigError("expected 64 hex digits (an Ed25519 public key)", "host.root_public_key")
     sync = _sync_settings(_table(data, "sync"))
-    trust_table = _table(data, "trust")
-    unknown = set(trust_table) - {"refresh_interval", "cert_lifetime", "renew_before"}
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(unknown)}", "trust")
-    trust = TrustSettings(
-        refresh_interval_s=parse_duration(
-            trust_table.get("refresh_interval", "5m"), "trust.refresh_interval"
-        ),
-        cert_lifetime_ms=int(
-            parse_duration(trust_table.get("cert_lifetime", "365d"), "trust.cert_lifetime") * 1000
-        ),
-        renew_before_ms=int(
-            parse_duration(trust_table.get("renew_before", "30d"), "trust.renew_before") * 1000
-        ),
-    )
+    trust = _section(TrustSettings, _table(data, "trust"), "trust")
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -218,10 +250,10 @@ def settings_from_mapping(
     return HostSettings(
         data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
         root_public_key=root,
-        grpc_listen=_address(host.get("grpc_listen", "0.0.0.0:50051"), "host.grpc_listen"),
-        web_listen=_address(host.get("web_listen", "127.0.0.1:8080"), "host.web_listen"),
+        grpc_listen=_address(host.get("grpc_listen", HostSettings.grpc_listen), "host.grpc_listen"),
+        web_listen=_address(host.get("web_listen", HostSettings.web_listen), "host.web_listen"),
         admin_listen=_address(host.get("admin_listen"), "host.admin_listen", optional=True),
-        log_level=str(host.get("log_level", "INFO")).upper(),
+        log_level=str(host.get("log_level", HostSettings.log_level)).upper(),
         sync=sync,
         trust=trust,
         nodes=tuple(nodes),

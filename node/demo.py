@@ -14,10 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from node.config import HostSettings, NodeSettings, SyncSettings
+from node.config import HostSettings, NodeSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
 from node.federation.enrolment import Enrolled, enrol_tree
-from node.federation.keeper import TrustSettings
 from node.node import Host
 from node.sample_data import DEMO_NETWORK, sample_records
 

@@ -14,22 +14,22 @@ from pathlib import Path
 
 from aiohttp import web
 
-from node.config import HostSettings, NodeSettings
+from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, OutboxSettings, TrustSettings
 from node.crypto import SigningKey
 from node.errors import ConfigError
+from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
-from node.federation.audit import AuditLog
 from node.federation.client import FederationClient
-from node.federation.directory import PeerDirectory
 from node.federation.dispatch import Dispatcher
 from node.federation.enrolment import chain_path, key_path, load_chain
 from node.federation.envelope import Clock, Signer
-from node.federation.keeper import DEFAULT_TRUST, KeyFiles, TrustKeeper, TrustSettings
+from node.federation.keeper import KeyFiles, TrustKeeper
 from node.federation.parts import NodeParts
+from node.federation.refusals import RefusalLog
 from node.federation.registry import TrustState
 from node.federation.server import FederationServer
 from node.federation.service import NodeService
-from node.federation.sync import CataloguePusher, OutboxSettings
+from node.federation.sync import CataloguePusher
 from node.federation.trust import ChainVerifier, Gatekeeper
 from node.identity import parent_of
 from node.jobs import build_scheduler
@@ -49,15 +49,15 @@ log = logging.getLogger(__name__)
 
 
 class _LearningGatekeeper(Gatekeeper):
-    """A gatekeeper that tells the host's directory where verified origins listen."""
+    """A gatekeeper that tells the host's address book where verified origins listen."""
 
-    def __init__(self, chains: ChainVerifier, clock: Clock, directory: PeerDirectory) -> None:
+    def __init__(self, chains: ChainVerifier, clock: Clock, addresses: AddressBook) -> None:
         super().__init__(chains, clock)
-        self.directory = directory
+        self.addresses = addresses
 
     def authenticate(self, envelope, method, *, live=True):  # type: ignore[no-untyped-def]
         leaf = super().authenticate(envelope, method, live=live)
-        self.directory.learn(envelope.chain)
+        self.addresses.learn(envelope.chain)
         return leaf
 
 
@@ -72,10 +72,10 @@ class Node:
         root_public_key: bytes,
         codec: ProtobufCodec,
         transport: PeerTransport,
-        directory: PeerDirectory,
+        addresses: AddressBook,
         sync_timeouts: tuple[float, float],
         trust: TrustSettings = DEFAULT_TRUST,
-        audit: AuditLog | None = None,
+        refusals: RefusalLog | None = None,
         clock: Clock = time.time,
         outbox: OutboxSettings | None = None,
     ) -> None:
@@ -95,7 +95,7 @@ class Node:
             code=self.code,
             name=settings.name,
             signer=Signer(self.code, key, chain, clock),
-            gatekeeper=_LearningGatekeeper(chains, clock, directory),
+            gatekeeper=_LearningGatekeeper(chains, clock, addresses),
             codec=codec,
             transport=transport,
             records=RecordStore(self.db),
@@ -126,7 +126,7 @@ class Node:
             client,
             self.server,
             self._changed,
-            audit,
+            refusals,
             pusher=self.pusher,
             repairer=self.repairer,
         )
@@ -174,14 +174,14 @@ class Host:
         self.settings = settings
         self.codec = ProtobufCodec()
         self.dispatcher = Dispatcher(self.codec)
-        self.directory = PeerDirectory(
+        self.addresses = AddressBook(
             {
                 parent: n.parent_address
                 for n in settings.nodes
                 if n.parent_address and (parent := parent_of(n.code))
             }
         )
-        self.transport = PeerTransport(self.dispatcher, self.directory.resolve)
+        self.transport = PeerTransport(self.dispatcher, self.addresses.resolve)
         timeouts = (settings.sync.call_timeout_s, settings.sync.fetch_timeout_s)
         self.nodes: dict[str, Node] = {
             n.code: Node(
@@ -190,10 +190,10 @@ class Host:
                 root_public_key=settings.root_public_key,
                 codec=self.codec,
                 transport=self.transport,
-                directory=self.directory,
+                addresses=self.addresses,
                 sync_timeouts=timeouts,
                 trust=settings.trust,
-                audit=self.dispatcher.audit,
+                refusals=self.dispatcher.refusals,
                 clock=clock,
                 outbox=settings.sync.outbox(),
             )
@@ -201,7 +201,7 @@ class Host:
         }
         for node in self.nodes.values():
             node.keeper.known_nodes = self._known_nodes
-            node.keeper.learn = self.directory.learn
+            node.keeper.learn = self.addresses.learn
         self.grpc = GrpcServer(self.dispatcher, settings.grpc_listen, settings.admin_listen or None)
         self.scheduler = build_scheduler(
             [n.pusher for n in self.nodes.values() if n.pusher is not None],
@@ -215,7 +215,7 @@ class Host:
         self.listening: Listening | None = None
 
     def _known_nodes(self) -> frozenset[str]:
-        return self.directory.codes().union(self.nodes)
+        return self.addresses.codes().union(self.nodes)
 
     def service(self, code: str) -> NodeService:
         return self.nodes[code].service

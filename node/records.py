@@ -282,6 +282,7 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
 
 MAX_QUERY_CHARS = 200
 MAX_PAGE = 200
+MAX_BATCH_ENTRIES = 5_000  # catalogue entries in one push batch: what a parent accepts
 MAX_INGEST_RECORDS = 1_000  # per ingest request; the CLI sends larger files in several
 
 

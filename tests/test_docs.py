@@ -6,8 +6,7 @@ import dataclasses
 import re
 from pathlib import Path
 
-from node.config import ENV_OVERRIDES, HostSettings, NodeSettings, SyncSettings
-from node.federation.keeper import TrustSettings
+from node.config import ENV_OVERRIDES, HostSettings, NodeSettings, SyncSettings, TrustSettings
 from node.records import Access
 from node.sample_data import DEMO_NETWORK, sample_records
 

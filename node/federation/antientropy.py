@@ -28,6 +28,15 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 
+from node.digests import (
+    EntryDigest,
+    Key,
+    KeyRange,
+    RangeDigest,
+    RangeView,
+    RepairCounts,
+    subtree_range,
+)
 from node.errors import Forbidden, InvalidInput, Misaddressed, NodeError, ProtocolError
 from node.federation.client import FederationClient
 from node.federation.messages import (
@@ -40,18 +49,7 @@ from node.federation.messages import (
 )
 from node.federation.parts import NodeParts
 from node.identity import covers, parent_of
-from node.storage.digest import (
-    DIGEST_BYTES,
-    CatalogueDigests,
-    EntryDigest,
-    Key,
-    KeyRange,
-    RangeDigest,
-    RangeView,
-    RepairCounts,
-    combine,
-    subtree_range,
-)
+from node.storage.digest import DIGEST_BYTES, CatalogueDigests, combine
 
 log = logging.getLogger(__name__)
 

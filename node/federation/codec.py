@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar
 
+from node.digests import RepairCounts
 from node.federation.messages import (
     CompareReply,
     CompareRequest,
@@ -30,7 +31,6 @@ from node.federation.messages import (
     TrustReportAck,
 )
 from node.records import SearchPage, SearchQuery
-from node.storage.digest import RepairCounts
 
 Message = (
     Envelope

@@ -11,9 +11,9 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from node.errors import InvalidCode, Misaddressed, NodeError, PeerUnavailable, ProtocolError
-from node.federation.audit import AuditLog, is_refusal
 from node.federation.codec import Codec
 from node.federation.messages import MAX_MESSAGE_BYTES, Envelope
+from node.federation.refusals import RefusalLog, is_refusal
 from node.federation.server import FederationServer
 from node.identity import next_hop
 
@@ -21,9 +21,9 @@ from node.identity import next_hop
 class Dispatcher:
     """Routes raw incoming calls to the ``FederationServer`` of the node they are for."""
 
-    def __init__(self, codec: Codec, audit: AuditLog | None = None) -> None:
+    def __init__(self, codec: Codec, refusals: RefusalLog | None = None) -> None:
         self.codec = codec
-        self.audit = audit or AuditLog()
+        self.refusals = refusals or RefusalLog()
         self.servers: dict[str, FederationServer] = {}
 
     def add(self, server: FederationServer) -> None:
@@ -53,7 +53,7 @@ class Dispatcher:
             server, envelope = self._pick(request)
             return await server.unary(method, request, envelope)
         except NodeError as exc:
-            self._audit(exc, method, server, envelope, peer)
+            self._record_refusal(exc, method, server, envelope, peer)
             raise
 
     async def stream(self, method: str, request: bytes, peer: str = "") -> AsyncIterator[bytes]:
@@ -64,10 +64,10 @@ class Dispatcher:
             async for part in server.stream(method, request, envelope):
                 yield part
         except NodeError as exc:
-            self._audit(exc, method, server, envelope, peer)
+            self._record_refusal(exc, method, server, envelope, peer)
             raise
 
-    def _audit(
+    def _record_refusal(
         self,
         exc: NodeError,
         method: str,
@@ -76,7 +76,7 @@ class Dispatcher:
         peer: str,
     ) -> None:
         if is_refusal(exc):
-            self.audit.refused(
+            self.refusals.refused(
                 exc,
                 node=server.code if server else "",
                 method=method,

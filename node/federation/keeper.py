@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from node import crypto
-from node.certificates import Certificate, issue
+from node.certificates import Application, Certificate, issue
+from node.config import DEFAULT_TRUST, TrustSettings
 from node.errors import AuthError, Forbidden, InvalidInput, NodeError, NotFound, ProtocolError
 from node.federation.client import FederationClient
 from node.federation.enrolment import save_chain
@@ -59,24 +60,13 @@ from node.federation.registry import (
     verify_head,
 )
 from node.identity import covers, parent_of, validate_code
-from node.storage.trust import Application, TrustStore
+from node.storage.trust import TrustStore
 
 log = logging.getLogger(__name__)
 
-DAY_MS = 24 * 3600 * 1000
 PAGE_EVENTS = 1_000
 MAX_PENDING_APPLICATIONS = 1_000
 ANNOUNCE_TIMEOUT_S = 5.0
-
-
-@dataclass(frozen=True)
-class TrustSettings:
-    refresh_interval_s: float = 300.0  # directory pull from the parent, besides announcements
-    cert_lifetime_ms: int = 365 * DAY_MS  # what this node grants its children
-    renew_before_ms: int = 30 * DAY_MS  # renew this node's own certificate this long ahead
-
-
-DEFAULT_TRUST = TrustSettings()
 
 
 @dataclass(frozen=True)
@@ -371,6 +361,10 @@ class TrustKeeper:
 
     async def applications(self, status: str | None = None) -> list[Application]:
         return await self.store.applications(status)
+
+    async def unreported_events(self) -> int:
+        """Trust events made here that the root registry has not acknowledged yet."""
+        return len(await self.store.pending_reports())
 
     async def _pending(self, code: str) -> Application:
         application = await self.store.application(code)

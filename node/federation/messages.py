@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.certificates import Certificate
+from node.digests import EntryDigest, RangeDigest, RangeView
 from node.federation.registry import DirectoryHead
 from node.records import CatalogueEntry
-from node.storage.digest import EntryDigest, RangeDigest, RangeView
 
 SERVICE = "/archive.v1.Federation/"
 PUSH = SERVICE + "PushCatalogue"

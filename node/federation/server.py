@@ -59,11 +59,10 @@ from node.federation.messages import (
 )
 from node.federation.parts import NodeParts
 from node.identity import covers, next_hop, parent_of
-from node.records import Access, SearchQuery
+from node.records import MAX_BATCH_ENTRIES, Access, SearchQuery
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH_ENTRIES = 5_000
 MAX_RECENT_ACCEPTED = 10_000
 
 

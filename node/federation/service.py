@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from node import crypto
 from node.errors import AuthError, InvalidInput, InvalidQuery, InvalidRecord, NotFound
 from node.federation.antientropy import CatalogueRepairer, RepairReport
-from node.federation.audit import AuditLog
 from node.federation.client import FederationClient
 from node.federation.keeper import TrustKeeper
 from node.federation.messages import CHUNK_BYTES, FETCH, SEARCH, ContentManifest, FetchRequest
 from node.federation.parts import NodeParts
+from node.federation.refusals import RefusalLog
 from node.federation.server import FederationServer
 from node.federation.sync import CataloguePusher
 from node.identity import covering_ancestor, level_of, parent_of, validate_code
@@ -103,7 +103,7 @@ class NodeService:
         client: FederationClient,
         server: FederationServer,
         on_catalogue_changed: Callable[[], None] = lambda: None,
-        audit: AuditLog | None = None,
+        refusals: RefusalLog | None = None,
         pusher: CataloguePusher | None = None,
         repairer: CatalogueRepairer | None = None,
     ) -> None:
@@ -112,7 +112,7 @@ class NodeService:
         self.client = client
         self.server = server
         self.on_catalogue_changed = on_catalogue_changed
-        self.audit = audit or AuditLog()  # the hosting daemon's refusals
+        self.refusals = refusals or RefusalLog()  # the hosting daemon's refusals
         self.repairer = repairer  # anti-entropy with the parent (None at the province)
         self.info = NodeInfo(
             code=parts.code,

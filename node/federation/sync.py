@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from node.config import OutboxSettings
 from node.errors import (
     AuthError,
     Forbidden,
@@ -42,17 +43,6 @@ from node.federation.client import FederationClient
 from node.federation.messages import PUSH, PushAck, PushBatch
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OutboxSettings:
-    """How one link pushes; ``[sync]`` in the configuration (``node/config.py``)."""
-
-    batch_size: int = 2_000  # changes per batch (the parent accepts up to 5,000)
-    debounce_s: float = 0.02  # wait after a change, so a burst goes as one batch
-    backoff_start_s: float = 1.0
-    backoff_cap_s: float = 300.0
-    call_retries: int = 2  # immediate retries of a failed call before backing off
 
 
 @dataclass(frozen=True)

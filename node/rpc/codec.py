@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError
 from google.protobuf.message import Message as PbMessage
 
 from node.certificates import Certificate
+from node.digests import EntryDigest, KeyRange, RangeDigest, RangeView, RepairCounts
 from node.errors import InvalidInput, ProtocolError
 from node.federation.codec import M, Message
 from node.federation.messages import (
@@ -41,7 +42,6 @@ from node.federation.messages import (
 from node.federation.registry import DirectoryHead
 from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
 from node.rpc.generated.archive.v1 import federation_pb2 as pb
-from node.storage.digest import EntryDigest, KeyRange, RangeDigest, RangeView, RepairCounts
 
 _ACCESS_TO_PB = {
     Access.OPEN: pb.ACCESS_OPEN,

@@ -22,90 +22,25 @@ import hashlib
 import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
+from node.digests import (
+    EntryDigest,
+    Key,
+    KeyRange,
+    RangeDigest,
+    RangeView,
+    RepairCounts,
+)
 from node.records import CatalogueEntry, validate_entry
 from node.storage.catalogue import apply_entries_txn, remove_entries_txn
 from node.storage.db import Database
 from node.storage.entries import SELECT_ENTRY, entry_from_row, row_values
 
-Key = tuple[str, str]  # (holder, record_id)
 DIGEST_BYTES = 16
 # The shallow digest's columns: read from the covering index ``catalogue_versions`` alone.
 VERSION_COLUMNS = ("holder", "record_id", "version", "deleted")
 _VERSION_SELECT = ", ".join(f"c.{name}" for name in VERSION_COLUMNS)
 _RANGE_WHERE = "(c.holder, c.record_id) >= (?, ?) AND (c.holder, c.record_id) < (?, ?)"
-
-
-@dataclass(frozen=True)
-class KeyRange:
-    """The keys ``lo <= key < hi``."""
-
-    lo: Key
-    hi: Key
-
-    def params(self) -> tuple[str, str, str, str]:
-        return (*self.lo, *self.hi)
-
-    def contains(self, key: Key) -> bool:
-        return self.lo <= key < self.hi
-
-    def within(self, outer: KeyRange) -> bool:
-        return outer.lo <= self.lo < self.hi <= outer.hi
-
-
-def subtree_range(code: str) -> KeyRange:
-    """Every key whose holder is ``code`` or under it (codes are digits; ``:`` follows ``9``)."""
-    return KeyRange((code, ""), (code + ":", ""))
-
-
-@dataclass(frozen=True)
-class EntryDigest:
-    holder: str
-    record_id: str
-    digest: bytes  # b"" = no such entry
-
-    @property
-    def key(self) -> Key:
-        return (self.holder, self.record_id)
-
-
-@dataclass(frozen=True)
-class RangeDigest:
-    """What one side holds in a range: how many entries and their combined digest."""
-
-    range: KeyRange
-    count: int
-    digest: bytes
-
-
-@dataclass(frozen=True)
-class RangeView:
-    """The parent's answer for a range that differs: its entries' digests, or a cut of it.
-
-    When not ``listed``, ``splits`` cut the range into ``len(splits) + 1`` sub-ranges and
-    ``parts`` gives the parent's ``(count, digest)`` of each, so the child can tell which
-    sub-ranges differ without another call (a Merkle tree's next level).
-    """
-
-    range: KeyRange
-    count: int
-    listed: bool  # True: ``entries`` is every entry the parent holds in the range
-    entries: tuple[EntryDigest, ...] = ()
-    splits: tuple[Key, ...] = ()  # increasing, inside the range
-    parts: tuple[tuple[int, bytes], ...] = ()
-
-    def sub_ranges(self) -> list[KeyRange]:
-        bounds = [self.range.lo, *self.splits, self.range.hi]
-        return [KeyRange(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
-
-
-@dataclass(frozen=True)
-class RepairCounts:
-    written: int = 0  # entries replaced or added with the child's copy
-    removed: int = 0  # entries the child does not hold, deleted
-    unchanged: int = 0  # already equal to the child's copy
-    skipped: int = 0  # changed since the comparison (a push raced it): left for next time
 
 
 def entry_digest(row: Sequence[object]) -> bytes:

@@ -11,25 +11,10 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from node.certificates import Application
 from node.storage.db import Database
-
-
-@dataclass(frozen=True)
-class Application:
-    """A node's request to be enrolled by this node, and what became of it."""
-
-    code: str
-    name: str
-    public_key: bytes
-    address: str
-    requested_at: float
-    status: str  # "pending", "approved" or "rejected"
-    decided_at: float | None
-    chain_json: str  # the issued chain when approved, else ""
-    note: str
 
 
 class TrustStore:

@@ -13,11 +13,11 @@ import time
 
 from aiohttp import web
 
+from node.certificates import Application
 from node.crypto import key_id_of
 from node.errors import InvalidCode, InvalidInput
-from node.federation.audit import Refusal
+from node.federation.refusals import Refusal
 from node.identity import level_of, parent_of
-from node.storage.trust import Application
 from node.web.context import json_response, node_service, post_fields, same_origin
 from node.web.markup import Markup, join, layout, render
 
@@ -62,7 +62,7 @@ async def trust_status(request: web.Request) -> web.Response:
             "retired_keys": len(state.retired),
             "aliases": dict(state.aliases),
             "banned_keys": dict(state.banned),
-            "unreported_events": len(await keeper.store.pending_reports()),
+            "unreported_events": await keeper.unreported_events(),
         }
     )
 
@@ -143,12 +143,12 @@ async def audit(request: web.Request) -> web.Response:
         limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
     except ValueError:
         raise InvalidInput("limit 应为整数") from None
-    counts = {kind: n for (node, kind), n in service.audit.counts.items() if node == code}
+    counts = {kind: n for (node, kind), n in service.refusals.counts.items() if node == code}
     return json_response(
         {
             "accepted": service.server.accepted,
             "refused_by_kind": counts,
-            "refusals": [refusal_json(r) for r in service.audit.recent(code, limit)],
+            "refusals": [refusal_json(r) for r in service.refusals.recent(code, limit)],
         }
     )
 
@@ -172,7 +172,7 @@ async def registry_page(request: web.Request) -> web.Response:
             kind=r.kind,
             reason=r.reason,
         )
-        for r in service.audit.recent(info.code, 50)
+        for r in service.refusals.recent(info.code, 50)
     ]
     leaf = keeper.parts.signer.chain[0]
     body = render(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from node.federation.sync import CataloguePusher, OutboxSettings
+from node.config import OutboxSettings
+from node.federation.sync import CataloguePusher
 
 
 def _pusher(jitter) -> CataloguePusher:  # type: ignore[no-untyped-def]

@@ -23,8 +23,7 @@ from node.crypto import SigningKey
 from node.errors import NodeError
 from node.federation.envelope import Signer, signed_tuple
 from node.federation.messages import PUSH, SEARCH, Envelope, PushAck, PushBatch
-from node.federation.server import MAX_BATCH_ENTRIES
-from node.records import SearchQuery, catalogue_entry
+from node.records import MAX_BATCH_ENTRIES, SearchQuery, catalogue_entry
 from node.rpc.codec import ProtobufCodec
 
 from .network import Network, make_record, tree
@@ -87,7 +86,7 @@ async def _refused(
     txid = (envelope.origin, envelope.transaction_id) if envelope else None
     entries = await node.parts.catalogue.count()
     answered = node.server.recent_accepted.count(txid)
-    audit = net.service(to).audit
+    audit = net.service(to).refusals
     refusals = sum(n for (code, _), n in audit.counts.items() if code in (to, ""))
     code, details = await raw_call(net, to, method, request)
     assert code == status, details

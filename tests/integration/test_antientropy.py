@@ -17,20 +17,14 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from node.digests import EntryDigest, KeyRange, RangeDigest, subtree_range
 from node.errors import AccessDenied, InvalidInput, NodeError, NotFound
 from node.federation import antientropy
 from node.federation.antientropy import MAX_RANGES, MAX_REPAIR
 from node.federation.messages import COMPARE, REPAIR, CompareRequest, RepairRequest
 from node.node import Host
 from node.records import SearchQuery
-from node.storage.digest import (
-    DIGEST_BYTES,
-    EntryDigest,
-    KeyRange,
-    RangeDigest,
-    digest_of,
-    subtree_range,
-)
+from node.storage.digest import DIGEST_BYTES, digest_of
 from node.storage.entries import ENTRY_COLUMNS
 
 from .network import Network, converged, eventually, ingest, make_record, tree

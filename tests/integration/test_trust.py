@@ -80,7 +80,7 @@ async def test_revocation_is_refused_everywhere_and_audited(net: Network) -> Non
         status, details = await raw_call(net, code, SEARCH, _search_from(net, "330108", code))
         assert status == grpc.StatusCode.UNAUTHENTICATED, code
         assert "revoked" in details
-        audit = net.service(code).audit.recent(code, 5)
+        audit = net.service(code).refusals.recent(code, 5)
         assert audit[0].origin == "330108" and audit[0].kind == "AuthError"
 
 

@@ -6,20 +6,13 @@ import dataclasses
 
 import pytest
 
+from node.digests import EntryDigest, KeyRange, subtree_range
 from node.errors import InvalidRecord
 from node.records import SearchQuery
 from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
 from node.storage.db import Database
-from node.storage.digest import (
-    CatalogueDigests,
-    EntryDigest,
-    KeyRange,
-    combine,
-    digest_of,
-    entry_digest,
-    subtree_range,
-)
+from node.storage.digest import CatalogueDigests, combine, digest_of, entry_digest
 from node.storage.entries import row_values
 
 from .factories import make_entry

@@ -37,7 +37,7 @@ def is_refusal(exc: BaseException) -> bool:
     )
 
 
-class AuditLog:
+class RefusalLog:
     """Refusals of one daemon, newest last."""
 
     def __init__(self, max_refusals: int = MAX_REFUSALS) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from node.certificates import Certificate
 
 
-class PeerDirectory:
+class AddressBook:
     def __init__(self, static: dict[str, str] | None = None) -> None:
         self._static = dict(static or {})
         self._learned: dict[str, str] = {}

@@ -1,0 +1,139 @@
+"""The layers of DESIGN section 3, checked on every module's imports.
+
+``cli -> node (wiring) -> web, rpc, jobs -> federation -> storage -> domain``: a module may
+import its own layer and the layers below it, never one above. Besides that: web and rpc do
+not import each other; web and rpc reach storage only through federation services; generated
+protobuf code and grpc belong to ``node.rpc`` alone, aiohttp to ``node.web`` (and the wiring
+that serves it), APScheduler to ``node.jobs``.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "node"
+
+# Lower numbers are lower layers. Top-level modules not listed are the domain.
+LAYERS = {
+    "domain": 0,
+    "storage": 1,
+    "federation": 2,
+    "jobs": 3,
+    "rpc": 3,
+    "web": 3,
+    "wiring": 4,
+    "cli": 5,
+}
+WIRING = {"node.node", "node.daemon", "node.demo", "node.simulate"}
+CLI = {"node.apiclient"}
+# Layers of one rank that may still not import each other.
+SIBLINGS_APART = {("web", "rpc"), ("rpc", "web"), ("web", "jobs"), ("rpc", "jobs")}
+# Which layers a third-party (or generated) package may be imported from.
+THIRD_PARTY = {
+    "grpc": {"rpc", "wiring", "cli"},
+    "grpc_health": {"rpc"},
+    "grpc_reflection": {"rpc"},
+    "grpc_tools": {"rpc"},
+    "google.protobuf": {"rpc"},
+    "node.rpc.generated": {"rpc"},
+    "aiohttp": {"web", "wiring"},
+    "apscheduler": {"jobs"},
+    "nacl": {"domain"},  # node.crypto is the only module that touches nacl (checked below)
+    "sqlite_utils": {"storage"},
+}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    if module in WIRING:
+        return "wiring"
+    if module in CLI or parts[:2] == ["node", "cli"] or module.startswith("node.cli_"):
+        return "cli"
+    if len(parts) > 1 and parts[1] in ("storage", "federation", "rpc", "web"):
+        return parts[1]
+    if module == "node.jobs":
+        return "jobs"
+    return "domain"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Absolute module names ``path`` imports (``from node import crypto`` is node.crypto)."""
+    found: set[str] = set()
+    for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(n, ast.Import):
+            found.update(a.name for a in n.names)
+        elif isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+            if n.module == "node":
+                found.update(f"node.{a.name}" for a in n.names)
+            else:
+                found.add(n.module)
+    return found
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if "generated" not in p.parts)
+
+
+def _violations(module: str, imported: set[str]) -> list[str]:
+    layer = layer_of(module)
+    wrong = []
+    for target in sorted(imported):
+        rule = next((lib for lib in THIRD_PARTY if target == lib or target.startswith(lib + ".")),
+                    None)  # fmt: skip
+        if rule is not None:
+            if layer not in THIRD_PARTY[rule]:
+                wrong.append(f"{module} ({layer}) imports {target}")
+            continue
+        if not target.startswith("node.") or target == "node":
+            continue
+        other = layer_of(target)
+        if LAYERS[other] > LAYERS[layer] or (layer, other) in SIBLINGS_APART:
+            wrong.append(f"{module} ({layer}) imports {target} ({other})")
+        elif layer in ("web", "rpc") and other == "storage":
+            wrong.append(f"{module} ({layer}) imports {target} (storage): go through a service")
+    return wrong
+
+
+def test_every_import_points_down() -> None:
+    wrong = []
+    for path in _modules():
+        module = _module_name(path)
+        wrong += _violations(module, imports_of(path))
+    assert not wrong, "imports against the layers (DESIGN section 3):\n" + "\n".join(wrong)
+
+
+def test_only_crypto_touches_nacl() -> None:
+    users = [
+        _module_name(p)
+        for p in _modules()
+        if any(i == "nacl" or i.startswith("nacl.") for i in imports_of(p))
+    ]
+    assert users == ["node.crypto"]
+
+
+@pytest.mark.parametrize(
+    ("module", "imported"),
+    [
+        ("node.storage.records", {"node.federation.messages"}),
+        ("node.federation.sync", {"grpc"}),
+        ("node.federation.sync", {"node.rpc.codec"}),
+        ("node.federation.server", {"aiohttp"}),
+        ("node.web.pages", {"node.storage.trust"}),
+        ("node.web.pages", {"node.rpc.generated.archive.v1"}),
+        ("node.records", {"node.storage.db"}),
+        ("node.config", {"node.federation.keeper"}),
+        ("node.web.api", {"node.rpc.peers"}),
+    ],
+)
+def test_the_check_catches_an_arrow_against_the_layers(module: str, imported: set[str]) -> None:
+    assert _violations(module, imported)
