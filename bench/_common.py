@@ -1,13 +1,8 @@
-"""Shared bits of the benchmarks: medians, percentiles, and the test network launcher."""
+"""Shared bits of the benchmarks: medians and percentiles (networks come from node.simulate)."""
 
 from __future__ import annotations
 
 import statistics
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the integration harness: integration.network
 
 
 def pct(samples: list[float], q: float) -> float:

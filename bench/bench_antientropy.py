@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 from _common import summary
-from integration.network import Network, tree  # noqa: E402
 
 from node.digests import subtree_range
 from node.federation.antientropy import MAX_REPAIR
 from node.federation.messages import REPAIR, RepairRequest
 from node.records import CATEGORIES, Access, CatalogueEntry, Retention
+from node.simulate import Network, tree
 
 COUNTY, CITY = "330106", "3301"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"

@@ -22,11 +22,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from _common import summary
-from integration.network import converged, eventually, free_port  # noqa: E402
 
 from node.demo import DEMO_VILLAGE, load_samples, prepare
 from node.node import Host
 from node.records import SearchQuery
+from node.simulate import converged, eventually, free_port
 
 QUERIES = ["婚姻登记", "结婚登记", "王", "学籍 2015", "土地承包"]
 

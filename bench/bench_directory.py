@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 from _common import summary
-from integration.network import Network, tree
 
 from node.certificates import issue
 from node.crypto import SigningKey
 from node.federation.registry import Revocation, TrustState
+from node.simulate import Network, tree
 
 
 async def main(count: int) -> None:

@@ -16,16 +16,10 @@ import time
 from pathlib import Path
 
 from _common import summary
-from integration.network import Network, ingest, make_record  # noqa: E402
 
-NODES = [
-    ("33", "浙江省档案馆"),
-    ("3301", "杭州市档案馆"),
-    ("330106", "西湖区档案馆"),
-    ("330110", "余杭区档案馆"),
-    ("330106001", "北山街道档案室"),
-    ("330106001001", "金鱼井社区档案室"),
-]
+from node.simulate import Network, ingest, make_record, tree
+
+NODES = tree("33", "3301", "330106", "330110", "330106001", "330106001001")
 VILLAGE = "330106001001"
 
 

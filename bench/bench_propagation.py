@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 from _common import pct, summary
-from integration.network import Network, ingest, make_record, tree
 
 from node.config import SyncSettings
 from node.errors import NotFound
+from node.simulate import Network, ingest, make_record, tree
 
 VILLAGE = "330106001001"
 CHAIN = ("33", "3301", "330106", "330106001", VILLAGE)

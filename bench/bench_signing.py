@@ -19,7 +19,6 @@ from pathlib import Path
 import grpc
 from _common import summary
 from grpc import aio
-from integration.network import Network, ingest, make_record  # noqa: E402
 
 from node.federation.messages import SEARCH
 from node.federation.trust import ChainVerifier, Gatekeeper
@@ -27,8 +26,9 @@ from node.records import SearchPage, SearchQuery
 from node.rpc.interceptors import ErrorToStatusInterceptor
 from node.rpc.peers import CHANNEL_OPTIONS
 from node.rpc.server import SERVER_OPTIONS
+from node.simulate import Network, ingest, make_record, tree
 
-NODES = [("33", "浙江省档案馆"), ("3301", "杭州市档案馆")]
+NODES = tree("33", "3301")
 QUERY = SearchQuery(text="秀英", scope="33", limit=5)
 
 

@@ -28,13 +28,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from _common import ROOT  # noqa: F401  (puts tests/ on the path)
 from _search_corpus import make_entry
-from integration.network import Network, tree
 
 from node.config import SyncSettings
 from node.federation.messages import PushBatch
 from node.records import CatalogueEntry
+from node.simulate import Network, tree
 from node.storage import fts
 from node.storage.entries import ENTRY_COLUMNS, row_values
 

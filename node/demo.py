@@ -1,7 +1,9 @@
 """``archive-node demo``: the whole demo network of DESIGN section 8 in one process.
 
 A root key, a certificate for every node, deterministic sample records, sync within seconds,
-and the URL of a village service point. Ctrl-C stops it cleanly.
+and the URL of a village service point. Ctrl-C stops it cleanly. The network is built by
+``node.simulate`` from the one table in ``node.sample_data``; this module only chooses the
+demo's settings, loads the samples and talks to the person who started it.
 """
 
 from __future__ import annotations
@@ -11,44 +13,42 @@ import logging
 import signal
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from node.config import HostSettings, NodeSettings, SyncSettings, TrustSettings
+from node.config import HostSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
-from node.federation.enrolment import Enrolled, enrol_tree
+from node.federation.enrolment import Enrolled
 from node.node import Host
-from node.sample_data import DEMO_NETWORK, sample_records
+from node.sample_data import DEMO_NETWORK, DEMO_VILLAGE, sample_records
+from node.simulate import Layout, Network, plan
 
-DEMO_VILLAGE = "330106001001"
+__all__ = ["DEMO_VILLAGE", "load_samples", "prepare", "run_demo"]
+
+# A short push interval and trust refresh, so a visitor sees sync and revocations happen.
+DEMO_SYNC = SyncSettings(interval_s=5.0)
+DEMO_TRUST = TrustSettings(refresh_interval_s=3.0)
 
 
-def demo_settings(data_dir: Path, grpc_port: int, web_port: int, root: SigningKey) -> HostSettings:
-    """Settings of a host that runs every demo node, with a short sync interval."""
-    return HostSettings(
-        data_dir=data_dir,
-        root_public_key=root.public_key,
-        grpc_listen=f"127.0.0.1:{grpc_port}",
-        web_listen=f"127.0.0.1:{web_port}",
-        sync=SyncSettings(interval_s=5.0),
-        trust=TrustSettings(refresh_interval_s=3.0),
-        nodes=tuple(NodeSettings(code=code, name=name) for code, name in DEMO_NETWORK),
+def _layout(data_dir: Path, grpc_port: int, web_port: int) -> Layout:
+    """Make (or reuse) the root key and node keys, and issue a fresh certificate tree."""
+    return plan(
+        data_dir,
+        DEMO_NETWORK,
+        root=SigningKey.load_or_create(data_dir / "root.key"),
+        one_process=True,
+        grpc_port=grpc_port,
+        web_port=web_port,
+        sync=DEMO_SYNC,
+        trust=DEMO_TRUST,
     )
 
 
 def prepare(
     data_dir: Path, grpc_port: int, web_port: int
 ) -> tuple[HostSettings, dict[str, Enrolled]]:
-    """Make (or reuse) the root key and node keys, and issue a fresh certificate tree."""
-    root = SigningKey.load_or_create(data_dir / "root.key")
-    address = f"127.0.0.1:{grpc_port}"
-    enrolled = enrol_tree(
-        root,
-        [(code, name, address) for code, name in DEMO_NETWORK],
-        data_dir,
-        now_ms=int(time.time() * 1000),
-    )
-    return demo_settings(data_dir, grpc_port, web_port, root), enrolled
+    """The settings of the one host that runs every demo node, and every node's enrolment."""
+    layout = _layout(data_dir, grpc_port, web_port)
+    return layout.hosts[0], layout.enrolled
 
 
 async def load_samples(host: Host) -> int:
@@ -72,27 +72,26 @@ async def load_samples(host: Host) -> int:
 
 
 async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
-    settings, enrolled = prepare(data_dir, grpc_port, web_port)
-    host = Host(settings)
-    listening = await host.start()
-    await host.nodes["33"].keeper.register([e.chain[0] for e in enrolled.values()])
+    net = await Network.launch(_layout(data_dir, grpc_port, web_port))
+    host = net.hosts[DEMO_VILLAGE]  # one host runs them all
+    assert host.listening is not None  # set by start()
     print(f"演示网络已启动：{len(host.nodes)} 个节点，数据目录 {data_dir}", flush=True)
     loaded = await load_samples(host)
     if loaded:
         print(f"已载入 {loaded} 件样例档案，目录正在逐级汇总到省馆……", flush=True)
     print(flush=True)
+    web_url = host.listening.web_url
     print(
-        f"村级服务点（{dict(DEMO_NETWORK)[DEMO_VILLAGE]}）: {listening.web_url}/n/{DEMO_VILLAGE}/",
-        flush=True,
+        f"村级服务点（{dict(DEMO_NETWORK)[DEMO_VILLAGE]}）: {web_url}/n/{DEMO_VILLAGE}/", flush=True
     )
-    print(f"全部节点: {listening.web_url}/    按 Ctrl-C 停止。", flush=True)
+    print(f"全部节点: {web_url}/    按 Ctrl-C 停止。", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     print("正在停止……", flush=True)
-    await host.stop()
+    await net.stop()
 
 
 def run_demo(data_dir: Path | None, grpc_port: int = 50051, web_port: int = 8080) -> None:

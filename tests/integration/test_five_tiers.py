@@ -19,18 +19,11 @@ from node.errors import AccessDenied, NotFound
 from node.identity import route
 from node.records import Access, SearchQuery
 
-from .network import Network, eventually, ingest, make_record
+from .network import Network, eventually, ingest, make_record, tree
 
-NODES = [
-    ("33", "浙江省档案馆"),
-    ("3301", "杭州市档案馆"),
-    ("330106", "西湖区档案馆"),
-    ("330110", "余杭区档案馆"),
-    ("330106001", "北山街道档案室"),
-    ("330106001001", "金鱼井社区档案室"),
-    ("330110001", "余杭街道档案室"),
-    ("330110001001", "凤凰山村档案室"),
-]
+NODES = tree(
+    "33", "3301", "330106", "330110", "330106001", "330106001001", "330110001", "330110001001"
+)
 VILLAGE = "330106001001"
 BIG = os.urandom(1024 * 1024 + 17)  # spans several chunks, not a multiple of the chunk size
 

@@ -1,0 +1,241 @@
+"""Enrolled networks of any shape on one machine: for the demo, the integration tests, the benches.
+
+``plan`` enrols a list of ``(code, name)`` (``tree(*codes)`` names codes from the demo
+network's one table) under a root key: a key and a fresh certificate chain per node under
+``data_dir/<code>/``, and the settings of the hosts that will run them. ``Network.start``
+then runs one ``Host`` per node, so every hop between nodes crosses a real gRPC socket on
+loopback, or one host for all nodes (``one_process=True``, as ``archive-node demo`` does).
+``net.service(code)`` and ``net.node(code)`` reach a node wherever it runs.
+
+Also here, for anything driving such a network: ``ingest`` and ``make_record`` to put records
+in, ``eventually`` and ``converged`` to wait for sync to settle. No test framework needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from node import crypto
+from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, SyncSettings, TrustSettings
+from node.crypto import SigningKey
+from node.federation.enrolment import Enrolled, enrol_tree
+from node.federation.service import NodeService
+from node.identity import parent_of
+from node.node import Host, Node
+from node.records import CATEGORIES, Access, ArchivalCode, ContentFile, Record, Retention
+from node.sample_data import archive_name
+
+LOOPBACK = "127.0.0.1"
+QUICK_SYNC = SyncSettings(interval_s=2.0, call_timeout_s=5.0, fetch_timeout_s=20.0)
+"""Sync for short-lived networks: pushes every 2 s, calls that fail fast."""
+
+Nodes = Sequence[tuple[str, str]]
+"""``(code, archive name)`` of every node, in any order (parents are enrolled first)."""
+
+
+def tree(*codes: str) -> list[tuple[str, str]]:
+    """``(code, name)`` for ``Network.start``, named as the demo network names them."""
+    return [(code, archive_name(code)) for code in codes]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (certificates need the address before binding)."""
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Layout:
+    """An enrolled network, not yet running: root key, every node's chain, each host's settings."""
+
+    root: SigningKey
+    enrolled: dict[str, Enrolled]
+    hosts: tuple[HostSettings, ...]
+
+
+def plan(
+    data_dir: Path,
+    nodes: Nodes,
+    *,
+    root: SigningKey | None = None,
+    one_process: bool = False,
+    grpc_port: int | None = None,
+    web_port: int = 0,
+    sync: SyncSettings = QUICK_SYNC,
+    trust: TrustSettings = DEFAULT_TRUST,
+) -> Layout:
+    """Enrol ``nodes`` under ``root`` (a new key if None) and lay them out on hosts.
+
+    One host per node, each on a free gRPC port, or with ``one_process`` one host for all on
+    ``grpc_port`` (a free one if None). Web listeners take ``web_port`` (0: any free port).
+    A node's parent address is set only when its parent runs on another host, as in a
+    daemon's config.
+    """
+    if grpc_port is not None and not one_process:
+        raise ValueError("grpc_port names the one listener of a one_process network")
+    root = root or SigningKey.generate()
+    if one_process:
+        shared = free_port() if grpc_port is None else grpc_port
+        ports = {code: shared for code, _ in nodes}
+    else:
+        ports = {code: free_port() for code, _ in nodes}
+    enrolled = enrol_tree(
+        root,
+        [(code, name, f"{LOOPBACK}:{ports[code]}") for code, name in nodes],
+        data_dir,
+        now_ms=int(time.time() * 1000),
+    )
+    groups = [list(nodes)] if one_process else [[n] for n in nodes]
+    hosts = []
+    for group in groups:
+        here = {code for code, _ in group}
+        hosts.append(
+            HostSettings(
+                data_dir=data_dir,
+                root_public_key=root.public_key,
+                grpc_listen=f"{LOOPBACK}:{ports[group[0][0]]}",
+                web_listen=f"{LOOPBACK}:{web_port}",
+                sync=sync,
+                trust=trust,
+                nodes=tuple(
+                    NodeSettings(
+                        code=code,
+                        name=name,
+                        parent_address=(
+                            f"{LOOPBACK}:{ports[parent]}"
+                            if (parent := parent_of(code)) in ports and parent not in here
+                            else ""
+                        ),
+                    )
+                    for code, name in group
+                ),
+            )
+        )
+    return Layout(root, enrolled, tuple(hosts))
+
+
+@dataclass
+class Network:
+    """Running hosts of an enrolled network; ``hosts`` maps each node code to its host."""
+
+    root: SigningKey
+    hosts: dict[str, Host] = field(default_factory=dict)
+
+    @classmethod
+    async def start(
+        cls,
+        data_dir: Path,
+        nodes: Nodes,
+        *,
+        root: SigningKey | None = None,
+        one_process: bool = False,
+        grpc_port: int | None = None,
+        web_port: int = 0,
+        sync: SyncSettings | None = None,
+        trust: TrustSettings = DEFAULT_TRUST,
+    ) -> Network:
+        """Enrol ``nodes`` (see ``plan``), start every host, and log the tree at the root."""
+        layout = plan(
+            data_dir,
+            nodes,
+            root=root,
+            one_process=one_process,
+            grpc_port=grpc_port,
+            web_port=web_port,
+            sync=sync or QUICK_SYNC,
+            trust=trust,
+        )
+        return await cls.launch(layout)
+
+    @classmethod
+    async def launch(cls, layout: Layout) -> Network:
+        """Start the hosts of ``layout``; the root registry (if hosted) logs every certificate."""
+        net = cls(layout.root)
+        for settings in layout.hosts:
+            host = Host(settings)
+            await host.start()
+            for n in settings.nodes:
+                net.hosts[n.code] = host
+        if "33" in net.hosts:  # the root registry logs the tree it was given
+            await net.node("33").keeper.register([e.chain[0] for e in layout.enrolled.values()])
+        return net
+
+    def service(self, code: str) -> NodeService:
+        return self.hosts[code].service(code)
+
+    def node(self, code: str) -> Node:
+        return self.hosts[code].nodes[code]
+
+    async def stop(self) -> None:
+        for host in {id(h): h for h in self.hosts.values()}.values():
+            await host.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
+    """Wait until ``check()`` is true (a condition, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+async def converged(host: Host) -> bool:
+    """Every parent in ``host`` holds its children's subtree catalogues and nothing is pending.
+
+    Deepest nodes are checked first: once a child has nothing left to push, its parent is
+    checked after, so a parent with nothing left to push has passed the child's entries on.
+    """
+    for code in sorted(host.nodes, key=len, reverse=True):
+        node = host.nodes[code]
+        if any(link.lag for link in (await node.service.status()).links):
+            return False
+        parent = parent_of(code)
+        if parent in host.nodes:
+            held = await host.nodes[parent].parts.catalogue.count(code)
+            if held != await node.parts.catalogue.count(code):
+                return False
+    return True
+
+
+def make_record(
+    holder: str,
+    n: int,
+    *,
+    title: str,
+    category: str = "婚姻登记",
+    access: Access = Access.OPEN,
+    content: bytes = b"",
+    subjects: tuple[str, ...] = (),
+    year: int = 2015,
+) -> tuple[Record, bytes]:
+    """A valid record numbered ``n`` with one content file (``content`` or a small default)."""
+    data = content or f"{holder}/{n} {title}\n".encode()
+    code = ArchivalCode("J001", CATEGORIES[category], year, Retention.PERMANENT, n)
+    record = Record(
+        holder=holder,
+        record_id=f"T-{CATEGORIES[category]}-{year}-{n:04d}",
+        archival_code=str(code),
+        fonds="J001",
+        category=category,
+        year=year,
+        retention=Retention.PERMANENT,
+        title=title,
+        creator="测试民政局",
+        date=f"{year}-05-20",
+        access=access,
+        subjects=subjects,
+        files=(ContentFile(f"{n}.txt", crypto.sha256_hex(data), len(data), "text/plain"),),
+    )
+    return record, data
+
+
+async def ingest(service: NodeService, items: Sequence[tuple[Record, bytes]]) -> None:
+    """Ingest ``(record, content)`` pairs at one node, as a clerk's batch."""
+    await service.ingest([r for r, _ in items], {r.files[0].sha256: d for r, d in items})
