@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from node.apiclient import ApiError
-from node.cli_common import CliError, api_options, client_for
+from node.cli.apiclient import ApiClient, ApiError
+from node.cli.common import CliError, node_command
 from node.records import MAX_INGEST_RECORDS
 
 
@@ -32,23 +32,13 @@ def _lines(path: Path) -> list[tuple[int, Any]]:
 
 
 @click.command()
-@click.option("--as", "as_code", required=True, metavar="CODE", help="档案由哪个托管节点保管")
+@node_command("档案由哪个托管节点保管")
 @click.option("--json", "as_json", is_flag=True, help="输出一行 JSON")
-@api_options
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@click.pass_context
-def ingest(
-    ctx: click.Context,
-    as_code: str,
-    as_json: bool,
-    api_url: str | None,
-    timeout: float | None,
-    files: tuple[Path, ...],
-) -> None:
+def ingest(api: ApiClient, as_code: str, as_json: bool, files: tuple[Path, ...]) -> None:
     """从 JSON Lines 文件（每行一条档案）导入档案目录信息到本节点。"""
-    api = client_for(ctx, api_url, timeout)
     path = api.node_path(as_code, "records")
     accepted, head = 0, 0
     for file in files:

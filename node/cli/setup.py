@@ -1,13 +1,12 @@
-"""``archive-node init``, ``enrol`` and ``registry ...``: keys, enrolment, certificates, trust.
+"""The offline steps of joining the network: ``init``, ``enrol``, ``registry init-root``,
+``registry issue`` and ``registry show``. They work on key, config and chain files (``enrol``
+talks to the parent over gRPC itself), never through a daemon's JSON API.
 
 Two ways to enrol. Online: ``init`` then ``enrol`` sends the application to the parent, whose
 operator approves it (``registry enrol approve`` or the registry web page) and the chain comes
 back by itself. Offline, so the root key can stay on a machine never on the network:
 ``registry issue`` signs an ``enrol-request.json`` into a chain file. The province is always
 certified offline, by the root key.
-
-The online ``registry`` commands act on a running daemon through its JSON API, as one of the
-nodes it hosts (``--as CODE``).
 """
 
 from __future__ import annotations
@@ -16,11 +15,10 @@ import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from node.cli_common import CliError, api_options, client_for, table
+from node.cli.common import CliError
 from node.config import load_settings
 from node.crypto import SigningKey
 from node.errors import ConfigError
@@ -104,12 +102,7 @@ def init(
     click.echo(f"  archive-node run --config {config}")
 
 
-@click.group()
-def registry() -> None:
-    """入网、证书与信任管理：离线签发（init-root、issue、show）与在线运维（其余命令）。"""
-
-
-@registry.command("init-root")
+@click.command("init-root")
 @click.option(
     "--key", "key_file", required=True, type=click.Path(path_type=Path), help="根密钥文件"
 )
@@ -122,7 +115,7 @@ def init_root(key_file: Path) -> None:
     click.echo(key.public_key.hex())
 
 
-@registry.command("issue")
+@click.command("issue")
 @click.option(
     "--key",
     "key_file",
@@ -169,7 +162,7 @@ def issue_cmd(
     )
 
 
-@registry.command("show")
+@click.command("show")
 @click.option("--chain", "chain_file", required=True, type=click.Path(exists=True, path_type=Path))
 def show(chain_file: Path) -> None:
     """显示证书链。"""
@@ -243,238 +236,3 @@ def enrol(config_file: Path, code: str | None, advertise: str, wait: int) -> Non
         f"{status.message}（上级 {parent_of(node.code)}，密钥标识 {key.key_id}）。"
         "获批后再次运行本命令即可取回证书。"
     )
-
-
-def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=1))
-
-
-_as = click.option("--as", "as_code", required=True, metavar="CODE", help="以哪个托管节点的身份")
-
-
-@registry.command("status")
-@_as
-@api_options
-@click.pass_context
-def status_cmd(
-    ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None
-) -> None:
-    """本节点证书与信任目录的状态。"""
-    api = client_for(ctx, api_url, timeout)
-    _print_json(api.get_json(api.node_path(as_code, "registry")))
-
-
-@registry.group("enrol")
-def enrol_group() -> None:
-    """审批下级节点的入网申请。"""
-
-
-@enrol_group.command("list")
-@_as
-@click.option("--all", "show_all", is_flag=True, help="包括已批准、已拒绝的申请")
-@api_options
-@click.pass_context
-def enrol_list(
-    ctx: click.Context, as_code: str, show_all: bool, api_url: str | None, timeout: float | None
-) -> None:
-    """列出入网申请（默认只列待审批的）。"""
-    api = client_for(ctx, api_url, timeout)
-    params = {} if show_all else {"status": "pending"}
-    found = api.get_json(api.node_path(as_code, "registry", "applications"), params)
-    rows = [
-        [a["code"], a["name"], a["key_id"], a["address"] or "-", a["status"]]
-        for a in found["applications"]
-    ]
-    if not rows:
-        click.echo("没有待审批的入网申请" if not show_all else "没有入网申请")
-        return
-    click.echo(table(["代码", "名称", "密钥标识", "地址", "状态"], rows))
-
-
-@enrol_group.command("approve")
-@_as
-@click.argument("child")
-@api_options
-@click.pass_context
-def enrol_approve(
-    ctx: click.Context, as_code: str, child: str, api_url: str | None, timeout: float | None
-) -> None:
-    """批准 CHILD 的入网申请并签发证书（先核对密钥标识与对方线下提交的一致）。"""
-    api = client_for(ctx, api_url, timeout)
-    path = api.node_path(as_code, "registry", "applications", child, "approve")
-    cert = api.call_json("POST", path)["approved"]
-    expires = time.strftime("%Y-%m-%d", time.localtime(cert["not_after_ms"] / 1000))
-    click.echo(f"已批准 {cert['name']}（{child}），证书序列号 {cert['serial']}，有效期至 {expires}")
-
-
-@enrol_group.command("reject")
-@_as
-@click.argument("child")
-@click.option("--note", default="", help="拒绝原因（申请方可见）")
-@api_options
-@click.pass_context
-def enrol_reject(
-    ctx: click.Context,
-    as_code: str,
-    child: str,
-    note: str,
-    api_url: str | None,
-    timeout: float | None,
-) -> None:
-    """拒绝 CHILD 的入网申请。"""
-    api = client_for(ctx, api_url, timeout)
-    path = api.node_path(as_code, "registry", "applications", child, "reject")
-    api.call_json("POST", path, body={"note": note})
-    click.echo(f"已拒绝 {child} 的入网申请")
-
-
-@registry.command("revoke")
-@_as
-@click.argument("code")
-@click.option("--reason", required=True, help="吊销原因，如“密钥失窃”")
-@api_options
-@click.pass_context
-def revoke_cmd(
-    ctx: click.Context,
-    as_code: str,
-    code: str,
-    reason: str,
-    api_url: str | None,
-    timeout: float | None,
-) -> None:
-    """吊销下级节点 CODE 现有的全部证书（由其上级或更高级节点执行）。"""
-    api = client_for(ctx, api_url, timeout)
-    path = api.node_path(as_code, "registry", "revocations")
-    api.call_json("POST", path, body={"code": code, "reason": reason})
-    click.echo(f"已吊销 {code} 的证书；本节点立即拒绝其调用，全网在一个刷新周期内拒绝")
-
-
-@registry.command("rotate")
-@_as
-@api_options
-@click.pass_context
-def rotate_cmd(
-    ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None
-) -> None:
-    """为本节点换用新密钥：新证书先发布，再切换，旧密钥随后停用。"""
-    api = client_for(ctx, api_url, timeout)
-    done = api.call_json("POST", api.node_path(as_code, "registry", "rotate"))
-    click.echo(f"已轮换密钥 {done['old_key_id']} -> {done['new_key_id']}")
-
-
-@registry.command("renew")
-@_as
-@api_options
-@click.pass_context
-def renew_cmd(ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None) -> None:
-    """立即向上级续签本节点证书（平时到期前自动续签）。"""
-    api = client_for(ctx, api_url, timeout)
-    done = api.call_json("POST", api.node_path(as_code, "registry", "renew"))
-    expires = time.strftime("%Y-%m-%d", time.localtime(done["not_after_ms"] / 1000))
-    click.echo(f"已续签，证书序列号 {done['serial']}，有效期至 {expires}")
-
-
-@registry.command("refresh")
-@_as
-@api_options
-@click.pass_context
-def refresh_cmd(
-    ctx: click.Context, as_code: str, api_url: str | None, timeout: float | None
-) -> None:
-    """立即向上级拉取最新的信任目录（平时按刷新周期和上级通知自动拉取）。"""
-    api = client_for(ctx, api_url, timeout)
-    done = api.call_json("POST", api.node_path(as_code, "registry", "refresh"))
-    click.echo(f"信任目录现为第 {done['directory_version']} 版")
-
-
-@registry.command("ban")
-@_as
-@click.argument("key_id")
-@click.option("--reason", required=True, help="封禁原因")
-@api_options
-@click.pass_context
-def ban_cmd(
-    ctx: click.Context,
-    as_code: str,
-    key_id: str,
-    reason: str,
-    api_url: str | None,
-    timeout: float | None,
-) -> None:
-    """在本节点立即拒绝密钥 KEY_ID 签名的一切调用（本地封禁，不经目录）。"""
-    api = client_for(ctx, api_url, timeout)
-    path = api.node_path(as_code, "registry", "bans")
-    api.call_json("POST", path, body={"key_id": key_id, "reason": reason})
-    click.echo(f"已在 {as_code} 封禁密钥 {key_id}")
-
-
-@registry.command("unban")
-@_as
-@click.argument("key_id")
-@api_options
-@click.pass_context
-def unban_cmd(
-    ctx: click.Context, as_code: str, key_id: str, api_url: str | None, timeout: float | None
-) -> None:
-    """解除本地封禁。"""
-    api = client_for(ctx, api_url, timeout)
-    found = api.call_json("DELETE", api.node_path(as_code, "registry", "bans", key_id))
-    click.echo(f"已解除封禁 {key_id}" if found["unbanned"] else f"{key_id} 未被封禁")
-
-
-@registry.command("alias")
-@_as
-@click.argument("old")
-@click.argument("new")
-@api_options
-@click.pass_context
-def alias_cmd(
-    ctx: click.Context,
-    as_code: str,
-    old: str,
-    new: str,
-    api_url: str | None,
-    timeout: float | None,
-) -> None:
-    """登记区划代码变更：OLD 由 NEW 承继（仅省级根登记处）。"""
-    api = client_for(ctx, api_url, timeout)
-    api.call_json(
-        "POST", api.node_path(as_code, "registry", "aliases"), body={"old": old, "new": new}
-    )
-    click.echo(f"已登记 {old} -> {new}；原代码的引用与签名继续有效")
-
-
-@registry.command("audit")
-@_as
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
-@api_options
-@click.pass_context
-def audit_cmd(
-    ctx: click.Context,
-    as_code: str,
-    limit: int,
-    as_json: bool,
-    api_url: str | None,
-    timeout: float | None,
-) -> None:
-    """最近被本节点拒绝的调用及原因。"""
-    api = client_for(ctx, api_url, timeout)
-    found = api.get_json(api.node_path(as_code, "audit"), {"limit": limit})
-    if as_json:
-        _print_json(found)
-        return
-    rows = [
-        [
-            time.strftime("%m-%d %H:%M:%S", time.localtime(r["at"])),
-            r["origin"] or "?",
-            r["method"].rsplit("/", 1)[-1],
-            r["kind"],
-            r["reason"][:80],
-        ]
-        for r in found["refusals"]
-    ]
-    counts = "，".join(f"{k} {v}" for k, v in sorted(found["refused_by_kind"].items())) or "无"
-    click.echo(f"已接受调用 {found['accepted']} 次；拒绝：{counts}")
-    if rows:
-        click.echo(table(["时间", "来源", "方法", "类别", "原因"], rows))
