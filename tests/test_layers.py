@@ -28,7 +28,6 @@ LAYERS = {
     "cli": 5,
 }
 WIRING = {"node.node", "node.daemon", "node.demo", "node.simulate"}
-CLI = {"node.apiclient"}
 # Layers of one rank that may still not import each other.
 SIBLINGS_APART = {("web", "rpc"), ("rpc", "web"), ("web", "jobs"), ("rpc", "jobs")}
 # Which layers a third-party (or generated) package may be imported from.
@@ -50,7 +49,7 @@ def layer_of(module: str) -> str:
     parts = module.split(".")
     if module in WIRING:
         return "wiring"
-    if module in CLI or parts[:2] == ["node", "cli"] or module.startswith("node.cli_"):
+    if parts[:2] == ["node", "cli"]:
         return "cli"
     if len(parts) > 1 and parts[1] in ("storage", "federation", "rpc", "web"):
         return parts[1]
