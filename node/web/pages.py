@@ -18,6 +18,7 @@ from node.web import views
 from node.web.content import record_content
 from node.web.context import hosted_nodes, node_service
 from node.web.params import filters, integer
+from node.web.views import catalogue
 
 PAGE_SIZE = 20
 
@@ -25,7 +26,7 @@ PAGE_SIZE = 20
 async def index(request: web.Request) -> web.Response:
     """``GET /``: every node this process hosts, each linking to its service point."""
     nodes = hosted_nodes(request)
-    items = [views.node_item(nodes[code].info) for code in sorted(nodes)]
+    items = [catalogue.node_item(nodes[code].info) for code in sorted(nodes)]
     return render_template("index.html", request, {"nodes": items})
 
 
@@ -38,7 +39,7 @@ async def service_point(request: web.Request) -> web.Response:
     page_no = integer(params, "page", "页码") or 1
     if page_no < 1:
         raise InvalidQuery(f"页码应从 1 开始，收到 {page_no}。")
-    form = views.search_form(info, params)
+    form = catalogue.search_form(info, params)
     results = None
     filters_given = (query.category, query.year_from, query.year_to, query.retention, query.access)
     if query.text.strip() or any(filters_given):
@@ -47,7 +48,7 @@ async def service_point(request: web.Request) -> web.Response:
         query = replace(query, limit=PAGE_SIZE, offset=offset)
         result = await service.search(query)
         by = _node_label(request, result.answered_by)
-        results = views.results(info.code, result, page_no, PAGE_SIZE, params, by)
+        results = catalogue.results(info.code, result, page_no, PAGE_SIZE, params, by)
     return render_template("search.html", request, {"form": form, "results": results})
 
 

@@ -20,6 +20,7 @@ from node.errors import InvalidInput
 from node.federation.refusals import Refusal
 from node.web import views
 from node.web.context import json_response, node_service, post_fields, same_origin
+from node.web.views import admin
 
 
 def _field(body: dict[str, str], name: str, label: str) -> str:
@@ -160,8 +161,8 @@ async def registry_page(request: web.Request) -> web.Response:
     keeper = service.trust
     info = service.info
     applications = await keeper.applications()
-    rows = [views.application_row(info.code, a) for a in applications]
-    refusals = [views.refusal_row(r) for r in service.refusals.recent(info.code, 50)]
+    rows = [admin.application_row(info.code, a) for a in applications]
+    refusals = [admin.refusal_row(r) for r in service.refusals.recent(info.code, 50)]
     leaf = keeper.parts.signer.chain[0]
     page = {
         "name": info.name,

@@ -18,6 +18,7 @@ from aiohttp_jinja2 import render_template
 
 from node.web import views
 from node.web.context import json_response, node_service, post_fields
+from node.web.views import admin
 
 
 async def sync_status(request: web.Request) -> web.Response:
@@ -49,8 +50,8 @@ async def status_page(request: web.Request) -> web.Response:
         "name": info.name,
         "code": info.code,
         "head": status.change_head,
-        "links": [views.link_row(link, now) for link in status.links],
-        "children": [views.child_row(c, now) for c in status.children],
+        "links": [admin.link_row(link, now) for link in status.links],
+        "children": [admin.child_row(c, now) for c in status.children],
         "retry_action": views.sync_retry_url(info.code) if info.parent else "",
     }
     return render_template("status.html", request, page)

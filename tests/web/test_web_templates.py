@@ -19,8 +19,9 @@ from node.certificates import Application
 from node.federation.refusals import Refusal
 from node.federation.service import ChildSyncStatus, LinkStatus
 from node.web import create_app, views
+from node.web.views import admin
 
-TEMPLATES = Path(views.__file__).parent / "templates"
+TEMPLATES = Path(views.__file__).parents[1] / "templates"
 PAGES = sorted(
     p.name for p in TEMPLATES.glob("*.html") if p.name not in ("base.html", "macros.html")
 )
@@ -35,6 +36,13 @@ def test_every_page_extends_the_layout() -> None:
     assert PAGES == ["error.html", "index.html", "registry.html", "search.html", "status.html"]
     for name in PAGES:
         assert '{% extends "base.html" %}' in (TEMPLATES / name).read_text(), name
+
+
+def test_no_template_turns_escaping_off() -> None:
+    for path in TEMPLATES.glob("*.html"):
+        text = path.read_text()
+        for unsafe in ("|safe", "| safe", "autoescape false", "Markup"):
+            assert unsafe not in text, (path.name, unsafe)
 
 
 def test_a_missing_value_fails(env: jinja2.Environment) -> None:
@@ -58,8 +66,8 @@ def test_the_registry_page_escapes_applicants_and_refusals(env: jinja2.Environme
         key_id="ed25519:00",
         expires="2027-01-01",
         version=3,
-        applications=[views.application_row("330110", a) for a in applications],
-        refusals=[views.refusal_row(refusal)],
+        applications=[admin.application_row("330110", a) for a in applications],
+        refusals=[admin.refusal_row(refusal)],
     )
     assert "<script>" not in page and "<b>" not in page
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;仓前街道</td>" in page
@@ -95,8 +103,8 @@ def test_the_status_page_shows_links_children_and_the_retry_button(
         name="金鱼井",
         code="330106001001",
         head=11,
-        links=[views.link_row(link, 100.0)],
-        children=[views.child_row(ChildSyncStatus("330106001001001", 4, 0.0), 100.0)],
+        links=[admin.link_row(link, 100.0)],
+        children=[admin.child_row(ChildSyncStatus("330106001001001", 4, 0.0), 100.0)],
         retry_action=views.sync_retry_url("330106001001"),
     )
     assert "<td>330106001</td><td>待推送</td><td>9 / 11</td><td>2</td><td>1.2 分钟</td>" in page
