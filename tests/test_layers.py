@@ -39,6 +39,8 @@ THIRD_PARTY = {
     "google.protobuf": {"rpc"},
     "node.rpc.generated": {"rpc"},
     "aiohttp": {"web", "wiring"},
+    "aiohttp_jinja2": {"web"},  # the pages' templates are the web layer's own
+    "jinja2": {"web"},
     "apscheduler": {"jobs"},
     "nacl": {"domain"},  # node.crypto is the only module that touches nacl (checked below)
     "sqlite_utils": {"storage"},

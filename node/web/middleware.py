@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp_jinja2 import render_template
 
 from node.errors import (
     AccessDenied,
@@ -30,7 +31,7 @@ from node.errors import (
     ProtocolError,
 )
 from node.web.context import hosted_nodes, json_response
-from node.web.markup import error_page
+from node.web.views import error_heading
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +130,13 @@ def _respond(request: web.Request, problem: Problem) -> web.Response:
     if request.path.startswith("/api/"):
         body = {"error": {"type": problem.type, "message": problem.message}}
         return json_response(body, status=problem.status)
-    return web.Response(
-        status=problem.status,
-        text=error_page(problem.status, problem.message, _back_link(request)),
-        content_type="text/html",
-        charset="utf-8",
-    )
+    page = {
+        "status": problem.status,
+        "heading": error_heading(problem.status),
+        "message": problem.message,
+        "back": _back_link(request) or "",
+    }
+    return render_template("error.html", request, page, status=problem.status)
 
 
 def _back_link(request: web.Request) -> str | None:

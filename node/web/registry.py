@@ -1,27 +1,26 @@
 """The operator's side of trust: enrolment approvals, revocation, rotation, bans, the audit.
 
 JSON under ``/api/v1/nodes/{code}/registry/...`` (what ``archive-node registry`` calls) and
-one zh-CN page, ``/n/{code}/registry``, where an archivist approves or rejects applications
-and sees refused calls. Writes are POSTs; a browser POST must come from this site's own
-pages (its ``Origin`` is checked), so another site cannot make a clerk's browser approve.
+one zh-CN page, ``/n/{code}/registry`` (``templates/registry.html``), where an archivist
+approves or rejects applications and sees refused calls. Writes are POSTs; a browser POST
+must come from this site's own pages (its ``Origin`` is checked), so another site cannot make
+a clerk's browser approve.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import time
 
 from aiohttp import web
+from aiohttp_jinja2 import render_template
 
 from node.certificates import Application
 from node.crypto import key_id_of
-from node.errors import InvalidCode, InvalidInput
+from node.errors import InvalidInput
 from node.federation.refusals import Refusal
-from node.identity import level_of, parent_of
+from node.web import views
 from node.web.context import json_response, node_service, post_fields, same_origin
-from node.web.markup import Markup, join, layout, render
-
-_STATUS_ZH = {"pending": "待审批", "approved": "已批准", "rejected": "已拒绝"}
+from node.web.views import admin
 
 
 def _field(body: dict[str, str], name: str, label: str) -> str:
@@ -162,77 +161,19 @@ async def registry_page(request: web.Request) -> web.Response:
     keeper = service.trust
     info = service.info
     applications = await keeper.applications()
-    rows = [_application_row(info.code, a) for a in applications]
-    refusals = [
-        render(
-            "<tr><td>$at</td><td>$origin</td><td>$method</td><td>$kind</td><td>$reason</td></tr>",
-            at=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.at)),
-            origin=r.origin or "（无法识别）",
-            method=r.method.rsplit("/", 1)[-1],
-            kind=r.kind,
-            reason=r.reason,
-        )
-        for r in service.refusals.recent(info.code, 50)
-    ]
+    rows = [admin.application_row(info.code, a) for a in applications]
+    refusals = [admin.refusal_row(r) for r in service.refusals.recent(info.code, 50)]
     leaf = keeper.parts.signer.chain[0]
-    body = render(
-        "<h1>入网与信任管理</h1>"
-        "<p>本节点 $name（$code），密钥 $key_id，证书有效期至 $expires；"
-        "信任目录版本 $version。</p>"
-        "<h2>下级节点入网申请</h2>"
-        '<p class="hint">批准前请核对：申请单位确为本级直接下级（代码 $children），'
-        "名称与密钥标识与对方线下提交的一致。</p>"
-        '<table class="results"><tr><th>代码</th><th>名称</th><th>层级</th><th>密钥标识</th>'
-        "<th>地址</th><th>状态</th><th>操作</th></tr>$rows</table>"
-        "<h2>最近被拒绝的调用</h2>"
-        '<table class="results"><tr><th>时间</th><th>来源</th><th>方法</th><th>类别</th>'
-        "<th>原因</th></tr>$refusals</table>",
-        name=info.name,
-        code=info.code,
-        key_id=leaf.key_id,
-        expires=time.strftime("%Y-%m-%d", time.localtime(leaf.not_after_ms / 1000)),
-        version=keeper.head.version,
-        children=f"{info.code}…",
-        rows=join(rows) if rows else render('<tr><td colspan="7">暂无入网申请。</td></tr>'),
-        refusals=join(refusals)
-        if refusals
-        else render('<tr><td colspan="5">暂无被拒绝的调用。</td></tr>'),
-    )
-    return web.Response(
-        text=layout(f"{info.name} · 入网与信任管理", body, f"{info.name} 运维"),
-        content_type="text/html",
-    )
-
-
-def _application_row(code: str, application: Application) -> Markup:
-    actions = render("")
-    if application.status == "pending":
-        base = f"/n/{code}/registry/applications/{application.code}"
-        actions = render(
-            '<form method="post" action="$approve" class="inline">'
-            '<button type="submit">批准</button></form> '
-            '<form method="post" action="$reject" class="inline">'
-            '<input name="note" placeholder="拒绝原因"><button type="submit">拒绝</button></form>',
-            approve=f"{base}/approve",
-            reject=f"{base}/reject",
-        )
-    try:
-        level = level_of(application.code).zh
-    except InvalidCode:
-        level = "?"
-    direct = parent_of(application.code) == code
-    return render(
-        "<tr><td>$code</td><td>$name</td><td>$level</td><td>$key_id</td><td>$address</td>"
-        "<td>$status</td><td>$actions</td></tr>",
-        code=application.code + ("" if direct else "（非直接下级）"),
-        name=application.name,
-        level=level,
-        key_id=key_id_of(application.public_key),
-        address=application.address or "-",
-        status=_STATUS_ZH.get(application.status, application.status)
-        + (f"：{application.note}" if application.note else ""),
-        actions=actions,
-    )
+    page = {
+        "name": info.name,
+        "code": info.code,
+        "key_id": leaf.key_id,
+        "expires": views.local_time(leaf.not_after_ms / 1000, "%Y-%m-%d"),
+        "version": keeper.head.version,
+        "applications": rows,
+        "refusals": refusals,
+    }
+    return render_template("registry.html", request, page)
 
 
 async def approve_form(request: web.Request) -> web.Response:

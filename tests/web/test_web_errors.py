@@ -97,3 +97,17 @@ async def test_unknown_page_is_a_chinese_404(client: TestClient) -> None:
     response = await client.get("/no/such/page")
     assert response.status == 404
     assert "页面或接口不存在" in await response.text()
+
+
+@pytest.mark.asyncio
+async def test_the_error_page_escapes_the_message(
+    client: TestClient, nodes: dict[str, FakeNode]
+) -> None:
+    nodes["330106"].search_error = NotFound("未找到档案 <script>alert(1)</script>\"x\"'y'")
+    response = await client.get("/n/330106/", params={"q": "张三"})
+    assert response.status == 404
+    page = await response.text()
+    assert "<script>" not in page
+    escaped = "未找到档案 &lt;script&gt;alert(1)&lt;/script&gt;&quot;x&quot;&#x27;y&#x27;"
+    assert f'<p class="message">{escaped}</p>' in page
+    assert "<title>未找到（404）</title>" in page

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
 from fake_service import FakeNode, entry
 
 from node.records import SearchPage, SearchQuery
+from node.web import create_app
 
 
 @pytest.mark.asyncio
@@ -150,3 +151,25 @@ async def test_a_capped_total_says_more_than(
     page = await (await client.get("/n/330106/", params={"q": "王五"})).text()
     assert "超过 10000 条，当前显示第 1–20 条" in page
     assert "<span>第 1 页</span>" in page and 'cursor=c2" rel="next"' in page
+
+
+@pytest.mark.asyncio
+async def test_titles_and_quoted_attributes_are_escaped_on_the_results_page(
+    client: TestClient, nodes: dict[str, FakeNode]
+) -> None:
+    title = "<script>alert(1)</script>\"onfocus=\"alert(2)'档案'"
+    nodes["330106"].entries.append(entry("330106", "Q-1", title, year=2001, data=b"x"))
+    query = "\"onfocus=\"alert(2)'档案'"  # one word of the title, quotes and all
+    page = await (await client.get("/n/330106/", params={"q": query})).text()
+    assert "共 1 条" in page
+    assert "<script>alert" not in page and 'onfocus="alert' not in page
+    escaped = "&quot;onfocus=&quot;alert(2)&#x27;档案&#x27;"
+    assert f"<td>&lt;script&gt;alert(1)&lt;/script&gt;{escaped}</td>" in page
+    assert f'name="q" value="{escaped}"' in page
+
+
+@pytest.mark.asyncio
+async def test_an_empty_host_says_it_hosts_no_node() -> None:
+    async with TestClient(TestServer(create_app({}))) as empty:
+        page = await (await empty.get("/")).text()
+    assert '<ul class="nodes">' in page and "<li>尚未托管任何节点。</li>" in page
