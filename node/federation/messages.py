@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from node.certificates import Certificate
 from node.digests import EntryDigest, RangeDigest, RangeView, RepairCounts
+from node.federation.codec import Message
 from node.federation.registry import DirectoryHead
 from node.records import CatalogueEntry, SearchPage, SearchQuery
 
@@ -182,13 +183,13 @@ class Call:
     """One federation call: its gRPC method and the payloads of its request and reply."""
 
     method: str
-    request: type
-    reply: type  # the payload of the signed reply; for a stream, the type of every part
+    request: type[Message]
+    reply: type[Message]  # the payload of the signed reply; for a stream, the type of every part
     streaming: bool = False
     # Signed by the key the request asks to have certified, not by a certified node's key:
     # the server authenticates it from the request itself (enrolment).
     self_signed: bool = False
-    carries: tuple[type, ...] = ()  # payloads signed inside the reply (a fetch's manifest)
+    carries: tuple[type[Message], ...] = ()  # payloads signed inside the reply (a fetch's manifest)
 
 
 CALLS: dict[str, Call] = {}
@@ -196,12 +197,12 @@ CALLS: dict[str, Call] = {}
 
 def _call(
     name: str,
-    request: type,
-    reply: type,
+    request: type[Message],
+    reply: type[Message],
     *,
     streaming: bool = False,
     self_signed: bool = False,
-    carries: tuple[type, ...] = (),
+    carries: tuple[type[Message], ...] = (),
 ) -> str:
     method = SERVICE + name
     CALLS[method] = Call(method, request, reply, streaming, self_signed, carries)
@@ -224,7 +225,7 @@ REPAIR = _call("RepairCatalogue", RepairRequest, RepairCounts)
 
 UNARY_METHODS = tuple(method for method, call in CALLS.items() if not call.streaming)
 # Every type the codec encodes: the envelope, and what the calls carry inside one.
-MESSAGE_TYPES: frozenset[type] = frozenset(
+MESSAGE_TYPES: frozenset[type[Message]] = frozenset(
     {Envelope}
     | {call.request for call in CALLS.values()}
     | {call.reply for call in CALLS.values()}
