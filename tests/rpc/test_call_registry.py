@@ -14,9 +14,7 @@ def test_the_registry_names_exactly_the_calls_of_the_proto_service() -> None:
 
 def test_unary_methods_are_the_registry_s_calls_that_do_not_stream() -> None:
     assert set(UNARY_METHODS) == {m for m, c in CALLS.items() if not c.streaming}
-    assert len(UNARY_METHODS) == 9
 
 
 def test_the_codec_converts_every_registered_message_and_no_other() -> None:
     assert TABLE.keys() == MESSAGE_TYPES
-    assert len(MESSAGE_TYPES) == 22
