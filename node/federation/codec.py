@@ -1,61 +1,22 @@
-"""The encoding the federation speaks through; implemented by ``rpc/codec.py`` (protobuf).
+"""The encoding the federation speaks through; implemented by ``rpc/codec/`` (protobuf).
 
 Keeping it an interface keeps generated code inside ``rpc/`` and lets the protocol logic be
-tested with the real codec but no transport.
+tested with the real codec but no transport. Which types are messages is not listed here:
+``messages.MESSAGE_TYPES`` derives them from the registry of calls, and the protobuf codec
+refuses to load unless it converts exactly those.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
-from node.digests import RepairCounts
-from node.federation.messages import (
-    CompareReply,
-    CompareRequest,
-    ContentManifest,
-    DirectoryPage,
-    DirectoryRequest,
-    EnrolApplication,
-    EnrolStatus,
-    Envelope,
-    FetchPart,
-    FetchRequest,
-    Heartbeat,
-    HeartbeatReply,
-    PushAck,
-    PushBatch,
-    RenewReply,
-    RenewRequest,
-    RepairRequest,
-    TrustReport,
-    TrustReportAck,
-)
-from node.records import SearchPage, SearchQuery
 
-Message = (
-    Envelope
-    | PushBatch
-    | PushAck
-    | SearchQuery
-    | SearchPage
-    | FetchRequest
-    | ContentManifest
-    | FetchPart
-    | Heartbeat
-    | HeartbeatReply
-    | DirectoryRequest
-    | DirectoryPage
-    | EnrolApplication
-    | EnrolStatus
-    | RenewRequest
-    | RenewReply
-    | TrustReport
-    | TrustReportAck
-    | CompareRequest
-    | CompareReply
-    | RepairRequest
-    | RepairCounts
-)
+class Message(Protocol):
+    """A message is a (frozen) dataclass; which dataclasses are is ``MESSAGE_TYPES``."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+
 M = TypeVar("M", bound=Message)
 
 

@@ -1,6 +1,12 @@
-"""Domain forms of what travels between nodes; ``rpc/codec.py`` maps them to protobuf.
+"""The federation's messages, and its one registry of calls.
 
-Method names are part of every signature, so they live here as plain strings.
+The dataclasses are the domain forms of what travels between nodes (``rpc/codec/`` maps them
+to protobuf, one module per family). ``CALLS``, at the end, names every call once: its gRPC
+method, the request its envelope carries and the reply. What else lists calls or messages is
+derived from it: ``UNARY_METHODS``, the methods the gRPC server serves, and the
+``MESSAGE_TYPES`` the codec must convert.
+
+Method names are part of every signature, so they are plain strings.
 """
 
 from __future__ import annotations
@@ -8,24 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.certificates import Certificate
-from node.digests import EntryDigest, RangeDigest, RangeView
+from node.digests import EntryDigest, RangeDigest, RangeView, RepairCounts
+from node.federation.codec import Message
 from node.federation.registry import DirectoryHead
-from node.records import CatalogueEntry
+from node.records import CatalogueEntry, SearchPage, SearchQuery
 
 SERVICE = "/archive.v1.Federation/"
-PUSH = SERVICE + "PushCatalogue"
-SEARCH = SERVICE + "Search"
-FETCH = SERVICE + "Fetch"
-HEARTBEAT = SERVICE + "Heartbeat"
-GET_DIRECTORY = SERVICE + "GetDirectory"
-ENROL = SERVICE + "Enrol"
-RENEW = SERVICE + "Renew"
-REPORT_TRUST = SERVICE + "ReportTrust"
-COMPARE = SERVICE + "CompareCatalogue"
-REPAIR = SERVICE + "RepairCatalogue"
-UNARY_METHODS = (
-    PUSH, SEARCH, HEARTBEAT, GET_DIRECTORY, ENROL, RENEW, REPORT_TRUST, COMPARE, REPAIR,
-)  # fmt: skip
 REPLY_SUFFIX = "#reply"
 MANIFEST_SUFFIX = "#manifest"
 
@@ -179,3 +173,61 @@ class RepairRequest:
     entries: tuple[tuple[CatalogueEntry, bytes], ...]
     removals: tuple[EntryDigest, ...]
     deep: bool = False  # which digests the expected ones are
+
+
+# -- the registry of calls -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One federation call: its gRPC method and the payloads of its request and reply."""
+
+    method: str
+    request: type[Message]
+    reply: type[Message]  # the payload of the signed reply; for a stream, the type of every part
+    streaming: bool = False
+    # Signed by the key the request asks to have certified, not by a certified node's key:
+    # the server authenticates it from the request itself (enrolment).
+    self_signed: bool = False
+    carries: tuple[type[Message], ...] = ()  # payloads signed inside the reply (a fetch's manifest)
+
+
+CALLS: dict[str, Call] = {}
+
+
+def _call(
+    name: str,
+    request: type[Message],
+    reply: type[Message],
+    *,
+    streaming: bool = False,
+    self_signed: bool = False,
+    carries: tuple[type[Message], ...] = (),
+) -> str:
+    method = SERVICE + name
+    CALLS[method] = Call(method, request, reply, streaming, self_signed, carries)
+    return method
+
+
+# Catalogue (catalogue.proto, federation/catalogue_handlers.py)
+PUSH = _call("PushCatalogue", PushBatch, PushAck)
+SEARCH = _call("Search", SearchQuery, SearchPage)
+FETCH = _call("Fetch", FetchRequest, FetchPart, streaming=True, carries=(ContentManifest,))
+# Trust (trust.proto, federation/trust_handlers.py)
+HEARTBEAT = _call("Heartbeat", Heartbeat, HeartbeatReply)
+GET_DIRECTORY = _call("GetDirectory", DirectoryRequest, DirectoryPage)
+ENROL = _call("Enrol", EnrolApplication, EnrolStatus, self_signed=True)
+RENEW = _call("Renew", RenewRequest, RenewReply)
+REPORT_TRUST = _call("ReportTrust", TrustReport, TrustReportAck)
+# Anti-entropy (antientropy.proto, federation/catalogue_handlers.py)
+COMPARE = _call("CompareCatalogue", CompareRequest, CompareReply)
+REPAIR = _call("RepairCatalogue", RepairRequest, RepairCounts)
+
+UNARY_METHODS = tuple(method for method, call in CALLS.items() if not call.streaming)
+# Every type the codec encodes: the envelope, and what the calls carry inside one.
+MESSAGE_TYPES: frozenset[type[Message]] = frozenset(
+    {Envelope}
+    | {call.request for call in CALLS.values()}
+    | {call.reply for call in CALLS.values()}
+    | {kind for call in CALLS.values() for kind in call.carries}
+)

@@ -6,62 +6,29 @@ transaction already answered gets its stored answer (``admission.py``); a new on
 nonces checked, takes one of its origin's concurrent-call slots, and is either answered here
 (the answer signed) or passed to the next node on its route in this node's own envelope.
 Enrolment is the one call from a node without a certificate: its envelope is signed by the
-key it asks to have certified.
+key it asks to have certified (a ``self_signed`` call of the registry).
+
+What a call does once admitted is not here: each feature registers its handlers by method in
+a ``HandlerRegistry`` (``catalogue_handlers.py``, ``trust_handlers.py``), and this server
+only looks them up.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Protocol, cast
 
 from node import crypto
-from node.errors import (
-    AccessDenied,
-    Forbidden,
-    InvalidCode,
-    InvalidInput,
-    Misaddressed,
-    NotFound,
-    ProtocolError,
-)
+from node.errors import Forbidden, InvalidCode, Misaddressed, ProtocolError
+from node.federation import catalogue_handlers, trust_handlers
 from node.federation.admission import RETRYABLE, Admission
-from node.federation.antientropy import CatalogueComparer
+from node.federation.handlers import HandlerRegistry, SelfSigned
 from node.federation.keeper import TrustKeeper
-from node.federation.messages import (
-    CHUNK_BYTES,
-    COMPARE,
-    ENROL,
-    FETCH,
-    GET_DIRECTORY,
-    HEARTBEAT,
-    MANIFEST_SUFFIX,
-    PUSH,
-    RENEW,
-    REPAIR,
-    REPLY_SUFFIX,
-    REPORT_TRUST,
-    SEARCH,
-    ContentManifest,
-    DirectoryRequest,
-    EnrolApplication,
-    Envelope,
-    FetchPart,
-    FetchRequest,
-    Heartbeat,
-    HeartbeatReply,
-    PushAck,
-    PushBatch,
-    RenewRequest,
-    TrustReport,
-)
+from node.federation.messages import CALLS, REPLY_SUFFIX, Envelope
 from node.federation.parts import NodeParts
-from node.identity import covers, next_hop, parent_of
-from node.records import MAX_BATCH_ENTRIES, Access, SearchQuery
-
-log = logging.getLogger(__name__)
+from node.identity import next_hop
 
 MAX_RECENT_ACCEPTED = 10_000
 
@@ -106,17 +73,11 @@ class FederationServer:
         # calls answered (or relayed) successfully: a count, and the newest transactions
         self.accepted = 0
         self.recent_accepted: deque[tuple[str, str]] = deque(maxlen=MAX_RECENT_ACCEPTED)
-        comparer = CatalogueComparer(parts, lambda: self.on_catalogue_changed())
-        self._unary: dict[str, Callable[[Envelope], Awaitable[bytes]]] = {
-            PUSH: self._push,
-            SEARCH: self._search,
-            HEARTBEAT: self._heartbeat,
-            GET_DIRECTORY: self._directory,
-            RENEW: self._renew,
-            REPORT_TRUST: self._report,
-            COMPARE: comparer.compare,
-            REPAIR: comparer.repair,
-        }
+        # Every feature registers its handlers; a feature module of its own adds a line here.
+        self.handlers = HandlerRegistry()
+        catalogue_handlers.register(self.handlers, parts, lambda: self.on_catalogue_changed())
+        trust_handlers.register(self.handlers, parts, keeper)
+        self.handlers.check_complete()
 
     @property
     def code(self) -> str:
@@ -157,9 +118,10 @@ class FederationServer:
         return hop, self.parts.codec.encode(wrapped)
 
     async def unary(self, method: str, request: bytes, outer: Envelope) -> bytes:
-        if method == ENROL:
-            return await self._enrol(outer)
-        handler = self._unary.get(method)
+        self_signed = self.handlers.self_signed_handler(method)
+        if self_signed is not None:
+            return await self._self_signed(method, outer, self_signed)
+        handler = self.handlers.unary_handler(method)
         if handler is None:
             raise ProtocolError(f"unknown federation method {method}")
         admitted = self._admit(method, request, outer)
@@ -197,7 +159,8 @@ class FederationServer:
         return self.parts.codec.encode(reply)
 
     async def stream(self, method: str, request: bytes, outer: Envelope) -> AsyncIterator[bytes]:
-        if method != FETCH:
+        handler = self.handlers.stream_handler(method)
+        if handler is None:
             raise ProtocolError(f"unknown streaming method {method}")
         admitted = self._admit(method, request, outer)
         admitted.check_nonces(self.parts)
@@ -211,135 +174,28 @@ class FederationServer:
                 ):
                     yield part
                 return
-            async for part in self._fetch(admitted.call):
+            async for part in handler(admitted.call):
                 yield part
 
-    # -- handlers ---------------------------------------------------------------------------
-
-    async def _push(self, call: Envelope) -> bytes:
-        p = self.parts
-        if parent_of(call.origin) != self.code:
-            raise Misaddressed(f"{call.origin} is not a child of {self.code}; it may not push here")
-        batch = p.codec.decode(PushBatch, call.payload)
-        if len(batch.entries) > MAX_BATCH_ENTRIES:
-            raise InvalidInput(
-                f"batch of {len(batch.entries)} entries (at most {MAX_BATCH_ENTRIES})"
-            )
-        for entry in batch.entries:  # the store validates each entry itself
-            if not covers(call.origin, entry.holder):
-                raise InvalidInput(
-                    f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree"
-                )
-        result = await p.catalogue.apply_batch(
-            call.origin, batch.from_seq, batch.to_seq, batch.entries, batch.batch_id
-        )
-        if result.applied:
-            self.on_catalogue_changed()
-        return p.codec.encode(PushAck(cursor=result.cursor, applied=result.applied))
-
-    async def _search(self, call: Envelope) -> bytes:
-        p = self.parts
-        query = p.codec.decode(SearchQuery, call.payload)
-        scope = query.scope or self.code
-        if not covers(self.code, scope):
-            raise InvalidInput(f"{self.code} does not cover the search scope {scope}")
-        page = await p.catalogue.search(query)
-        page = replace(page, answered_by=self.code)
-        return p.codec.encode(page)
-
-    async def _heartbeat(self, call: Envelope) -> bytes:
-        beat = self.parts.codec.decode(Heartbeat, call.payload)
-        if call.origin == self.keeper.parent and beat.directory_version > self.keeper.head.version:
-            self.keeper.refresh_soon()
-        cursor = await self.parts.catalogue.child_cursor(call.origin)
-        return self.parts.codec.encode(
-            HeartbeatReply(cursor=cursor, directory_version=self.keeper.head.version)
-        )
-
-    async def _directory(self, call: Envelope) -> bytes:
-        request = self.parts.codec.decode(DirectoryRequest, call.payload)
-        return self.parts.codec.encode(await self.keeper.page(request))
-
-    async def _renew(self, call: Envelope) -> bytes:
-        request = self.parts.codec.decode(RenewRequest, call.payload)
-        reply = await self.keeper.grant_renewal(call.chain[0], request)
-        return self.parts.codec.encode(reply)
-
-    async def _report(self, call: Envelope) -> bytes:
-        report = self.parts.codec.decode(TrustReport, call.payload)
-        ack = await self.keeper.receive_report(call.chain[0], report)
-        return self.parts.codec.encode(ack)
-
-    async def _enrol(self, envelope: Envelope) -> bytes:
-        """An applicant without a certificate, proving it holds the key it wants certified."""
+    async def _self_signed(self, method: str, envelope: Envelope, handler: SelfSigned) -> bytes:
+        """A call from a node without a certificate (enrolment): its envelope is signed by the
+        key its request asks to have certified, so the request is read before it is verified."""
         p = self.parts
         if envelope.relayed or envelope.destination != self.code:
             raise Misaddressed("an enrolment application goes straight to the applicant's parent")
-        application = p.codec.decode(EnrolApplication, envelope.payload)
-        if envelope.origin != application.code:
+        request = p.codec.decode(CALLS[method].request, envelope.payload)
+        applicant = cast(_Applicant, request)
+        if envelope.origin != applicant.code:
             raise Forbidden("the application is not signed in the applicant's own name")
-        p.gatekeeper.authenticate_applicant(envelope, ENROL, application.public_key)
+        p.gatekeeper.authenticate_applicant(envelope, method, applicant.public_key)
         p.gatekeeper.check_nonce(envelope)
         with self.admission.slot(envelope.origin):
-            status = await self.keeper.receive_application(application)
-        return self._reply(ENROL, envelope, p.codec.encode(status))
+            reply = await handler(request)
+        return self._reply(method, envelope, p.codec.encode(reply))
 
-    async def _fetch(self, call: Envelope) -> AsyncIterator[bytes]:
-        p = self.parts
-        request = p.codec.decode(FetchRequest, call.payload)
-        if request.holder != self.code:
-            raise Misaddressed(f"fetch for a record held by {request.holder} reached {self.code}")
-        manifest = await self.manifest_for(request)
-        signed = p.signer.seal(
-            FETCH + MANIFEST_SUFFIX,
-            call.origin,
-            p.codec.encode(manifest),
-            transaction_id=call.transaction_id,
-        )
-        yield p.codec.encode(FetchPart(manifest=signed))
-        async for chunk in p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES):
-            yield p.codec.encode(FetchPart(chunk=chunk))
-        log.info("released %s/%s to %s", self.code, request.record_id, call.origin)
 
-    async def manifest_for(self, request: FetchRequest) -> ContentManifest:
-        """Describe the content this node would release for ``request``, or refuse."""
-        try:
-            record = await self.parts.records.get(request.record_id)
-        except NotFound:
-            raise NotFound(
-                f"{self.parts.name}（{self.code}）没有标识为 {request.record_id} 的档案，"
-                "请核对后重试"
-            ) from None
-        if record.deleted:
-            raise NotFound(f"档案 {record.ref} 已删除")
-        if record.access == Access.CONTROLLED:
-            raise AccessDenied(f"档案 {record.ref} 为控制使用，须经利用申请批准后方可调阅")
-        if record.access != Access.OPEN:
-            raise AccessDenied(f"档案 {record.ref} 不开放，不能调阅")
-        if not record.files:
-            raise NotFound(f"档案 {record.ref} 没有数字化内容")
-        files = (
-            [f for f in record.files if f.name == request.file_name]
-            if request.file_name
-            else [record.files[0]]
-        )
-        if not files:
-            raise NotFound(f"档案 {record.ref} 没有名为 {request.file_name} 的文件")
-        content = files[0]
-        chunk_hashes = [
-            hashlib.sha256(chunk).digest()
-            async for chunk in self.parts.blobs.read_chunks(content.sha256, CHUNK_BYTES)
-        ]
-        return ContentManifest(
-            holder=self.code,
-            record_id=record.record_id,
-            version=record.version,
-            file_name=content.name,
-            media_type=content.media_type,
-            size=content.size,
-            sha256=content.sha256,
-            chunk_size=CHUNK_BYTES,
-            chunk_sha256=tuple(chunk_hashes),
-            title=record.title,
-            archival_code=record.archival_code,
-        )
+class _Applicant(Protocol):
+    """What the request of a self-signed call names: who applies, with which key."""
+
+    code: str
+    public_key: bytes

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from node import crypto
 from node.errors import AuthError, InvalidInput, InvalidQuery, InvalidRecord, NotFound
+from node.federation import release
 from node.federation.antientropy import CatalogueRepairer, RepairReport
 from node.federation.client import FederationClient
 from node.federation.keeper import TrustKeeper
@@ -154,7 +155,7 @@ class NodeService:
         holder = self.trust.state.resolve(validate_code(holder))
         request = FetchRequest(holder=holder, record_id=record_id, file_name=file_name)
         if holder == self.parts.code:
-            manifest = await self.server.manifest_for(request)
+            manifest = await release.manifest_for(self.parts, request)
             chunks = self.parts.blobs.read_chunks(manifest.sha256, CHUNK_BYTES)
         else:
             envelope, chunks = await self.client.stream(

@@ -1,8 +1,11 @@
 """Generate ``node/rpc/generated`` from ``proto/`` (``make proto``).
 
 The output is committed; ``tests/rpc/test_generated.py`` regenerates into a temporary folder
-and checks nothing changed. protoc writes absolute imports (``from archive.v1 import ...``);
-they are rewritten to live under ``node.rpc.generated``.
+and checks nothing changed. Every ``.proto`` under ``proto/`` is compiled in one protoc run, so
+files of one package import each other (``import "archive/v1/envelope.proto"``). protoc writes
+absolute imports (``from archive.v1 import ...``); they are rewritten to live under
+``node.rpc.generated``. The gRPC plugin writes a ``_pb2_grpc.py`` for every file; only those
+of files that define a service are kept (the others would be empty stubs nothing imports).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ PACKAGE = "node.rpc.generated"
 
 def generate(out_dir: Path) -> list[Path]:
     """Run protoc (+ mypy stubs) over every .proto into ``out_dir``; return the files written."""
-    protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in PROTO_ROOT.rglob("*.proto"))
+    sources = sorted(PROTO_ROOT.rglob("*.proto"))
+    protos = [str(p.relative_to(PROTO_ROOT)) for p in sources]
     include = Path(protoc.__file__).parent / "_proto"
     out_dir.mkdir(parents=True, exist_ok=True)
     args = [
@@ -35,6 +39,10 @@ def generate(out_dir: Path) -> list[Path]:
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
+    for source in sources:
+        if not re.search(r"^service ", source.read_text(), flags=re.M):
+            stub = out_dir / source.relative_to(PROTO_ROOT).with_name(f"{source.stem}_pb2_grpc.py")
+            stub.unlink(missing_ok=True)
     written = []
     for path in sorted(out_dir.rglob("*")):
         if path.suffix in (".py", ".pyi"):

@@ -16,11 +16,12 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from node.federation.dispatch import Dispatcher
-from node.federation.messages import FETCH, MAX_MESSAGE_BYTES, SERVICE, UNARY_METHODS
+from node.federation.messages import CALLS, MAX_MESSAGE_BYTES, SERVICE
 from node.rpc.generated.archive.v1 import federation_pb2
 from node.rpc.interceptors import ErrorToStatusInterceptor
 
 SERVICE_NAME = "archive.v1.Federation"
+FEDERATION_SERVICE = federation_pb2.DESCRIPTOR.services_by_name["Federation"]  # from the .proto
 KEEPALIVE_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
@@ -55,8 +56,8 @@ def _federation_handler(dispatcher: Dispatcher) -> grpc.GenericRpcHandler:
     return grpc.method_handlers_generic_handler(
         SERVICE_NAME,
         {
-            **{method.removeprefix(SERVICE): unary(method) for method in UNARY_METHODS},
-            FETCH.removeprefix(SERVICE): stream(FETCH),
+            method.removeprefix(SERVICE): stream(method) if call.streaming else unary(method)
+            for method, call in CALLS.items()  # every call of the registry, nothing listed here
         },
     )
 
@@ -91,7 +92,7 @@ class GrpcServer:
             admin = aio.server(options=SERVER_OPTIONS)
             health_pb2_grpc.add_HealthServicer_to_server(self.health, admin)
             names = (
-                federation_pb2.DESCRIPTOR.services_by_name["Federation"].full_name,
+                FEDERATION_SERVICE.full_name,
                 health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
                 reflection.SERVICE_NAME,
             )

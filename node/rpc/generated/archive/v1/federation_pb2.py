@@ -22,81 +22,17 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from node.rpc.generated.archive.v1 import catalogue_pb2 as archive_dot_v1_dot_catalogue__pb2
+from node.rpc.generated.archive.v1 import envelope_pb2 as archive_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61rchive/v1/federation.proto\x12\narchive.v1\"\xd3\x01\n\x0b\x43\x65rtificate\x12\x0f\n\x07node_id\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x11\n\tparent_id\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12\x12\n\npublic_key\x18\x06 \x01(\x0c\x12\x0f\n\x07\x61\x64\x64ress\x18\x07 \x01(\t\x12\x15\n\rnot_before_ms\x18\x08 \x01(\x03\x12\x14\n\x0cnot_after_ms\x18\t \x01(\x03\x12\x0e\n\x06serial\x18\n \x01(\x04\x12\x11\n\tsignature\x18\x0b \x01(\x0c\"\xd9\x01\n\x08\x45nvelope\x12\x0e\n\x06origin\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65stination\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x14\n\x0ctimestamp_ms\x18\x04 \x01(\x03\x12\r\n\x05nonce\x18\x05 \x01(\x0c\x12\x16\n\x0etransaction_id\x18\x06 \x01(\t\x12\x0f\n\x07relayed\x18\x07 \x01(\x08\x12\x0f\n\x07payload\x18\x08 \x01(\x0c\x12\x11\n\tsignature\x18\t \x01(\x0c\x12&\n\x05\x63hain\x18\n \x03(\x0b\x32\x17.archive.v1.Certificate\"\xcf\x02\n\x0e\x43\x61talogueEntry\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x15\n\rarchival_code\x18\x04 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x05 \x01(\t\x12\x0c\n\x04year\x18\x06 \x01(\x05\x12\x11\n\tretention\x18\x07 \x01(\t\x12\r\n\x05title\x18\x08 \x01(\t\x12\x0f\n\x07\x63reator\x18\t \x01(\t\x12\"\n\x06\x61\x63\x63\x65ss\x18\n \x01(\x0e\x32\x12.archive.v1.Access\x12\x13\n\x0bholder_name\x18\x0b \x01(\t\x12\x10\n\x08subjects\x18\x0c \x03(\t\x12\x15\n\rsubject_index\x18\r \x03(\t\x12\x16\n\x0e\x63ontent_sha256\x18\x0e \x01(\t\x12\x14\n\x0c\x63ontent_size\x18\x0f \x01(\x04\x12\x0f\n\x07\x64\x65leted\x18\x10 \x01(\x08\"l\n\tPushBatch\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x10\n\x08\x66rom_seq\x18\x02 \x01(\x04\x12\x0e\n\x06to_seq\x18\x03 \x01(\x04\x12+\n\x07\x65ntries\x18\x04 \x03(\x0b\x32\x1a.archive.v1.CatalogueEntry\"*\n\x07PushAck\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x04\"\xb4\x01\n\rSearchRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05scope\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x11\n\tyear_from\x18\x04 \x01(\x05\x12\x0f\n\x07year_to\x18\x05 \x01(\x05\x12\r\n\x05limit\x18\x06 \x01(\x05\x12\x0e\n\x06offset\x18\x07 \x01(\x05\x12\x11\n\tretention\x18\x08 \x01(\t\x12\x0e\n\x06\x61\x63\x63\x65ss\x18\t \x01(\t\x12\x0e\n\x06\x63ursor\x18\n \x01(\t\"\x9e\x01\n\x0eSearchResponse\x12\r\n\x05total\x18\x01 \x01(\x04\x12(\n\x04hits\x18\x02 \x03(\x0b\x32\x1a.archive.v1.CatalogueEntry\x12\x13\n\x0b\x61nswered_by\x18\x03 \x01(\t\x12\x14\n\x0ctotal_capped\x18\x04 \x01(\x08\x12\x13\n\x0bnext_cursor\x18\x05 \x01(\t\x12\x13\n\x0bprev_cursor\x18\x06 \x01(\t\"D\n\x0c\x46\x65tchRequest\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\x12\x11\n\tfile_name\x18\x03 \x01(\t\"\xda\x01\n\x0f\x43ontentManifest\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\x12\x11\n\tfile_name\x18\x04 \x01(\t\x12\x12\n\nmedia_type\x18\x05 \x01(\t\x12\x0c\n\x04size\x18\x06 \x01(\x04\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x12\n\nchunk_size\x18\x08 \x01(\r\x12\x14\n\x0c\x63hunk_sha256\x18\t \x03(\x0c\x12\r\n\x05title\x18\n \x01(\t\x12\x15\n\rarchival_code\x18\x0b \x01(\t\"N\n\tFetchPart\x12(\n\x08manifest\x18\x01 \x01(\x0b\x32\x14.archive.v1.EnvelopeH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\";\n\tHeartbeat\x12\x13\n\x0b\x63hange_head\x18\x01 \x01(\x04\x12\x19\n\x11\x64irectory_version\x18\x02 \x01(\x04\";\n\x0eHeartbeatReply\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x19\n\x11\x64irectory_version\x18\x02 \x01(\x04\"\x85\x01\n\rDirectoryHead\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12\x12\n\nchain_hash\x18\x02 \x01(\x0c\x12\x14\n\x0cissued_at_ms\x18\x03 \x01(\x03\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12&\n\x05\x63hain\x18\x05 \x03(\x0b\x32\x17.archive.v1.Certificate\"8\n\x10\x44irectoryRequest\x12\x15\n\rafter_version\x18\x01 \x01(\x04\x12\r\n\x05limit\x18\x02 \x01(\r\"_\n\rDirectoryPage\x12\'\n\x04head\x18\x01 \x01(\x0b\x32\x19.archive.v1.DirectoryHead\x12\x15\n\rfirst_version\x18\x02 \x01(\x04\x12\x0e\n\x06\x65vents\x18\x03 \x03(\x0c\"S\n\x10\x45nrolApplication\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\"V\n\x0b\x45nrolStatus\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12&\n\x05\x63hain\x18\x03 \x03(\x0b\x32\x17.archive.v1.Certificate\"7\n\x0cRenewRequest\x12\x16\n\x0enew_public_key\x18\x01 \x01(\x0c\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"4\n\nRenewReply\x12&\n\x05\x63hain\x18\x01 \x03(\x0b\x32\x17.archive.v1.Certificate\"\x1d\n\x0bTrustReport\x12\x0e\n\x06\x65vents\x18\x01 \x03(\x0c\"+\n\x0eTrustReportAck\x12\x19\n\x11\x64irectory_version\x18\x01 \x01(\x04\"1\n\x0c\x43\x61talogueKey\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\"V\n\x08KeyRange\x12$\n\x02lo\x18\x01 \x01(\x0b\x32\x18.archive.v1.CatalogueKey\x12$\n\x02hi\x18\x02 \x01(\x0b\x32\x18.archive.v1.CatalogueKey\"Q\n\x0bRangeDigest\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.archive.v1.KeyRange\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x03 \x01(\x0c\"@\n\x0b\x45ntryDigest\x12\x0e\n\x06holder\x18\x01 \x01(\t\x12\x11\n\trecord_id\x18\x02 \x01(\t\x12\x0e\n\x06\x64igest\x18\x03 \x01(\x0c\"G\n\x0e\x43ompareRequest\x12\'\n\x06ranges\x18\x01 \x03(\x0b\x32\x17.archive.v1.RangeDigest\x12\x0c\n\x04\x64\x65\x65p\x18\x02 \x01(\x08\"*\n\tRangePart\x12\r\n\x05\x63ount\x18\x01 \x01(\x04\x12\x0e\n\x06\x64igest\x18\x02 \x01(\x0c\"\xc9\x01\n\tRangeView\x12#\n\x05range\x18\x01 \x01(\x0b\x32\x14.archive.v1.KeyRange\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\x12\x0e\n\x06listed\x18\x03 \x01(\x08\x12(\n\x07\x65ntries\x18\x04 \x03(\x0b\x32\x17.archive.v1.EntryDigest\x12(\n\x06splits\x18\x05 \x03(\x0b\x32\x18.archive.v1.CatalogueKey\x12$\n\x05parts\x18\x06 \x03(\x0b\x32\x15.archive.v1.RangePart\"8\n\x0c\x43ompareReply\x12(\n\tdiffering\x18\x01 \x03(\x0b\x32\x15.archive.v1.RangeView\"Q\n\x0bRepairEntry\x12)\n\x05\x65ntry\x18\x01 \x01(\x0b\x32\x1a.archive.v1.CatalogueEntry\x12\x17\n\x0f\x65xpected_digest\x18\x02 \x01(\x0c\"r\n\rRepairRequest\x12(\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x17.archive.v1.RepairEntry\x12)\n\x08removals\x18\x02 \x03(\x0b\x32\x17.archive.v1.EntryDigest\x12\x0c\n\x04\x64\x65\x65p\x18\x03 \x01(\x08\"S\n\x0bRepairReply\x12\x0f\n\x07written\x18\x01 \x01(\x04\x12\x0f\n\x07removed\x18\x02 \x01(\x04\x12\x11\n\tunchanged\x18\x03 \x01(\x04\x12\x0f\n\x07skipped\x18\x04 \x01(\x04*[\n\x06\x41\x63\x63\x65ss\x12\x16\n\x12\x41\x43\x43\x45SS_UNSPECIFIED\x10\x00\x12\x0f\n\x0b\x41\x43\x43\x45SS_OPEN\x10\x01\x12\x15\n\x11\x41\x43\x43\x45SS_CONTROLLED\x10\x02\x12\x11\n\rACCESS_CLOSED\x10\x03\x32\xd0\x04\n\nFederation\x12;\n\rPushCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x34\n\x06Search\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x36\n\x05\x46\x65tch\x12\x14.archive.v1.Envelope\x1a\x15.archive.v1.FetchPart0\x01\x12\x37\n\tHeartbeat\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12:\n\x0cGetDirectory\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x33\n\x05\x45nrol\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x33\n\x05Renew\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x39\n\x0bReportTrust\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12>\n\x10\x43ompareCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12=\n\x0fRepairCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelopeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61rchive/v1/federation.proto\x12\narchive.v1\x1a\x1a\x61rchive/v1/catalogue.proto\x1a\x19\x61rchive/v1/envelope.proto2\xd0\x04\n\nFederation\x12;\n\rPushCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x34\n\x06Search\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x36\n\x05\x46\x65tch\x12\x14.archive.v1.Envelope\x1a\x15.archive.v1.FetchPart0\x01\x12\x37\n\tHeartbeat\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12:\n\x0cGetDirectory\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x33\n\x05\x45nrol\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x33\n\x05Renew\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x39\n\x0bReportTrust\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12>\n\x10\x43ompareCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12=\n\x0fRepairCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelopeb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'archive.v1.federation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ACCESS']._serialized_start=3408
-  _globals['_ACCESS']._serialized_end=3499
-  _globals['_CERTIFICATE']._serialized_start=44
-  _globals['_CERTIFICATE']._serialized_end=255
-  _globals['_ENVELOPE']._serialized_start=258
-  _globals['_ENVELOPE']._serialized_end=475
-  _globals['_CATALOGUEENTRY']._serialized_start=478
-  _globals['_CATALOGUEENTRY']._serialized_end=813
-  _globals['_PUSHBATCH']._serialized_start=815
-  _globals['_PUSHBATCH']._serialized_end=923
-  _globals['_PUSHACK']._serialized_start=925
-  _globals['_PUSHACK']._serialized_end=967
-  _globals['_SEARCHREQUEST']._serialized_start=970
-  _globals['_SEARCHREQUEST']._serialized_end=1150
-  _globals['_SEARCHRESPONSE']._serialized_start=1153
-  _globals['_SEARCHRESPONSE']._serialized_end=1311
-  _globals['_FETCHREQUEST']._serialized_start=1313
-  _globals['_FETCHREQUEST']._serialized_end=1381
-  _globals['_CONTENTMANIFEST']._serialized_start=1384
-  _globals['_CONTENTMANIFEST']._serialized_end=1602
-  _globals['_FETCHPART']._serialized_start=1604
-  _globals['_FETCHPART']._serialized_end=1682
-  _globals['_HEARTBEAT']._serialized_start=1684
-  _globals['_HEARTBEAT']._serialized_end=1743
-  _globals['_HEARTBEATREPLY']._serialized_start=1745
-  _globals['_HEARTBEATREPLY']._serialized_end=1804
-  _globals['_DIRECTORYHEAD']._serialized_start=1807
-  _globals['_DIRECTORYHEAD']._serialized_end=1940
-  _globals['_DIRECTORYREQUEST']._serialized_start=1942
-  _globals['_DIRECTORYREQUEST']._serialized_end=1998
-  _globals['_DIRECTORYPAGE']._serialized_start=2000
-  _globals['_DIRECTORYPAGE']._serialized_end=2095
-  _globals['_ENROLAPPLICATION']._serialized_start=2097
-  _globals['_ENROLAPPLICATION']._serialized_end=2180
-  _globals['_ENROLSTATUS']._serialized_start=2182
-  _globals['_ENROLSTATUS']._serialized_end=2268
-  _globals['_RENEWREQUEST']._serialized_start=2270
-  _globals['_RENEWREQUEST']._serialized_end=2325
-  _globals['_RENEWREPLY']._serialized_start=2327
-  _globals['_RENEWREPLY']._serialized_end=2379
-  _globals['_TRUSTREPORT']._serialized_start=2381
-  _globals['_TRUSTREPORT']._serialized_end=2410
-  _globals['_TRUSTREPORTACK']._serialized_start=2412
-  _globals['_TRUSTREPORTACK']._serialized_end=2455
-  _globals['_CATALOGUEKEY']._serialized_start=2457
-  _globals['_CATALOGUEKEY']._serialized_end=2506
-  _globals['_KEYRANGE']._serialized_start=2508
-  _globals['_KEYRANGE']._serialized_end=2594
-  _globals['_RANGEDIGEST']._serialized_start=2596
-  _globals['_RANGEDIGEST']._serialized_end=2677
-  _globals['_ENTRYDIGEST']._serialized_start=2679
-  _globals['_ENTRYDIGEST']._serialized_end=2743
-  _globals['_COMPAREREQUEST']._serialized_start=2745
-  _globals['_COMPAREREQUEST']._serialized_end=2816
-  _globals['_RANGEPART']._serialized_start=2818
-  _globals['_RANGEPART']._serialized_end=2860
-  _globals['_RANGEVIEW']._serialized_start=2863
-  _globals['_RANGEVIEW']._serialized_end=3064
-  _globals['_COMPAREREPLY']._serialized_start=3066
-  _globals['_COMPAREREPLY']._serialized_end=3122
-  _globals['_REPAIRENTRY']._serialized_start=3124
-  _globals['_REPAIRENTRY']._serialized_end=3205
-  _globals['_REPAIRREQUEST']._serialized_start=3207
-  _globals['_REPAIRREQUEST']._serialized_end=3321
-  _globals['_REPAIRREPLY']._serialized_start=3323
-  _globals['_REPAIRREPLY']._serialized_end=3406
-  _globals['_FEDERATION']._serialized_start=3502
-  _globals['_FEDERATION']._serialized_end=4094
+  _globals['_FEDERATION']._serialized_start=99
+  _globals['_FEDERATION']._serialized_end=691
 # @@protoc_insertion_point(module_scope)

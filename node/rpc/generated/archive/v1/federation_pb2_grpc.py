@@ -3,7 +3,8 @@
 import grpc
 import warnings
 
-from node.rpc.generated.archive.v1 import federation_pb2 as archive_dot_v1_dot_federation__pb2
+from node.rpc.generated.archive.v1 import catalogue_pb2 as archive_dot_v1_dot_catalogue__pb2
+from node.rpc.generated.archive.v1 import envelope_pb2 as archive_dot_v1_dot_envelope__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -36,53 +37,53 @@ class FederationStub:
         """
         self.PushCatalogue = channel.unary_unary(
                 '/archive.v1.Federation/PushCatalogue',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
         self.Search = channel.unary_unary(
                 '/archive.v1.Federation/Search',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
         self.Fetch = channel.unary_stream(
                 '/archive.v1.Federation/Fetch',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.FetchPart.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_catalogue__pb2.FetchPart.FromString,
                 _registered_method=True)
         self.Heartbeat = channel.unary_unary(
                 '/archive.v1.Federation/Heartbeat',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
         self.GetDirectory = channel.unary_unary(
                 '/archive.v1.Federation/GetDirectory',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
         self.Enrol = channel.unary_unary(
                 '/archive.v1.Federation/Enrol',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
         self.Renew = channel.unary_unary(
                 '/archive.v1.Federation/Renew',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
         self.ReportTrust = channel.unary_unary(
                 '/archive.v1.Federation/ReportTrust',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
         self.CompareCatalogue = channel.unary_unary(
                 '/archive.v1.Federation/CompareCatalogue',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
         self.RepairCatalogue = channel.unary_unary(
                 '/archive.v1.Federation/RepairCatalogue',
-                request_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-                response_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
 
 
@@ -164,53 +165,53 @@ def add_FederationServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'PushCatalogue': grpc.unary_unary_rpc_method_handler(
                     servicer.PushCatalogue,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
             'Search': grpc.unary_unary_rpc_method_handler(
                     servicer.Search,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
             'Fetch': grpc.unary_stream_rpc_method_handler(
                     servicer.Fetch,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.FetchPart.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_catalogue__pb2.FetchPart.SerializeToString,
             ),
             'Heartbeat': grpc.unary_unary_rpc_method_handler(
                     servicer.Heartbeat,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
             'GetDirectory': grpc.unary_unary_rpc_method_handler(
                     servicer.GetDirectory,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
             'Enrol': grpc.unary_unary_rpc_method_handler(
                     servicer.Enrol,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
             'Renew': grpc.unary_unary_rpc_method_handler(
                     servicer.Renew,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
             'ReportTrust': grpc.unary_unary_rpc_method_handler(
                     servicer.ReportTrust,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
             'CompareCatalogue': grpc.unary_unary_rpc_method_handler(
                     servicer.CompareCatalogue,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
             'RepairCatalogue': grpc.unary_unary_rpc_method_handler(
                     servicer.RepairCatalogue,
-                    request_deserializer=archive_dot_v1_dot_federation__pb2.Envelope.FromString,
-                    response_serializer=archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -238,8 +239,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/PushCatalogue',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,
@@ -265,8 +266,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/Search',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,
@@ -292,8 +293,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/Fetch',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.FetchPart.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_catalogue__pb2.FetchPart.FromString,
             options,
             channel_credentials,
             insecure,
@@ -319,8 +320,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/Heartbeat',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,
@@ -346,8 +347,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/GetDirectory',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,
@@ -373,8 +374,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/Enrol',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,
@@ -400,8 +401,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/Renew',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,
@@ -427,8 +428,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/ReportTrust',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,
@@ -454,8 +455,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/CompareCatalogue',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,
@@ -481,8 +482,8 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/RepairCatalogue',
-            archive_dot_v1_dot_federation__pb2.Envelope.SerializeToString,
-            archive_dot_v1_dot_federation__pb2.Envelope.FromString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,106 @@
+"""The catalogue's federation calls, answered at the receiving node: push, search, fetch,
+and anti-entropy compare and repair (``antientropy.CatalogueComparer``).
+
+Each handler gets a call ``FederationServer`` has already admitted and addressed to this node.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+
+from node.errors import InvalidInput, Misaddressed
+from node.federation import release
+from node.federation.antientropy import CatalogueComparer
+from node.federation.handlers import HandlerRegistry
+from node.federation.messages import (
+    CHUNK_BYTES,
+    COMPARE,
+    FETCH,
+    MANIFEST_SUFFIX,
+    PUSH,
+    REPAIR,
+    SEARCH,
+    Envelope,
+    FetchPart,
+    FetchRequest,
+    PushAck,
+    PushBatch,
+)
+from node.federation.parts import NodeParts
+from node.identity import covers, parent_of
+from node.records import MAX_BATCH_ENTRIES, SearchQuery
+
+log = logging.getLogger(__name__)
+
+
+def register(
+    handlers: HandlerRegistry, parts: NodeParts, on_catalogue_changed: Callable[[], None]
+) -> None:
+    """Register the catalogue's handlers; ``on_catalogue_changed`` after a change applied."""
+    catalogue = CatalogueHandlers(parts, on_catalogue_changed)
+    handlers.unary(PUSH, catalogue.push)
+    handlers.unary(SEARCH, catalogue.search)
+    handlers.stream(FETCH, catalogue.fetch)
+    comparer = CatalogueComparer(parts, on_catalogue_changed)
+    handlers.unary(COMPARE, comparer.compare)
+    handlers.unary(REPAIR, comparer.repair)
+
+
+class CatalogueHandlers:
+    """Push, search and fetch at the receiving node."""
+
+    def __init__(self, parts: NodeParts, on_catalogue_changed: Callable[[], None]) -> None:
+        self.parts = parts
+        self.code = parts.code
+        self.on_catalogue_changed = on_catalogue_changed
+
+    async def push(self, call: Envelope) -> bytes:
+        p = self.parts
+        if parent_of(call.origin) != self.code:
+            raise Misaddressed(f"{call.origin} is not a child of {self.code}; it may not push here")
+        batch = p.codec.decode(PushBatch, call.payload)
+        if len(batch.entries) > MAX_BATCH_ENTRIES:
+            raise InvalidInput(
+                f"batch of {len(batch.entries)} entries (at most {MAX_BATCH_ENTRIES})"
+            )
+        for entry in batch.entries:  # the store validates each entry itself
+            if not covers(call.origin, entry.holder):
+                raise InvalidInput(
+                    f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree"
+                )
+        result = await p.catalogue.apply_batch(
+            call.origin, batch.from_seq, batch.to_seq, batch.entries, batch.batch_id
+        )
+        if result.applied:
+            self.on_catalogue_changed()
+        return p.codec.encode(PushAck(cursor=result.cursor, applied=result.applied))
+
+    async def search(self, call: Envelope) -> bytes:
+        p = self.parts
+        query = p.codec.decode(SearchQuery, call.payload)
+        scope = query.scope or self.code
+        if not covers(self.code, scope):
+            raise InvalidInput(f"{self.code} does not cover the search scope {scope}")
+        page = await p.catalogue.search(query)
+        page = replace(page, answered_by=self.code)
+        return p.codec.encode(page)
+
+    async def fetch(self, call: Envelope) -> AsyncIterator[bytes]:
+        """The holder's side: a signed manifest, then the chunks (if ``release`` allows)."""
+        p = self.parts
+        request = p.codec.decode(FetchRequest, call.payload)
+        if request.holder != self.code:
+            raise Misaddressed(f"fetch for a record held by {request.holder} reached {self.code}")
+        manifest = await release.manifest_for(p, request)
+        signed = p.signer.seal(
+            FETCH + MANIFEST_SUFFIX,
+            call.origin,
+            p.codec.encode(manifest),
+            transaction_id=call.transaction_id,
+        )
+        yield p.codec.encode(FetchPart(manifest=signed))
+        async for chunk in p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES):
+            yield p.codec.encode(FetchPart(chunk=chunk))
+        log.info("released %s/%s to %s", self.code, request.record_id, call.origin)

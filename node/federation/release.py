@@ -1,0 +1,64 @@
+"""Whether this node releases a record's content, and what it releases: one decision.
+
+Both ways content leaves a node come here: a fetch from another node (the holder's side of
+``Fetch``, ``catalogue_handlers.py``) and a fetch by this node's own users (the web and CLI,
+through ``NodeService.fetch``). Today only open records are released; utilisation requests
+(controlled records released once a request is approved) hook in at ``check_release``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from node.errors import AccessDenied, NotFound
+from node.federation.messages import CHUNK_BYTES, ContentManifest, FetchRequest
+from node.federation.parts import NodeParts
+from node.records import Access, Record
+
+
+def check_release(record: Record) -> None:
+    """Refuse (``NotFound``, ``AccessDenied``) unless ``record``'s content may be released."""
+    if record.deleted:
+        raise NotFound(f"档案 {record.ref} 已删除")
+    if record.access == Access.CONTROLLED:
+        raise AccessDenied(f"档案 {record.ref} 为控制使用，须经利用申请批准后方可调阅")
+    if record.access != Access.OPEN:
+        raise AccessDenied(f"档案 {record.ref} 不开放，不能调阅")
+
+
+async def manifest_for(parts: NodeParts, request: FetchRequest) -> ContentManifest:
+    """Describe the content this node would release for ``request``, or refuse."""
+    try:
+        record = await parts.records.get(request.record_id)
+    except NotFound:
+        raise NotFound(
+            f"{parts.name}（{parts.code}）没有标识为 {request.record_id} 的档案，请核对后重试"
+        ) from None
+    check_release(record)
+    if not record.files:
+        raise NotFound(f"档案 {record.ref} 没有数字化内容")
+    files = (
+        [f for f in record.files if f.name == request.file_name]
+        if request.file_name
+        else [record.files[0]]
+    )
+    if not files:
+        raise NotFound(f"档案 {record.ref} 没有名为 {request.file_name} 的文件")
+    content = files[0]
+    chunk_hashes = [
+        hashlib.sha256(chunk).digest()
+        async for chunk in parts.blobs.read_chunks(content.sha256, CHUNK_BYTES)
+    ]
+    return ContentManifest(
+        holder=parts.code,
+        record_id=record.record_id,
+        version=record.version,
+        file_name=content.name,
+        media_type=content.media_type,
+        size=content.size,
+        sha256=content.sha256,
+        chunk_size=CHUNK_BYTES,
+        chunk_sha256=tuple(chunk_hashes),
+        title=record.title,
+        archival_code=record.archival_code,
+    )
