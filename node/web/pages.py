@@ -17,12 +17,12 @@ from node.errors import InvalidCode, InvalidQuery
 from node.identity import Level, level_of
 from node.records import CATEGORIES, Access, CatalogueEntry, Retention, SearchPage
 from node.web.content import record_content
-from node.web.context import hosted_nodes, node_service
+from node.web.context import hosted_nodes, node_services
 from node.web.markup import Markup, join, layout, render
 from node.web.params import filters, integer
 
 if TYPE_CHECKING:
-    from node.federation.service import NodeInfo
+    from node.federation.services import NodeInfo
 
 PAGE_SIZE = 20
 _FORM_FIELDS = ("q", "scope", "category", "year_from", "year_to", "retention", "access")
@@ -52,8 +52,8 @@ async def index(request: web.Request) -> web.Response:
 
 async def service_point(request: web.Request) -> web.Response:
     """``GET /n/{code}/``: the clerk's search form and, if asked, one page of hits."""
-    service = node_service(request)
-    info = service.info
+    services = node_services(request)
+    info = services.info
     params = request.query
     query = filters(params)
     page_no = integer(params, "page", "页码") or 1
@@ -65,7 +65,7 @@ async def service_point(request: web.Request) -> web.Response:
         # Pages come by cursor; a bare page number (an old bookmark) by offset.
         offset = 0 if query.cursor else (page_no - 1) * PAGE_SIZE
         query = replace(query, limit=PAGE_SIZE, offset=offset)
-        result = await service.search(query)
+        result = await services.search.search(query)
         parts.append(_results(request, info.code, result, page_no, params))
     else:
         parts.append(
