@@ -55,14 +55,14 @@ async def main(reps: int) -> None:
             store, direct, routed = [], [], []
             for text in QUERIES:
                 query = SearchQuery(text=text, scope="33")
-                page = await village.search(query)
+                page = await village.search.search(query)
                 assert page.answered_by == "33", page.answered_by
                 print(f"  {text!r}: {page.total} hits")
                 for _ in range(3):  # warm caches and verified chains
-                    await province.search(query)
+                    await province.search.search(query)
                 store += await timed(lambda q=query: catalogue.search(q), reps)
-                direct += await timed(lambda q=query: province.search(q), reps)
-                routed += await timed(lambda q=query: village.search(q), reps)
+                direct += await timed(lambda q=query: province.search.search(q), reps)
+                routed += await timed(lambda q=query: village.search.search(q), reps)
         finally:
             await host.stop()
     print(f"search over the demo catalogue ({len(QUERIES)} queries x {reps})")

@@ -39,7 +39,7 @@ async def main(reps: int) -> None:
 
             async def fetch(holder: str) -> float:
                 start = time.perf_counter()
-                fetched = await village.fetch(holder, "T-HY-2015-0001")
+                fetched = await village.retrieval.fetch(holder, "T-HY-2015-0001")
                 size = sum([len(c) async for c in fetched.chunks])
                 assert size == len(content)
                 return time.perf_counter() - start
@@ -54,7 +54,7 @@ async def main(reps: int) -> None:
             holder_service = net.service("330110")
             for _ in range(reps):
                 start = time.perf_counter()
-                fetched = await holder_service.fetch("330110", "T-HY-2015-0001")
+                fetched = await holder_service.retrieval.fetch("330110", "T-HY-2015-0001")
                 _ = [c async for c in fetched.chunks]
                 local.append(time.perf_counter() - start)
         finally:

@@ -59,7 +59,7 @@ async def main(calls: int) -> None:
         await server.start()
         channel = aio.insecure_channel(f"127.0.0.1:{port}", options=CHANNEL_OPTIONS)
         unsigned_call = channel.unary_unary("/bench.Unsigned/Search")
-        client = city.service.client
+        client = city.client
         payload = codec.encode(QUERY)
 
         async def signed() -> float:

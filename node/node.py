@@ -28,7 +28,13 @@ from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
 from node.federation.registry import TrustState
 from node.federation.server import FederationServer
-from node.federation.service import NodeService
+from node.federation.services import NodeInfo, NodeServices
+from node.federation.services.ingest import Ingest
+from node.federation.services.refusals import NodeRefusals
+from node.federation.services.retrieval import Retrieval
+from node.federation.services.search import CatalogueSearch
+from node.federation.services.sync_admin import SyncAdmin
+from node.federation.services.trust_admin import TrustAdmin
 from node.federation.sync import CataloguePusher
 from node.federation.trust import ChainVerifier, Gatekeeper
 from node.identity import parent_of
@@ -62,7 +68,7 @@ class _LearningGatekeeper(Gatekeeper):
 
 
 class Node:
-    """One node: its stores, federation server and client, service facade and pusher."""
+    """One node: its stores, federation server and client, pusher, and use-case services."""
 
     def __init__(
         self,
@@ -106,7 +112,7 @@ class Node:
             call_timeout=sync_timeouts[0],
             fetch_timeout=sync_timeouts[1],
         )
-        client = FederationClient(self.parts)
+        self.client = client = FederationClient(self.parts)
         parent = parent_of(self.code)
         self.pusher = CataloguePusher(client, parent, outbox) if parent else None
         self.keeper = TrustKeeper(
@@ -121,14 +127,17 @@ class Node:
             self.parts, self.keeper, self._changed, on_peer_call=self._peer_called
         )
         self.repairer = CatalogueRepairer(client, parent) if parent else None
-        self.service = NodeService(
-            self.parts,
-            client,
-            self.server,
-            self._changed,
-            refusals,
-            pusher=self.pusher,
-            repairer=self.repairer,
+        self.refusals = refusals or RefusalLog()  # the hosting daemon's refusals
+        info = NodeInfo.of(self.code, settings.name)
+        server = self.server
+        self.services = NodeServices(
+            info=info,
+            search=CatalogueSearch(self.parts, client, chains.state),
+            retrieval=Retrieval(self.parts, client, chains.state),
+            ingest=Ingest(self.parts, self._changed),
+            sync=SyncAdmin(self.parts, info, self.pusher, self.repairer),
+            trust=TrustAdmin(self.keeper, self.parts),
+            refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
         )
 
     def _changed(self) -> None:
@@ -217,8 +226,9 @@ class Host:
     def _known_nodes(self) -> frozenset[str]:
         return self.addresses.codes().union(self.nodes)
 
-    def service(self, code: str) -> NodeService:
-        return self.nodes[code].service
+    def service(self, code: str) -> NodeServices:
+        """The use-case services of hosted node ``code``."""
+        return self.nodes[code].services
 
     async def start(self) -> Listening:
         """Open every node's database, then listen; sync starts once all can answer."""
@@ -226,7 +236,7 @@ class Host:
             await node.open()
             self.dispatcher.add(node.server)
         await self.grpc.start()
-        app = create_app({code: node.service for code, node in self.nodes.items()})
+        app = create_app({code: node.services for code, node in self.nodes.items()})
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         web_host, _, web_port = self.settings.web_listen.rpartition(":")

@@ -24,7 +24,7 @@ from node import crypto
 from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
 from node.federation.enrolment import Enrolled, enrol_tree
-from node.federation.service import NodeService
+from node.federation.services import NodeServices
 from node.identity import parent_of
 from node.node import Host, Node
 from node.records import CATEGORIES, Access, ArchivalCode, ContentFile, Record, Retention
@@ -166,7 +166,7 @@ class Network:
             await net.node("33").keeper.register([e.chain[0] for e in layout.enrolled.values()])
         return net
 
-    def service(self, code: str) -> NodeService:
+    def service(self, code: str) -> NodeServices:
         return self.hosts[code].service(code)
 
     def node(self, code: str) -> Node:
@@ -194,7 +194,7 @@ async def converged(host: Host) -> bool:
     """
     for code in sorted(host.nodes, key=len, reverse=True):
         node = host.nodes[code]
-        if any(link.lag for link in (await node.service.status()).links):
+        if any(link.lag for link in (await node.services.sync.status()).links):
             return False
         parent = parent_of(code)
         if parent in host.nodes:
@@ -236,6 +236,6 @@ def make_record(
     return record, data
 
 
-async def ingest(service: NodeService, items: Sequence[tuple[Record, bytes]]) -> None:
+async def ingest(services: NodeServices, items: Sequence[tuple[Record, bytes]]) -> None:
     """Ingest ``(record, content)`` pairs at one node, as a clerk's batch."""
-    await service.ingest([r for r, _ in items], {r.files[0].sha256: d for r, d in items})
+    await services.ingest.ingest([r for r, _ in items], {r.files[0].sha256: d for r, d in items})

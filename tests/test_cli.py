@@ -69,7 +69,7 @@ def nodes() -> dict[str, Any]:
 
 @pytest.fixture
 def api(nodes: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    with BackgroundServer(create_app(nodes)) as url:
+    with BackgroundServer(create_app(_fakes().hosted(nodes))) as url:
         monkeypatch.setenv("ARCHIVE_NODE_API", url)
         yield url
 

@@ -2,7 +2,7 @@
 
 Both ways content leaves a node come here: a fetch from another node (the holder's side of
 ``Fetch``, ``catalogue_handlers.py``) and a fetch by this node's own users (the web and CLI,
-through ``NodeService.fetch``). Today only open records are released; utilisation requests
+through ``services/retrieval.py``). Today only open records are released; utilisation requests
 (controlled records released once a request is approved) hook in at ``check_release``.
 """
 

@@ -6,8 +6,9 @@ name is the hash, so storing the same content twice is a no-op and corruption is
 (``verify``, and ``read_chunks`` checks the hash as it streams). Only 64 lowercase hex
 digits are accepted as a name: no path tricks.
 
-Small calls (``put_bytes``, ``has``, ``path``) are synchronous; anything that reads or
-copies a whole file of unbounded size has an async form that runs off the event loop.
+The plain methods block (offline tools and tests call them); coroutines use the async ones
+(``put``, ``missing``, ``read_chunks``), which run the file work on a worker thread as the
+database stores do, so one node's disk never holds up the others a host runs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -58,6 +59,22 @@ class BlobStore:
         if not self.has(sha):
             self._write(sha, [data])
         return sha, len(data)
+
+    async def put(self, data: bytes) -> tuple[str, int]:
+        """``put_bytes`` off the event loop (hashing, writing and the fsync)."""
+        return await asyncio.to_thread(self.put_bytes, data)
+
+    async def missing(self, sha256s: Iterable[str]) -> frozenset[str]:
+        """Which of ``sha256s`` are not stored, looked up off the event loop in one go.
+
+        ``InvalidInput`` if one is not 64 lowercase hex.
+        """
+        wanted = list(sha256s)
+        if not wanted:
+            return frozenset()
+        return await asyncio.to_thread(
+            lambda: frozenset(sha for sha in wanted if not self.has(sha))
+        )
 
     def put_file(self, src: Path) -> tuple[str, int]:
         """Copy the file ``src`` in (streaming, hashing as it goes); return ``(sha256, size)``.
@@ -134,10 +151,15 @@ class BlobStore:
             raise InvalidInput(f"chunk_size 必须为正数: {chunk_size}")
         file = await asyncio.to_thread(self.open, sha256)
         digest = hashlib.sha256()
+
+        def read() -> bytes:  # on the worker thread: the hashing too stays off the loop
+            chunk = file.read(chunk_size)
+            if verify:
+                digest.update(chunk)
+            return chunk
+
         try:
-            while chunk := await asyncio.to_thread(file.read, chunk_size):
-                if verify:
-                    digest.update(chunk)
+            while chunk := await asyncio.to_thread(read):
                 yield chunk
         finally:
             file.close()

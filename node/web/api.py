@@ -21,11 +21,11 @@ from aiohttp import web
 
 from node.records import CatalogueEntry
 from node.web.content import record_content
-from node.web.context import hosted_nodes, json_response, node_service
+from node.web.context import hosted_nodes, json_response, node_services
 from node.web.params import search_query
 
 if TYPE_CHECKING:
-    from node.federation.service import NodeInfo
+    from node.federation.services import NodeInfo
 
 
 def node_json(info: NodeInfo) -> dict[str, object]:
@@ -58,13 +58,12 @@ async def list_nodes(request: web.Request) -> web.Response:
 
 
 async def node_status(request: web.Request) -> web.Response:
-    status = await node_service(request).status()
+    status = await node_services(request).sync.status()
     return json_response(dataclasses.asdict(status))
 
 
 async def search(request: web.Request) -> web.Response:
-    service = node_service(request)
-    page = await service.search(search_query(request.query))
+    page = await node_services(request).search.search(search_query(request.query))
     return json_response(
         {
             "total": page.total,

@@ -20,14 +20,14 @@ from node.web.context import NODES
 from node.web.middleware import error_middleware
 
 if TYPE_CHECKING:
-    from node.federation.service import NodeService
+    from node.federation.services import NodeServices
 
 STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
-def create_app(nodes: Mapping[str, NodeService]) -> web.Application:
-    """The web application for ``nodes`` (division code -> service).
+def create_app(nodes: Mapping[str, NodeServices]) -> web.Application:
+    """The web application for ``nodes`` (division code -> that node's services).
 
     The mapping is kept, not copied, so a host that adds a node later serves it at once.
     """

@@ -1,6 +1,6 @@
 """Streaming a record's content to a browser or the CLI as it arrives through the tree.
 
-``NodeService.fetch`` returns the holder-signed manifest and an iterator of verified chunks.
+``RetrievalService.fetch`` returns the holder-signed manifest and an iterator of verified chunks.
 The first chunk is read before any header is sent, so a failure at the start still gets a
 proper error status from the middleware. After that the headers are out: a failure
 mid-stream is logged and the connection aborted, so the client sees fewer bytes than
@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from node.web.context import node_service
+from node.web.context import node_services
 
 if TYPE_CHECKING:
     from node.federation.messages import ContentManifest
@@ -75,11 +75,11 @@ def content_headers(manifest: ContentManifest, download: bool) -> dict[str, str]
 
 async def record_content(request: web.Request) -> web.StreamResponse:
     """``GET …/records/{holder}/{record_id}/content[?download=1][&file=NAME]``."""
-    service = node_service(request)
+    retrieval = node_services(request).retrieval
     holder = request.match_info["holder"]
     record_id = request.match_info["record_id"]
     download = request.query.get("download", "").lower() in _TRUE
-    fetched = await service.fetch(holder, record_id, request.query.get("file", ""))
+    fetched = await retrieval.fetch(holder, record_id, request.query.get("file", ""))
     chunks = fetched.chunks
     try:
         first = await anext(chunks, b"")

@@ -1,4 +1,4 @@
-"""What every handler needs from the application: the hosted nodes, looked up by code."""
+"""What every handler needs from the application: the hosted nodes' services, by code."""
 
 from __future__ import annotations
 
@@ -11,27 +11,28 @@ from aiohttp import web
 from node.errors import Forbidden, InvalidInput, NotFound
 
 if TYPE_CHECKING:
-    from node.federation.service import NodeService
+    from node.federation.services import NodeServices
 
-NODES: web.AppKey[Mapping[str, NodeService]] = web.AppKey("archive_nodes")
+NODES: web.AppKey[Mapping[str, NodeServices]] = web.AppKey("archive_nodes")
 
 
-def hosted_nodes(request: web.Request) -> Mapping[str, NodeService]:
+def hosted_nodes(request: web.Request) -> Mapping[str, NodeServices]:
     """Every node this process hosts, by division code."""
     return request.app[NODES]
 
 
-def node_service(request: web.Request) -> NodeService:
-    """The node named by the ``{code}`` part of the URL.
+def node_services(request: web.Request) -> NodeServices:
+    """The services of the node named by the ``{code}`` part of the URL; a handler takes
+    the one it needs (``node_services(request).search``, ``.trust``, ...).
 
     Raises:
         NotFound: this process does not host that node.
     """
     code = request.match_info["code"]
-    service = hosted_nodes(request).get(code)
-    if service is None:
+    services = hosted_nodes(request).get(code)
+    if services is None:
         raise NotFound(f"本服务未托管节点 {code}。请核对节点代码，或从首页选择服务点。")
-    return service
+    return services
 
 
 def json_response(body: object, status: int = 200) -> web.Response:

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from node.errors import InvalidInput, InvalidRecord
 from node.records import MAX_INGEST_RECORDS, Access, ContentFile, Record, Retention
-from node.web.context import json_response, node_service, same_origin
+from node.web.context import json_response, node_services, same_origin
 
 _FIELDS = {
     "record_id", "archival_code", "fonds", "category", "year", "retention", "title",
@@ -61,7 +61,7 @@ def record_from_json(data: Any, holder: str) -> Record:
 
 async def ingest(request: web.Request) -> web.Response:
     same_origin(request)
-    service = node_service(request)
+    services = node_services(request)
     try:
         body = await request.json()
     except ValueError:
@@ -72,10 +72,10 @@ async def ingest(request: web.Request) -> web.Response:
     records = []
     for index, item in enumerate(items, 1):
         try:
-            records.append(record_from_json(item, service.parts.code))
+            records.append(record_from_json(item, services.info.code))
         except InvalidRecord as exc:
             raise InvalidRecord(f"第 {index} 条档案: {exc}") from None
-    report = await service.ingest(records)
+    report = await services.ingest.ingest(records)
     return json_response({"accepted": report.accepted, "change_head": report.change_head})
 
 

@@ -16,7 +16,7 @@ from aiohttp_jinja2 import render_template
 from node.errors import InvalidQuery
 from node.web import views
 from node.web.content import record_content
-from node.web.context import hosted_nodes, node_service
+from node.web.context import hosted_nodes, node_services
 from node.web.params import filters, integer
 from node.web.views import catalogue
 
@@ -32,8 +32,8 @@ async def index(request: web.Request) -> web.Response:
 
 async def service_point(request: web.Request) -> web.Response:
     """``GET /n/{code}/``: the clerk's search form and, if asked, one page of hits."""
-    service = node_service(request)
-    info = service.info
+    services = node_services(request)
+    info = services.info
     params = request.query
     query = filters(params)
     page_no = integer(params, "page", "页码") or 1
@@ -46,7 +46,7 @@ async def service_point(request: web.Request) -> web.Response:
         # Pages come by cursor; a bare page number (an old bookmark) by offset.
         offset = 0 if query.cursor else (page_no - 1) * PAGE_SIZE
         query = replace(query, limit=PAGE_SIZE, offset=offset)
-        result = await service.search(query)
+        result = await services.search.search(query)
         by = _node_label(request, result.answered_by)
         results = catalogue.results(info.code, result, page_no, PAGE_SIZE, params, by)
     return render_template("search.html", request, {"form": form, "results": results})

@@ -19,7 +19,7 @@ from node.crypto import key_id_of
 from node.errors import InvalidInput
 from node.federation.refusals import Refusal
 from node.web import views
-from node.web.context import json_response, node_service, post_fields, same_origin
+from node.web.context import json_response, node_services, post_fields, same_origin
 from node.web.views import admin
 
 
@@ -45,49 +45,32 @@ def application_json(application: Application) -> dict[str, object]:
 
 async def trust_status(request: web.Request) -> web.Response:
     """``GET .../registry``: this node's certificate and its copy of the directory."""
-    keeper = node_service(request).trust
-    leaf = keeper.parts.signer.chain[0]
-    state = keeper.state
-    return json_response(
-        {
-            "node": keeper.code,
-            "key_id": leaf.key_id,
-            "serial": leaf.serial,
-            "not_after_ms": leaf.not_after_ms,
-            "directory_version": keeper.head.version,
-            "directory_issued_at_ms": keeper.head.issued_at_ms,
-            "certificates": sum(len(c) for c in state.certificates.values()),
-            "revocations": len(state.revoked),
-            "retired_keys": len(state.retired),
-            "aliases": dict(state.aliases),
-            "banned_keys": dict(state.banned),
-            "unreported_events": await keeper.unreported_events(),
-        }
-    )
+    overview = await node_services(request).trust.overview()
+    return json_response(dataclasses.asdict(overview))
 
 
 async def list_applications(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
-    applications = await node_service(request).trust.applications(status)
+    applications = await node_services(request).trust.applications(status)
     return json_response({"applications": [application_json(a) for a in applications]})
 
 
 async def approve(request: web.Request) -> web.Response:
     await post_fields(request)
-    chain = await node_service(request).trust.approve(request.match_info["child"])
+    chain = await node_services(request).trust.approve(request.match_info["child"])
     return json_response({"approved": chain[0].to_json()})
 
 
 async def reject(request: web.Request) -> web.Response:
     body = await post_fields(request)
     child = request.match_info["child"]
-    await node_service(request).trust.reject(child, body.get("note", ""))
+    await node_services(request).trust.reject(child, body.get("note", ""))
     return json_response({"rejected": child})
 
 
 async def revoke(request: web.Request) -> web.Response:
     body = await post_fields(request)
-    revocation = await node_service(request).trust.revoke(
+    revocation = await node_services(request).trust.revoke(
         _field(body, "code", "要吊销的节点代码"), _field(body, "reason", "吊销原因")
     )
     return json_response({"revoked": dataclasses.asdict(revocation)})
@@ -95,38 +78,38 @@ async def revoke(request: web.Request) -> web.Response:
 
 async def rotate(request: web.Request) -> web.Response:
     await post_fields(request)
-    old, new = await node_service(request).trust.rotate()
+    old, new = await node_services(request).trust.rotate()
     return json_response({"old_key_id": old, "new_key_id": new})
 
 
 async def renew(request: web.Request) -> web.Response:
     await post_fields(request)
-    chain = await node_service(request).trust.renew()
+    chain = await node_services(request).trust.renew()
     return json_response({"serial": chain[0].serial, "not_after_ms": chain[0].not_after_ms})
 
 
 async def refresh(request: web.Request) -> web.Response:
     await post_fields(request)
-    return json_response({"directory_version": await node_service(request).trust.refresh()})
+    return json_response({"directory_version": await node_services(request).trust.refresh()})
 
 
 async def ban(request: web.Request) -> web.Response:
     body = await post_fields(request)
     key_id = _field(body, "key_id", "要封禁的密钥标识")
-    await node_service(request).trust.ban(key_id, _field(body, "reason", "封禁原因"))
+    await node_services(request).trust.ban(key_id, _field(body, "reason", "封禁原因"))
     return json_response({"banned": key_id})
 
 
 async def unban(request: web.Request) -> web.Response:
     same_origin(request)
     key_id = request.match_info["key_id"]
-    return json_response({"unbanned": await node_service(request).trust.unban(key_id)})
+    return json_response({"unbanned": await node_services(request).trust.unban(key_id)})
 
 
 async def alias(request: web.Request) -> web.Response:
     body = await post_fields(request)
     old, new = _field(body, "old", "原区划代码"), _field(body, "new", "新区划代码")
-    await node_service(request).trust.alias(old, new)
+    await node_services(request).trust.alias(old, new)
     return json_response({"old": old, "new": new})
 
 
@@ -136,18 +119,17 @@ def refusal_json(refusal: Refusal) -> dict[str, object]:
 
 async def audit(request: web.Request) -> web.Response:
     """``GET .../audit``: the newest refused calls for this node, and counts by kind."""
-    service = node_service(request)
-    code = service.info.code
+    refusals = node_services(request).refusals
     try:
         limit = min(max(int(request.query.get("limit", "100")), 1), 1000)
     except ValueError:
         raise InvalidInput("limit 应为整数") from None
-    counts = {kind: n for (node, kind), n in service.refusals.counts.items() if node == code}
+    summary = await refusals.summary(limit)
     return json_response(
         {
-            "accepted": service.server.accepted,
-            "refused_by_kind": counts,
-            "refusals": [refusal_json(r) for r in service.refusals.recent(code, limit)],
+            "accepted": summary.accepted,
+            "refused_by_kind": dict(summary.refused_by_kind),
+            "refusals": [refusal_json(r) for r in summary.recent],
         }
     )
 
@@ -157,19 +139,18 @@ async def audit(request: web.Request) -> web.Response:
 
 async def registry_page(request: web.Request) -> web.Response:
     """``GET /n/{code}/registry``: pending applications with approve/reject, and refusals."""
-    service = node_service(request)
-    keeper = service.trust
-    info = service.info
-    applications = await keeper.applications()
+    services = node_services(request)
+    info = services.info
+    overview = await services.trust.overview()
+    applications = await services.trust.applications()
     rows = [admin.application_row(info.code, a) for a in applications]
-    refusals = [admin.refusal_row(r) for r in service.refusals.recent(info.code, 50)]
-    leaf = keeper.parts.signer.chain[0]
+    refusals = [admin.refusal_row(r) for r in await services.refusals.recent(50)]
     page = {
         "name": info.name,
         "code": info.code,
-        "key_id": leaf.key_id,
-        "expires": views.local_time(leaf.not_after_ms / 1000, "%Y-%m-%d"),
-        "version": keeper.head.version,
+        "key_id": overview.key_id,
+        "expires": views.local_time(overview.not_after_ms / 1000, "%Y-%m-%d"),
+        "version": overview.directory_version,
         "applications": rows,
         "refusals": refusals,
     }

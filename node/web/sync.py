@@ -17,34 +17,34 @@ from aiohttp import web
 from aiohttp_jinja2 import render_template
 
 from node.web import views
-from node.web.context import json_response, node_service, post_fields
+from node.web.context import json_response, node_services, post_fields
 from node.web.views import admin
 
 
 async def sync_status(request: web.Request) -> web.Response:
     """``GET .../sync``."""
-    status = await node_service(request).sync_status()
+    status = await node_services(request).sync.sync_status()
     return json_response(dataclasses.asdict(status))
 
 
 async def retry(request: web.Request) -> web.Response:
     """``POST .../sync/retry``: body ``{"peer": CODE}`` (optional: the parent)."""
     peer = (await post_fields(request)).get("peer") or None
-    link = await node_service(request).retry_sync(peer)
+    link = await node_services(request).sync.retry_sync(peer)
     return json_response({"retrying": dataclasses.asdict(link)})
 
 
 async def retry_form(request: web.Request) -> web.Response:
     await post_fields(request)
-    await node_service(request).retry_sync()
+    await node_services(request).sync.retry_sync()
     raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/status")
 
 
 async def status_page(request: web.Request) -> web.Response:
     """``GET /n/{code}/status``: the node's sync links, for the archivist on duty."""
-    service = node_service(request)
-    info = service.info
-    status = await service.sync_status()
+    services = node_services(request)
+    info = services.info
+    status = await services.sync.sync_status()
     now = status.at
     page = {
         "name": info.name,

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from node.errors import InvalidInput
 from node.federation.antientropy import RepairReport
-from node.web.context import json_response, node_service, same_origin
+from node.web.context import json_response, node_services, same_origin
 
 
 def report_json(report: RepairReport) -> dict[str, object]:
@@ -39,7 +39,7 @@ async def repair(request: web.Request) -> web.Response:
     deep = request.query.get("deep", "0")
     if deep not in ("0", "1"):
         raise InvalidInput("deep 应为 0 或 1")
-    report = await node_service(request).repair_catalogue(deep=deep == "1")
+    report = await node_services(request).sync.repair_catalogue(deep=deep == "1")
     return json_response(report_json(report))
 
 

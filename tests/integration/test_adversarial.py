@@ -86,7 +86,7 @@ async def _refused(
     txid = (envelope.origin, envelope.transaction_id) if envelope else None
     entries = await node.parts.catalogue.count()
     answered = node.server.recent_accepted.count(txid)
-    audit = net.service(to).refusals
+    audit = net.node(to).refusals
     refusals = sum(n for (code, _), n in audit.counts.items() if code in (to, ""))
     code, details = await raw_call(net, to, method, request)
     assert code == status, details

@@ -45,9 +45,9 @@ def rows(db: Path, scope: str) -> list[tuple[object, ...]]:
 @pytest_asyncio.fixture
 async def net(tmp_path: Path) -> AsyncIterator[Network]:
     network = await Network.start(tmp_path, tree("33", CITY, COUNTY, "330106001"))
-    county = network.service(COUNTY)
+    county = network.node(COUNTY)
     items = [make_record(COUNTY, i, title=f"王秀英、李建国结婚登记{i}") for i in range(1, 301)]
-    await ingest(county, items)
+    await ingest(network.service(COUNTY), items)
     await ingest(network.service("330106001"), [make_record("330106001", 1, title="学籍档案")])
     # some records at version 2, and a tombstone, so stale versions and tombstones exist
     records = [record for record, _ in items]
@@ -56,7 +56,7 @@ async def net(tmp_path: Path) -> AsyncIterator[Network]:
         + [r.next_version(deleted=True) for r in records[20:22]],
         county.parts.name,
     )
-    county.on_catalogue_changed()
+    county.pusher.wake()
 
     async def settled() -> bool:
         return all(
@@ -136,7 +136,7 @@ async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
     differing = damage(city_db)
     assert rows(city_db, COUNTY) != rows(county_db, COUNTY)
 
-    report = await net.service(COUNTY).repair_catalogue()
+    report = await net.service(COUNTY).sync.repair_catalogue()
 
     assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
     assert report.sent == differing  # every differing entry the county holds, no other
@@ -145,7 +145,7 @@ async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
     assert report.counts.skipped == report.counts.unchanged == 0
     assert report.rounds >= 2 and not report.intact
     # the repaired city is intact with the province, whose copy was never damaged
-    assert (await net.service(CITY).repair_catalogue()).intact
+    assert (await net.service(CITY).sync.repair_catalogue()).intact
     assert rows(tmp_path / "33" / "node.db", COUNTY) == rows(county_db, COUNTY)
     # a field changed without a new version: only a deep comparison finds it
     with sqlite3.connect(city_db) as conn:
@@ -153,15 +153,15 @@ async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
             "UPDATE catalogue SET title = '篡改' WHERE holder = ? AND id % 50 = 7", (COUNTY,)
         )
         edited = conn.execute("SELECT changes()").fetchone()[0]
-    assert edited > 0 and (await net.service(COUNTY).repair_catalogue()).intact
-    deep = await net.service(COUNTY).repair_catalogue(deep=True)
+    assert edited > 0 and (await net.service(COUNTY).sync.repair_catalogue()).intact
+    deep = await net.service(COUNTY).sync.repair_catalogue(deep=True)
     assert deep.deep and (deep.sent, deep.removals, deep.counts.written) == (edited, 0, edited)
     assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
 
 
 @pytest.mark.asyncio
 async def test_an_intact_pair_sends_nothing(net: Network) -> None:
-    report = await net.service(COUNTY).repair_catalogue()
+    report = await net.service(COUNTY).sync.repair_catalogue()
     assert report.intact and (report.ranges, report.rounds) == (1, 1)
     assert report.sent == report.removals == 0
     assert dataclasses.astuple(report.counts) == (0, 0, 0, 0)
@@ -301,7 +301,7 @@ async def test_random_damage_is_repaired_exactly(net: Network, tmp_path: Path) -
         differing = sum(1 for key, row in mine.items() if theirs.get(key) != row)
         extra = len(set(theirs) - set(mine))
 
-        report = await county.repair_catalogue(deep=deep)
+        report = await county.sync.repair_catalogue(deep=deep)
 
         assert (report.sent, report.removals) == (differing, extra), (seed, report)
         assert rows(city_db, COUNTY) == rows(county_db, COUNTY), seed
@@ -317,7 +317,7 @@ async def test_a_removed_entry_with_an_unpushed_change_leaves_no_lag(net: Networ
     held = (await city.parts.catalogue.search(SearchQuery(scope=COUNTY, limit=1))).hits[0]
     entry = await city.parts.catalogue.get(held.holder, held.record_id)
     await city.parts.catalogue.apply([dataclasses.replace(entry, record_id="NEVER-HELD")])
-    report = await net.service(COUNTY).repair_catalogue()
+    report = await net.service(COUNTY).sync.repair_catalogue()
     assert report.removals == 1
     with pytest.raises(NotFound):
         await city.parts.catalogue.get(COUNTY, "NEVER-HELD")
@@ -325,10 +325,10 @@ async def test_a_removed_entry_with_an_unpushed_change_leaves_no_lag(net: Networ
     province = Host(net.hosts["33"].settings)
     await province.start()
     net.hosts["33"] = province
-    await net.service(CITY).retry_sync()
+    await net.service(CITY).sync.retry_sync()
 
     async def caught_up() -> bool:
-        link = (await net.service(CITY).sync_status()).links[0]
+        link = (await net.service(CITY).sync.sync_status()).links[0]
         return link.lag == 0 and link.cursor == await city.parts.changelog.head()
 
     await eventually(caught_up)

@@ -99,7 +99,7 @@ async def _ingest_offline(config: Path, items: Sequence[tuple[Record, bytes]]) -
     node = Host(load_settings(config)).nodes["3301"]
     await node.open()
     try:
-        await ingest(node.service, items)
+        await ingest(node.services, items)
     finally:
         await node.close()
 

@@ -60,7 +60,7 @@ async def test_every_parent_holds_its_childrens_catalogues(demo: tuple[Host, str
     assert await converged(host)
     province = host.nodes["33"].parts.catalogue
     assert await province.count() == await province.count("33") > 800
-    status = await host.service(DEMO_VILLAGE).status()
+    status = await host.service(DEMO_VILLAGE).sync.status()
     assert status.links and all(link.lag == 0 for link in status.links)
 
 
@@ -114,7 +114,9 @@ async def test_service_point_page_shows_hits_with_holder_names(demo: tuple[Host,
 
 async def test_a_download_from_the_page_matches_the_holders_hash(demo: tuple[Host, str]) -> None:
     host, api = demo
-    page = await host.service(DEMO_VILLAGE).search(SearchQuery(text="结婚登记", scope="330110"))
+    page = await host.service(DEMO_VILLAGE).search.search(
+        SearchQuery(text="结婚登记", scope="330110")
+    )
     hit = next(h for h in page.hits if h.access == Access.OPEN)
     url = f"{api}/api/v1/nodes/{DEMO_VILLAGE}/records/{hit.holder}/{hit.record_id}/content"
     async with (

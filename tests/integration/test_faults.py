@@ -89,7 +89,9 @@ def bulk(tmp: Path, nodes: dict[str, dict[str, str]]) -> None:
         node = Host(load_settings(tmp / nodes[CITY]["config"])).nodes[CITY]
         await node.open()
         try:
-            await node.service.ingest([record(i, "杭州知青档案") for i in range(1, BULK + 1)])
+            await node.services.ingest.ingest(
+                [record(i, "杭州知青档案") for i in range(1, BULK + 1)]
+            )
         finally:
             await node.close()
 

@@ -67,7 +67,7 @@ async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network
     )
 
     async def synced() -> bool:
-        page = await network.service("33").search(SearchQuery(scope="33"))
+        page = await network.service("33").search.search(SearchQuery(scope="33"))
         return page.total == 4
 
     await eventually(synced)  # push-on-change carries every entry to the province by itself
@@ -79,37 +79,37 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 async def test_search_from_a_village_in_another_county(net: Network) -> None:
-    page = await net.service(VILLAGE).search(SearchQuery(text="结婚登记", scope="330110"))
+    page = await net.service(VILLAGE).search.search(SearchQuery(text="结婚登记", scope="330110"))
     assert page.answered_by == "3301"
     assert {h.holder for h in page.hits} == {"330110", "330110001001"}
     titles = {h.title for h in page.hits}
     assert "王秀英、李建国结婚登记档案" in titles
     assert all(h.holder_name for h in page.hits)
     # the controlled record shows only a redacted title, the closed one not at all
-    everything = await net.service(VILLAGE).search(SearchQuery(scope="330110"))
+    everything = await net.service(VILLAGE).search.search(SearchQuery(scope="330110"))
     assert everything.total == 3
     controlled = [h for h in everything.hits if h.access == Access.CONTROLLED]
     assert [h.title for h in controlled] == ["婚姻登记档案（2015年，控制使用）"]
     assert not any("周敏" in h.title for h in everything.hits)
     # nor does a person's name lead to their controlled record, here or at its holder
     for node in (VILLAGE, "330110"):
-        assert (await net.service(node).search(SearchQuery(text="刘洋"))).total == 0
+        assert (await net.service(node).search.search(SearchQuery(text="刘洋"))).total == 0
 
 
 async def test_search_by_a_subject_name_two_characters(net: Network) -> None:
-    page = await net.service(VILLAGE).search(SearchQuery(text="秀英"))
+    page = await net.service(VILLAGE).search.search(SearchQuery(text="秀英"))
     assert page.answered_by == "33"
     assert [h.record_id for h in page.hits] == ["T-HY-2015-0001"]
 
 
 async def test_a_search_inside_its_own_subtree_is_answered_locally(net: Network) -> None:
-    page = await net.service("330106").search(SearchQuery(text="户口", scope="330106"))
+    page = await net.service("330106").search.search(SearchQuery(text="户口", scope="330106"))
     assert page.answered_by == "330106" and page.total == 1
 
 
 async def test_fetch_across_four_hops_matches_the_holders_sha256(net: Network) -> None:
     assert len(route(VILLAGE, "330110")) == 4
-    fetched = await net.service(VILLAGE).fetch("330110", "T-HY-2015-0001")
+    fetched = await net.service(VILLAGE).retrieval.fetch("330110", "T-HY-2015-0001")
     body = b"".join([chunk async for chunk in fetched.chunks])
     assert (
         hashlib.sha256(body).hexdigest()
@@ -121,18 +121,18 @@ async def test_fetch_across_four_hops_matches_the_holders_sha256(net: Network) -
 
 async def test_fetch_across_six_hops_village_to_village(net: Network) -> None:
     assert len(route(VILLAGE, "330110001001")) == 6
-    fetched = await net.service(VILLAGE).fetch("330110001001", "T-HY-2015-0007")
+    fetched = await net.service(VILLAGE).retrieval.fetch("330110001001", "T-HY-2015-0007")
     body = b"".join([chunk async for chunk in fetched.chunks])
     assert body.startswith(b"330110001001/7")
 
 
 async def test_controlled_and_closed_records_are_refused_with_a_reason(net: Network) -> None:
     with pytest.raises(AccessDenied, match="控制使用"):
-        await net.service(VILLAGE).fetch("330110", "T-HY-2015-0002")
+        await net.service(VILLAGE).retrieval.fetch("330110", "T-HY-2015-0002")
     with pytest.raises(AccessDenied, match="不开放"):
-        await net.service(VILLAGE).fetch("330110", "T-FC-2015-0003")
+        await net.service(VILLAGE).retrieval.fetch("330110", "T-FC-2015-0003")
     with pytest.raises(NotFound):
-        await net.service(VILLAGE).fetch("330110", "NO-SUCH-RECORD")
+        await net.service(VILLAGE).retrieval.fetch("330110", "NO-SUCH-RECORD")
 
 
 async def test_health_service_answers(net: Network) -> None:

@@ -59,7 +59,7 @@ async def test_ingest_is_all_or_nothing_and_bad_input_is_refused(
 ) -> None:
     net, base = api
     url = f"{base}/api/v1/nodes/{COUNTY}/records"
-    records = net.service(COUNTY).parts.records
+    records = net.node(COUNTY).parts.records
     bad_code = record_json(2, archival_code="J001-XX·2015-Y-0002")
     status, body = await post(url, {"records": [record_json(1), bad_code, record_json(3)]})
     assert status == 400 and "第 2 条" in body["error"]["message"]
@@ -107,7 +107,7 @@ async def test_repair_endpoint_and_cli(api: tuple[Network, str], tmp_path: Path)
     lines.write_text(json.dumps(record_json(9)) + "\n{oops\n", encoding="utf-8")
     code, out, err = await cli(base, "ingest", "--as", COUNTY, str(lines), cwd=tmp_path)
     assert code != 0 and "第 2 行" in err and len(err.strip().splitlines()) == 1
-    assert await net.service(COUNTY).parts.records.count() == 5
+    assert await net.node(COUNTY).parts.records.count() == 5
 
 
 async def cli(api: str, *args: str, cwd: Path) -> tuple[int, str, str]:

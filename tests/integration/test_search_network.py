@@ -49,7 +49,7 @@ class World:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def search(self, code: str, query: SearchQuery) -> SearchPage:
-        return self.run(self.net.service(code).search(query))
+        return self.run(self.net.service(code).search.search(query))
 
     def everything_at_the_province(self, query: SearchQuery) -> list[str]:
         """Every hit's ref, as the province's own store pages through them by offset."""
@@ -114,7 +114,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         w.run(ingest(net.service(VILLAGE), [record(VILLAGE, 1, "王秀英户口迁移", RETENTIONS[2])]))
 
         async def synced() -> bool:
-            return (await net.service("33").search(SearchQuery(scope="33"))).total == 35
+            return (await net.service("33").search.search(SearchQuery(scope="33"))).total == 35
 
         w.run(eventually(synced, timeout=30))
         yield w

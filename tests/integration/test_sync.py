@@ -98,16 +98,16 @@ async def test_a_new_village_record_reaches_the_province_on_change(net: Network)
     await ingest(net.service(VILLAGE), [item])
     # the scheduled push is ten minutes away: only push-on-change can carry it
     await eventually(lambda: everywhere(net, item[0]))
-    page = await net.service(PROVINCE).search(SearchQuery(text="王秀英", scope=VILLAGE))
+    page = await net.service(PROVINCE).search.search(SearchQuery(text="王秀英", scope=VILLAGE))
     assert [h.record_id for h in page.hits] == [item[0].record_id]
 
     async def links_record_success() -> bool:
         # a child records the acknowledgement just after its parent applied the batch
-        links = [(await net.service(code).sync_status()).links[0] for code in CHAIN[:-1]]
+        links = [(await net.service(code).sync.sync_status()).links[0] for code in CHAIN[:-1]]
         return all(link.last_success_at is not None and link.failures == 0 for link in links)
 
     await eventually(links_record_success)
-    county = await net.service(COUNTY).sync_status()
+    county = await net.service(COUNTY).sync.sync_status()
     assert [c.child for c in county.children] == [TOWNSHIP]
 
 
@@ -119,20 +119,20 @@ async def test_versions_reclassification_closing_deletion_travel_up(net: Network
     await ingest(net.service(VILLAGE), [(open_record, data), (gone, gone_data)])
     await eventually(lambda: everywhere(net, open_record))
     province = net.service(PROVINCE)
-    assert (await province.search(SearchQuery(text="李建国"))).total == 1
+    assert (await province.search.search(SearchQuery(text="李建国"))).total == 1
 
     # re-classified open -> controlled: the redacted entry replaces the open one everywhere
     controlled = open_record.next_version(access=Access.CONTROLLED, subjects=())
-    await net.service(VILLAGE).ingest([controlled])
+    await net.service(VILLAGE).ingest.ingest([controlled])
     await eventually(lambda: everywhere(net, controlled))
     entry = await net.node(PROVINCE).parts.catalogue.get(VILLAGE, controlled.record_id)
     assert entry.access == Access.CONTROLLED and "李建国" not in entry.title
-    assert (await province.search(SearchQuery(text="李建国"))).total == 0
+    assert (await province.search.search(SearchQuery(text="李建国"))).total == 0
 
     # closed: its entry leaves every catalogue above, leaving a tombstone with no text
     closed = controlled.next_version(access=Access.CLOSED)
     deleted = gone.next_version(deleted=True)
-    await net.service(VILLAGE).ingest([closed, deleted])
+    await net.service(VILLAGE).ingest.ingest([closed, deleted])
     await eventually(lambda: everywhere(net, closed))
     await eventually(lambda: everywhere(net, deleted))
     for code in CHAIN[1:]:
@@ -140,9 +140,9 @@ async def test_versions_reclassification_closing_deletion_travel_up(net: Network
         for record in (closed, deleted):
             tombstone = await catalogue.get(VILLAGE, record.record_id)
             assert tombstone.deleted and not tombstone.title and not tombstone.subject_index
-    everything = await province.search(SearchQuery(scope=VILLAGE, limit=200))
+    everything = await province.search.search(SearchQuery(scope=VILLAGE, limit=200))
     assert {h.record_id for h in everything.hits}.isdisjoint({closed.record_id, deleted.record_id})
-    assert (await province.search(SearchQuery(text="赵军"))).total == 0
+    assert (await province.search.search(SearchQuery(text="赵军"))).total == 0
 
 
 async def test_three_quick_versions_end_with_the_newest(net: Network) -> None:
@@ -151,8 +151,8 @@ async def test_three_quick_versions_end_with_the_newest(net: Network) -> None:
     third = second.next_version(title="土地承包合同（第三版）")
     service = net.service(VILLAGE)
     await ingest(service, [(first, data)])
-    await service.ingest([second])
-    await service.ingest([third])
+    await service.ingest.ingest([second])
+    await service.ingest.ingest([third])
     await eventually(lambda: everywhere(net, third))
     entry = await net.node(PROVINCE).parts.catalogue.get(VILLAGE, third.record_id)
     assert entry.title == "土地承包合同（第三版）"
@@ -169,10 +169,10 @@ async def test_a_change_of_holder_travels_as_new_versions(net: Network) -> None:
     moved = replace(record, holder=TOWNSHIP, version=1)
     await ingest(net.service(TOWNSHIP), [(moved, data)])
     handed_over = record.next_version(deleted=True)
-    await net.service(VILLAGE).ingest([handed_over])
+    await net.service(VILLAGE).ingest.ingest([handed_over])
     await eventually(lambda: everywhere(net, handed_over))
     await eventually(lambda: everywhere(net, moved, CHAIN[1:]))
-    page = await net.service(PROVINCE).search(SearchQuery(text="陈静安置"))
+    page = await net.service(PROVINCE).search.search(SearchQuery(text="陈静安置"))
     assert [(h.holder, h.version) for h in page.hits] == [(TOWNSHIP, 1)]
 
 
@@ -225,13 +225,13 @@ async def test_parent_down_child_serves_queues_backs_off_and_catches_up(net: Net
         item = make_record(TOWNSHIP, 20, title="北山街道知青孙伟返城安置批复", category="知青")
         await ingest(net.service(TOWNSHIP), [item])
         # the township still answers for its own subtree
-        page = await net.service(TOWNSHIP).search(SearchQuery(text="孙伟", scope=TOWNSHIP))
+        page = await net.service(TOWNSHIP).search.search(SearchQuery(text="孙伟", scope=TOWNSHIP))
         assert page.total == 1 and page.answered_by == TOWNSHIP
         peers = net.node(TOWNSHIP).parts.peers
         await eventually(lambda: _failures_at_least(net, TOWNSHIP, 2))
         state = await peers.get(COUNTY)
         assert state.last_error and state.next_attempt_at is not None
-        link = (await net.service(TOWNSHIP).sync_status()).links[0]
+        link = (await net.service(TOWNSHIP).sync.sync_status()).links[0]
         assert link.lag >= 1 and link.state == "backoff" and link.lag_s >= 0
         # the township restarts while its parent is still down: the backoff carries over
         failures = state.failures
@@ -257,7 +257,7 @@ async def test_a_call_from_the_parent_ends_the_backoff(net: Network) -> None:
     assert (await township.parts.peers.get(COUNTY)).failures == 9
     assert await held_at(net, COUNTY, item) == 0
     # the county calls the township (a fetch): a verified call from the parent
-    fetched = await net.service(COUNTY).fetch(TOWNSHIP, item.record_id)
+    fetched = await net.service(COUNTY).retrieval.fetch(TOWNSHIP, item.record_id)
     assert b"".join([c async for c in fetched.chunks]) == data
     await eventually(lambda: everywhere(net, item, CHAIN[1:]))
     state = await township.parts.peers.get(COUNTY)
@@ -306,7 +306,7 @@ async def test_an_older_version_pushed_late_changes_nothing(net: Network) -> Non
     record, data = make_record(TOWNSHIP, 40, title="北山街道房屋所有权登记", category="房产")
     newer = record.next_version(title="北山街道房屋所有权登记（更正）")
     await ingest(net.service(TOWNSHIP), [(record, data)])
-    await net.service(TOWNSHIP).ingest([newer])
+    await net.service(TOWNSHIP).ingest.ingest([newer])
     await eventually(lambda: everywhere(net, newer, CHAIN[1:]))
     county_head = await net.node(COUNTY).parts.changelog.head()
     cursor = await net.node(COUNTY).parts.catalogue.child_cursor(TOWNSHIP)
@@ -333,7 +333,7 @@ def parent_code(code: str) -> str:
 
 
 async def _idle(net: Network, code: str) -> bool:
-    links = (await net.service(code).sync_status()).links
+    links = (await net.service(code).sync.sync_status()).links
     return all(link.lag == 0 for link in links)
 
 

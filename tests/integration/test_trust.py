@@ -80,7 +80,7 @@ async def test_revocation_is_refused_everywhere_and_audited(net: Network) -> Non
         status, details = await raw_call(net, code, SEARCH, _search_from(net, "330108", code))
         assert status == grpc.StatusCode.UNAUTHENTICATED, code
         assert "revoked" in details
-        audit = net.service(code).refusals.recent(code, 5)
+        audit = await net.service(code).refusals.recent(5)
         assert audit[0].origin == "330108" and audit[0].kind == "AuthError"
 
 
@@ -110,14 +110,14 @@ async def test_rotation_publishes_the_new_key_then_retires_the_old(net: Network)
     old_signer = node.parts.signer
     # evidence signed with the old key while it was valid
     old_evidence = old_signer.seal(FETCH + MANIFEST_SUFFIX, "33", b"manifest bytes")
-    old_id, new_id = await node.service.trust.rotate(publish_timeout_s=15)
+    old_id, new_id = await node.keeper.rotate(publish_timeout_s=15)
     assert (old_id, new_id) == (old_signer.key.key_id, node.parts.signer.key.key_id)
     assert SigningKey.load(key_path(node.dir)).key_id == new_id  # the switch is on disk
     registry = net.node("33").keeper
     await eventually(lambda: _everyone_has(net, registry.head.version, but="330108"))
     assert any(c.key_id == new_id for c in registry.state.current("330106001001"))
     # the new key works across the tree; the old one is refused for live calls
-    page = await net.service("330106001001").search(SearchQuery(text="张三", scope="33"))
+    page = await net.service("330106001001").search.search(SearchQuery(text="张三", scope="33"))
     assert page.total == 1
     live_with_old = CODEC.encode(
         old_signer.seal(SEARCH, "33", CODEC.encode(SearchQuery(text="张三", scope="33")))
@@ -131,11 +131,11 @@ async def test_rotation_publishes_the_new_key_then_retires_the_old(net: Network)
 async def test_renewal_gives_a_fresh_certificate_and_saves_it(net: Network) -> None:
     node = net.node("330106001")
     before = node.parts.signer.chain[0]
-    chain = await node.service.trust.renew()
+    chain = await node.services.trust.renew()
     assert chain[0].serial != before.serial and chain[0].public_key == before.public_key
     assert chain[0].not_after_ms <= chain[1].not_after_ms  # never past the parent's
     assert node.parts.signer.chain == chain
-    page = await node.service.search(SearchQuery(text="张三", scope="33"))
+    page = await node.services.search.search(SearchQuery(text="张三", scope="33"))
     assert page.total == 1  # calls signed under the renewed certificate are accepted
 
 
@@ -152,9 +152,9 @@ async def test_online_enrolment_needs_the_parents_approval(net: Network, tmp_pat
 
     status = await apply_for_enrolment(key, application, root, CODEC, send)
     assert status.status == "pending" and not status.chain
-    pending = await county.service.trust.applications("pending")
+    pending = await county.services.trust.applications("pending")
     assert [a.code for a in pending] == ["330106002"]
-    await county.service.trust.approve("330106002")
+    await county.services.trust.approve("330106002")
     status = await apply_for_enrolment(key, application, root, CODEC, send)
     assert status.status == "approved"
     assert status.chain[0].public_key == key.public_key and status.chain[1].node_id == "330106"
@@ -181,7 +181,7 @@ async def test_an_application_to_the_wrong_parent_is_refused(net: Network) -> No
         await apply_for_enrolment(key, application, net.root.public_key, CODEC, send)
     # addressed to a node that is not the applicant's parent
     with pytest.raises(Forbidden, match="直接下级"):
-        await net.service("330106").trust.receive_application(application)
+        await net.node("330106").keeper.receive_application(application)
     assert not [
         a for a in await net.service("330106").trust.applications() if a.code != "330106002"
     ]
@@ -197,9 +197,9 @@ async def test_an_alias_resolves_the_old_code(net: Network) -> None:
     await net.service("33").trust.alias("330182", "330110")
     await eventually(lambda: _alias_known(net, "330106001001"))
     village = net.service("330106001001")
-    page = await village.search(SearchQuery(text="张三", scope="330182"))
+    page = await village.search.search(SearchQuery(text="张三", scope="330182"))
     assert page.total == 1 and page.hits[0].holder == "330110"
-    fetched = await village.fetch("330182", page.hits[0].record_id)
+    fetched = await village.retrieval.fetch("330182", page.hits[0].record_id)
     assert fetched.manifest.holder == "330110"
     with pytest.raises(Forbidden):
         await net.service("3301").trust.alias("330183", "330110")  # the registry's alone
@@ -257,7 +257,7 @@ async def test_the_archivist_page_approves_and_refuses_cross_site_posts(net: Net
     import aiohttp
 
     key = SigningKey.generate()
-    await net.service("330110").trust.receive_application(
+    await net.node("330110").keeper.receive_application(
         EnrolApplication("330110005", "仓前街道档案室", key.public_key, "")
     )
     web = net.hosts["330110"].listening

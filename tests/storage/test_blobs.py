@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,33 @@ def test_missing_content(tmp_path: Path) -> None:
     assert not blobs.verify(SHA)
     with pytest.raises(NotFound):
         blobs.open(SHA)
+
+
+@pytest.mark.asyncio
+async def test_async_put_and_missing_run_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blobs = BlobStore(tmp_path)
+    threads: set[threading.Thread] = set()
+    put_bytes, has = blobs.put_bytes, blobs.has
+
+    def seen(fn):  # type: ignore[no-untyped-def]
+        def wrapper(*args):  # type: ignore[no-untyped-def]
+            threads.add(threading.current_thread())
+            return fn(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(blobs, "put_bytes", seen(put_bytes))
+    monkeypatch.setattr(blobs, "has", seen(has))
+    other = hashlib.sha256(b"other").hexdigest()
+    assert await blobs.missing([SHA, other]) == {SHA, other}
+    assert await blobs.put(DATA) == (SHA, len(DATA))
+    assert await blobs.missing([SHA, other]) == {other}
+    assert await blobs.missing([]) == frozenset()
+    assert threads and threading.current_thread() not in threads
+    with pytest.raises(InvalidInput):
+        await blobs.missing(["../x"])
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
-from fake_service import FakeNode, network
+from fake_service import FakeNode, hosted, network
 
 from node.web import create_app
 
@@ -19,5 +19,5 @@ def nodes() -> dict[str, FakeNode]:
 
 @pytest_asyncio.fixture
 async def client(nodes: dict[str, FakeNode]) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_app(nodes))) as test_client:  # type: ignore[arg-type]
+    async with TestClient(TestServer(create_app(hosted(nodes)))) as test_client:
         yield test_client

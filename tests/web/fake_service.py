@@ -1,58 +1,60 @@
-"""An in-memory stand-in for ``NodeService`` (info, search, fetch, status) for web and CLI tests.
+"""In-memory stand-ins for a node's use-case services, for the web and CLI tests.
 
-It mirrors the facade's signatures and return shapes; the real one is exercised by the
-integration tests. ``search_error`` / ``fetch_error`` make the next call raise, and
-``corrupt_after`` makes a fetch stream fail after that many bytes.
+``FakeNode`` implements the clerk-side Protocols of ``node.federation.services`` (search,
+retrieval, ingest, sync admin) over a small catalogue; ``FakeTrust`` and ``FakeRefusals``
+the operator's. ``FakeNode.services()`` bundles them as ``create_app`` takes them, and
+``tests/web/test_fake_protocols.py`` checks every fake against its Protocol, so a change to
+a service's signature that the fake does not follow fails there. The real services are
+exercised by the integration tests. ``search_error`` / ``fetch_error`` make the next call
+raise, and ``corrupt_after`` makes a fetch stream fail after that many bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterable
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from node.errors import AuthError, NotFound
+from node.certificates import Application, Certificate
+from node.errors import AuthError, Forbidden, InvalidInput, NotFound
+from node.federation.antientropy import RepairReport
 from node.federation.messages import ContentManifest
-from node.identity import level_of, parent_of
+from node.federation.refusals import Refusal
+from node.federation.registry import Revocation
+from node.federation.services import (
+    Fetched,
+    IngestReport,
+    LinkStatus,
+    NodeInfo,
+    NodeServices,
+    NodeStatus,
+    RefusalSummary,
+    SyncStatus,
+    TrustOverview,
+)
+from node.identity import parent_of
 from node.records import (
     CATEGORIES,
     Access,
     CatalogueEntry,
+    Record,
     Retention,
     SearchPage,
     SearchQuery,
 )
 
-
-@dataclass(frozen=True)
-class Info:
-    code: str
-    name: str
-    level: int
-    parent: str | None
+CHANGE_HEAD = 7
 
 
 @dataclass(frozen=True)
 class Link:
+    """A link as the status test pins it: the four fields ``LinkStatus`` started with."""
+
     peer: str
     cursor: int
     lag: int
     last_error: str | None
-
-
-@dataclass(frozen=True)
-class Status:
-    info: Info
-    records: int
-    catalogue_entries: int
-    change_head: int
-    links: tuple[Link, ...]
-
-
-@dataclass
-class Fetched:
-    manifest: ContentManifest
-    chunks: AsyncIterator[bytes]
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ def entry(
 
 @dataclass
 class FakeNode:
+    """One hosted node: its search, retrieval, ingest and sync-admin services."""
+
     code: str
     name: str
     entries: list[CatalogueEntry] = field(default_factory=list)
@@ -103,11 +107,25 @@ class FakeNode:
     wrong_sha256: bool = False
     chunk_bytes: int = 5
     queries: list[SearchQuery] = field(default_factory=list)
+    ingested: list[Record] = field(default_factory=list)
     closed_streams: int = 0
 
     @property
-    def info(self) -> Info:
-        return Info(self.code, self.name, int(level_of(self.code)), parent_of(self.code))
+    def info(self) -> NodeInfo:
+        return NodeInfo.of(self.code, self.name)
+
+    def services(self) -> NodeServices:
+        """This node's services as ``create_app`` serves them (the fakes read this object's
+        fields when called, so a test may change them after the app is built)."""
+        return NodeServices(
+            info=self.info,
+            search=self,
+            retrieval=self,
+            ingest=self,
+            sync=self,
+            trust=FakeTrust(self.code),
+            refusals=FakeRefusals(),
+        )
 
     async def search(self, query: SearchQuery) -> SearchPage:
         self.queries.append(query)
@@ -166,14 +184,115 @@ class FakeNode:
         finally:
             self.closed_streams += 1
 
-    async def status(self) -> Status:
-        return Status(
+    async def ingest(
+        self, records: Sequence[Record], contents: Mapping[str, bytes] | None = None
+    ) -> IngestReport:
+        self.ingested.extend(records)
+        return IngestReport(accepted=len(records), change_head=CHANGE_HEAD + len(self.ingested))
+
+    async def status(self) -> NodeStatus:
+        link = Link(peer=parent_of(self.code) or "", cursor=5, lag=2, last_error=None)
+        return NodeStatus(
             info=self.info,
             records=len(self.entries),
             catalogue_entries=len(self.entries),
-            change_head=7,
-            links=(Link(peer=parent_of(self.code) or "", cursor=5, lag=2, last_error=None),),
+            change_head=CHANGE_HEAD,
+            links=(link,),  # type: ignore[arg-type]  # the narrower shape the test pins
         )
+
+    async def sync_status(self) -> SyncStatus:
+        links = (self._link(),) if parent_of(self.code) else ()
+        return SyncStatus(self.code, CHANGE_HEAD, time.time(), links, children=())
+
+    async def retry_sync(self, peer: str | None = None) -> LinkStatus:
+        parent = parent_of(self.code)
+        if parent is None:
+            raise InvalidInput(f"{self.code} 是省级节点，没有上级，无需推送目录")
+        if peer and peer != parent:
+            raise NotFound(f"{peer} 不是 {self.code} 的上级")
+        return self._link()
+
+    async def repair_catalogue(self, *, deep: bool = False) -> RepairReport:
+        parent = parent_of(self.code)
+        if parent is None:
+            raise InvalidInput(f"{self.code} 是省级节点，没有上级目录可校验")
+        return RepairReport(parent, deep=deep)
+
+    def _link(self) -> LinkStatus:
+        peer = parent_of(self.code) or ""
+        return LinkStatus(peer, cursor=5, lag=2, last_error=None, head=CHANGE_HEAD, state="pending")
+
+
+_NO_DIRECTORY = "测试替身没有信任目录"
+
+
+@dataclass
+class FakeTrust:
+    """A node with a certificate and an empty directory, no applications, nothing to change."""
+
+    code: str
+
+    async def overview(self) -> TrustOverview:
+        return TrustOverview(
+            node=self.code,
+            key_id="fake-key",
+            serial=1,
+            not_after_ms=4_102_444_800_000,  # 2100-01-01
+            directory_version=0,
+            directory_issued_at_ms=0,
+            certificates=0,
+            revocations=0,
+            retired_keys=0,
+            aliases={},
+            banned_keys={},
+            unreported_events=0,
+        )
+
+    async def applications(self, status: str | None = None) -> tuple[Application, ...]:
+        return ()
+
+    async def approve(self, code: str) -> tuple[Certificate, ...]:
+        raise NotFound(f"没有 {code} 的入网申请")
+
+    async def reject(self, code: str, note: str = "") -> None:
+        raise NotFound(f"没有 {code} 的入网申请")
+
+    async def revoke(self, code: str, reason: str) -> Revocation:
+        raise Forbidden(_NO_DIRECTORY)
+
+    async def rotate(self) -> tuple[str, str]:
+        raise Forbidden(_NO_DIRECTORY)
+
+    async def renew(self) -> tuple[Certificate, ...]:
+        raise Forbidden(_NO_DIRECTORY)
+
+    async def refresh(self) -> int:
+        return 0
+
+    async def ban(self, key_id: str, reason: str) -> None:
+        raise Forbidden(_NO_DIRECTORY)
+
+    async def unban(self, key_id: str) -> bool:
+        return False
+
+    async def alias(self, old: str, new: str) -> None:
+        raise Forbidden(_NO_DIRECTORY)
+
+
+@dataclass
+class FakeRefusals:
+    """A node that has refused nothing (and admitted nothing)."""
+
+    async def recent(self, limit: int = 100) -> tuple[Refusal, ...]:
+        return ()
+
+    async def summary(self, limit: int = 100) -> RefusalSummary:
+        return RefusalSummary(accepted=0, refused_by_kind={}, recent=())
+
+
+def hosted(nodes: Mapping[str, FakeNode]) -> dict[str, NodeServices]:
+    """``nodes`` as ``create_app`` takes them: division code -> that node's services."""
+    return {code: node.services() for code, node in nodes.items()}
 
 
 def network(extra_entries: Iterable[CatalogueEntry] = ()) -> dict[str, FakeNode]:

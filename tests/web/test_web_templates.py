@@ -17,7 +17,7 @@ from fake_service import network
 
 from node.certificates import Application
 from node.federation.refusals import Refusal
-from node.federation.service import ChildSyncStatus, LinkStatus
+from node.federation.services import ChildSyncStatus, LinkStatus
 from node.web import create_app, views
 from node.web.views import admin
 

@@ -15,7 +15,7 @@ from node.wording import duration, link_state, when
 if TYPE_CHECKING:
     from node.certificates import Application
     from node.federation.refusals import Refusal
-    from node.federation.service import ChildSyncStatus, LinkStatus
+    from node.federation.services import ChildSyncStatus, LinkStatus
 
 _APPLICATION_STATUS = {"pending": "待审批", "approved": "已批准", "rejected": "已拒绝"}
 

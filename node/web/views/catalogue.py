@@ -10,7 +10,7 @@ from node.records import CATEGORIES, Access, CatalogueEntry, Retention, SearchPa
 from node.web.views import access_zh, content_url, level_zh, page_url, service_point_url
 
 if TYPE_CHECKING:
-    from node.federation.service import NodeInfo
+    from node.federation.services import NodeInfo
 
 
 @dataclass(frozen=True)

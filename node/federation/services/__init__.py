@@ -1,0 +1,50 @@
+"""Use-case services: what the web API, the pages and the CLI (through the API) ask of a node.
+
+One module per use case, each with a ``typing.Protocol`` (what callers may rely on), the
+implementation over the node's parts, and the frozen dataclasses it answers with:
+
+    search      ``SearchService``      the catalogue of the network, over a scope
+    retrieval   ``RetrievalService``   a record's content from its holder, verified
+    ingest      ``IngestService``      records (and their content) into this node
+    sync_admin  ``SyncAdminService``   node and link status, retry now, repair the catalogue
+    trust_admin ``TrustAdminService``  the operator's enrolment, keys, revocation, bans, aliases
+    refusals    ``RefusalsService``    the calls this node turned away, and how many it took
+
+``NodeServices`` bundles one node's services with its ``NodeInfo``; ``node.node.Node`` builds
+it and ``node.web.create_app`` serves a mapping of them. The services are transport-free
+(like the rest of ``node.federation``); the web test fake implements the same Protocols.
+"""
+
+from node.federation.services.bundle import NodeServices
+from node.federation.services.info import NodeInfo
+from node.federation.services.ingest import IngestReport, IngestService
+from node.federation.services.refusals import RefusalsService, RefusalSummary
+from node.federation.services.retrieval import Fetched, RetrievalService
+from node.federation.services.search import SearchService
+from node.federation.services.sync_admin import (
+    ChildSyncStatus,
+    LinkStatus,
+    NodeStatus,
+    SyncAdminService,
+    SyncStatus,
+)
+from node.federation.services.trust_admin import TrustAdminService, TrustOverview
+
+__all__ = [
+    "ChildSyncStatus",
+    "Fetched",
+    "IngestReport",
+    "IngestService",
+    "LinkStatus",
+    "NodeInfo",
+    "NodeServices",
+    "NodeStatus",
+    "RefusalSummary",
+    "RefusalsService",
+    "RetrievalService",
+    "SearchService",
+    "SyncAdminService",
+    "SyncStatus",
+    "TrustAdminService",
+    "TrustOverview",
+]

@@ -1,0 +1,72 @@
+"""Searching the network's catalogue from one node: answered here or by the covering ancestor."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol, runtime_checkable
+
+from node.errors import InvalidInput, InvalidQuery
+from node.federation.client import FederationClient
+from node.federation.messages import SEARCH
+from node.federation.parts import NodeParts
+from node.federation.registry import TrustState
+from node.identity import covering_ancestor, validate_code
+from node.records import MAX_PAGE, MAX_QUERY_CHARS, SearchPage, SearchQuery
+
+
+@runtime_checkable
+class SearchService(Protocol):
+    async def search(self, query: SearchQuery) -> SearchPage:
+        """One page of catalogue entries matching ``query`` over ``query.scope``.
+
+        Raises ``InvalidQuery``/``InvalidInput`` for a query no node would answer,
+        ``PeerUnavailable`` when the answering ancestor cannot be reached.
+        """
+        ...
+
+
+class CatalogueSearch:
+    """``SearchService`` over this node's catalogue and its ancestors'."""
+
+    def __init__(self, parts: NodeParts, client: FederationClient, directory: TrustState) -> None:
+        self.parts = parts
+        self.client = client
+        self.directory = directory  # resolves succeeded division codes (aliases)
+
+    async def search(self, query: SearchQuery) -> SearchPage:
+        """Search the catalogue over ``query.scope`` (default: the whole province).
+
+        Answered here if this node covers the scope, else by the lowest ancestor that does.
+        """
+        code = self.parts.code
+        query = _checked(replace(query, scope=query.scope or code[:2]))
+        query = replace(query, scope=self.directory.resolve(query.scope))
+        answerer = covering_ancestor(code, query.scope)
+        if answerer == code:
+            page = await self.parts.catalogue.search(query)
+            return replace(page, answered_by=code)
+        reply = await self.client.call(SEARCH, answerer, self.parts.codec.encode(query))
+        return self.parts.codec.decode(SearchPage, reply.payload)
+
+
+def _checked(query: SearchQuery) -> SearchQuery:
+    fields = (query.text, query.scope, query.category, query.retention, query.access, query.cursor)
+    for value in fields:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise InvalidQuery(f"检索条件应为文本，收到 {type(value).__name__}。")
+        try:  # the wire carries UTF-8: a lone surrogate cannot reach the answering node
+            value.encode()
+        except UnicodeEncodeError:
+            raise InvalidQuery(
+                "查询词或筛选条件含有无效字符（不成对的代理码位）：请删除后重试。"
+            ) from None
+    validate_code(query.scope)
+    if len(query.text) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"查询词过长（最多 {MAX_QUERY_CHARS} 字）")
+    if not 1 <= query.limit <= MAX_PAGE:
+        raise InvalidInput(f"每页条数应在 1 到 {MAX_PAGE} 之间")
+    if query.offset < 0:
+        raise InvalidInput("偏移量不能为负数")
+    return query

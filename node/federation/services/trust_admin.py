@@ -1,0 +1,134 @@
+"""The operator's side of trust: enrolment decisions, own keys, revocation, bans, aliases.
+
+What ``archive-node registry ...`` and the registry page ask for. The trust keeper does the
+work (and answers the federation side: applications arriving, reports, renewals); this is
+the part an operator may call, plus a frozen overview of the node's certificate and its copy
+of the directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from node.certificates import Application, Certificate
+from node.federation.keeper import TrustKeeper
+from node.federation.parts import NodeParts
+from node.federation.registry import Revocation
+
+
+@dataclass(frozen=True)
+class TrustOverview:
+    """This node's certificate and its copy of the directory (fields in the API's order)."""
+
+    node: str
+    key_id: str
+    serial: int
+    not_after_ms: int
+    directory_version: int
+    directory_issued_at_ms: int
+    certificates: int
+    revocations: int
+    retired_keys: int
+    aliases: Mapping[str, str]  # succeeded division code -> successor (a copy)
+    banned_keys: Mapping[str, str]  # key id -> reason (a copy)
+    unreported_events: int  # trust events made here the root registry has not acknowledged
+
+
+@runtime_checkable
+class TrustAdminService(Protocol):
+    async def overview(self) -> TrustOverview: ...
+
+    async def applications(self, status: str | None = None) -> tuple[Application, ...]:
+        """Enrolment applications from children (``status``: pending, approved, rejected)."""
+        ...
+
+    async def approve(self, code: str) -> tuple[Certificate, ...]:
+        """Certify ``code``'s pending application; the child's new chain."""
+        ...
+
+    async def reject(self, code: str, note: str = "") -> None: ...
+
+    async def revoke(self, code: str, reason: str) -> Revocation:
+        """Revoke every certificate descendant ``code`` holds (``Forbidden`` otherwise)."""
+        ...
+
+    async def rotate(self) -> tuple[str, str]:
+        """Move this node to a new key; (old key id, new key id)."""
+        ...
+
+    async def renew(self) -> tuple[Certificate, ...]:
+        """A fresh certificate for the current key from the parent; the new chain."""
+        ...
+
+    async def refresh(self) -> int:
+        """Fetch the directory from the parent now; the version held afterwards."""
+        ...
+
+    async def ban(self, key_id: str, reason: str) -> None: ...
+
+    async def unban(self, key_id: str) -> bool:
+        """Lift a ban; whether there was one."""
+        ...
+
+    async def alias(self, old: str, new: str) -> None:
+        """Registry only: division code ``old`` is now ``new``."""
+        ...
+
+
+class TrustAdmin:
+    """``TrustAdminService`` over this node's trust keeper."""
+
+    def __init__(self, keeper: TrustKeeper, parts: NodeParts) -> None:
+        self.keeper = keeper
+        self.parts = parts
+
+    async def overview(self) -> TrustOverview:
+        keeper = self.keeper
+        leaf = self.parts.signer.chain[0]  # read now: renewal and rotation replace the signer
+        state = keeper.state
+        return TrustOverview(
+            node=self.parts.code,
+            key_id=leaf.key_id,
+            serial=leaf.serial,
+            not_after_ms=leaf.not_after_ms,
+            directory_version=keeper.head.version,
+            directory_issued_at_ms=keeper.head.issued_at_ms,
+            certificates=sum(len(c) for c in state.certificates.values()),
+            revocations=len(state.revoked),
+            retired_keys=len(state.retired),
+            aliases=dict(state.aliases),
+            banned_keys=dict(state.banned),
+            unreported_events=await keeper.unreported_events(),
+        )
+
+    async def applications(self, status: str | None = None) -> tuple[Application, ...]:
+        return tuple(await self.keeper.applications(status))
+
+    async def approve(self, code: str) -> tuple[Certificate, ...]:
+        return await self.keeper.approve(code)
+
+    async def reject(self, code: str, note: str = "") -> None:
+        await self.keeper.reject(code, note)
+
+    async def revoke(self, code: str, reason: str) -> Revocation:
+        return await self.keeper.revoke(code, reason)
+
+    async def rotate(self) -> tuple[str, str]:
+        return await self.keeper.rotate()
+
+    async def renew(self) -> tuple[Certificate, ...]:
+        return await self.keeper.renew()
+
+    async def refresh(self) -> int:
+        return await self.keeper.refresh()
+
+    async def ban(self, key_id: str, reason: str) -> None:
+        await self.keeper.ban(key_id, reason)
+
+    async def unban(self, key_id: str) -> bool:
+        return await self.keeper.unban(key_id)
+
+    async def alias(self, old: str, new: str) -> None:
+        await self.keeper.alias(old, new)
