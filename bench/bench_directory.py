@@ -23,13 +23,13 @@ from integration.network import Network, tree
 
 from node.certificates import issue
 from node.crypto import SigningKey
-from node.federation.registry import Revocation, TrustState
+from node.federation.trust.events import Revocation, TrustState
 
 
 async def main(count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         net = await Network.start(Path(tmp), tree("33", "3301"))
-        registry, city = net.node("33").keeper, net.node("3301").keeper
+        registry, city = net.node("33").keeper.directory, net.node("3301").keeper.directory
         await asyncio.sleep(0.5)  # let the first announcement settle
         key = SigningKey.generate()
         now = int(time.time() * 1000)

@@ -22,7 +22,7 @@ from grpc import aio
 from integration.network import Network, ingest, make_record  # noqa: E402
 
 from node.federation.messages import SEARCH
-from node.federation.trust import ChainVerifier, Gatekeeper
+from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.records import SearchPage, SearchQuery
 from node.rpc.interceptors import ErrorToStatusInterceptor
 from node.rpc.peers import CHANNEL_OPTIONS

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from node.config import HostSettings, NodeSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
-from node.federation.enrolment import Enrolled, enrol_tree
+from node.federation.trust.grant import Enrolled, enrol_tree
 from node.node import Host
 from node.sample_data import DEMO_NETWORK, sample_records
 
@@ -75,7 +75,7 @@ async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
     settings, enrolled = prepare(data_dir, grpc_port, web_port)
     host = Host(settings)
     listening = await host.start()
-    await host.nodes["33"].keeper.register([e.chain[0] for e in enrolled.values()])
+    await host.nodes["33"].keeper.directory.register([e.chain[0] for e in enrolled.values()])
     print(f"演示网络已启动：{len(host.nodes)} 个节点，数据目录 {data_dir}", flush=True)
     loaded = await load_samples(host)
     if loaded:

@@ -21,16 +21,16 @@ from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.client import FederationClient
 from node.federation.dispatch import Dispatcher
-from node.federation.enrolment import chain_path, key_path, load_chain
 from node.federation.envelope import Clock, Signer
-from node.federation.keeper import KeyFiles, TrustKeeper
 from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
-from node.federation.registry import TrustState
 from node.federation.server import FederationServer
 from node.federation.service import NodeService
 from node.federation.sync import CataloguePusher
-from node.federation.trust import ChainVerifier, Gatekeeper
+from node.federation.trust.events import TrustState
+from node.federation.trust.files import chain_path, key_files, key_path, load_chain
+from node.federation.trust.keeper import TrustKeeper
+from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.identity import parent_of
 from node.jobs import build_scheduler
 from node.rpc.codec import ProtobufCodec
@@ -114,7 +114,7 @@ class Node:
             TrustStore(self.db),
             chains.state,
             root_public_key,
-            KeyFiles(key=key_path(node_dir), chain=chain_path(node_dir)),
+            key_files(node_dir),
             trust,
         )
         self.server = FederationServer(
@@ -200,8 +200,8 @@ class Host:
             for n in settings.nodes
         }
         for node in self.nodes.values():
-            node.keeper.known_nodes = self._known_nodes
-            node.keeper.learn = self.addresses.learn
+            node.keeper.directory.known_nodes = self._known_nodes
+            node.keeper.directory.learn = self.addresses.learn
         self.grpc = GrpcServer(self.dispatcher, settings.grpc_listen, settings.admin_listen or None)
         self.scheduler = build_scheduler(
             [n.pusher for n in self.nodes.values() if n.pusher is not None],

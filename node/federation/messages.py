@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from node.certificates import Certificate
 from node.digests import EntryDigest, RangeDigest, RangeView
-from node.federation.registry import DirectoryHead
+from node.federation.trust.events import DirectoryHead
 from node.records import CatalogueEntry
 
 SERVICE = "/archive.v1.Federation/"

@@ -29,7 +29,6 @@ from node.errors import (
 )
 from node.federation.admission import RETRYABLE, Admission
 from node.federation.antientropy import CatalogueComparer
-from node.federation.keeper import TrustKeeper
 from node.federation.messages import (
     CHUNK_BYTES,
     COMPARE,
@@ -58,6 +57,7 @@ from node.federation.messages import (
     TrustReport,
 )
 from node.federation.parts import NodeParts
+from node.federation.trust.keeper import TrustKeeper
 from node.identity import covers, next_hop, parent_of
 from node.records import MAX_BATCH_ENTRIES, Access, SearchQuery
 
@@ -249,8 +249,7 @@ class FederationServer:
 
     async def _heartbeat(self, call: Envelope) -> bytes:
         beat = self.parts.codec.decode(Heartbeat, call.payload)
-        if call.origin == self.keeper.parent and beat.directory_version > self.keeper.head.version:
-            self.keeper.refresh_soon()
+        self.keeper.directory.announced(call.origin, beat.directory_version)
         cursor = await self.parts.catalogue.child_cursor(call.origin)
         return self.parts.codec.encode(
             HeartbeatReply(cursor=cursor, directory_version=self.keeper.head.version)
@@ -258,16 +257,16 @@ class FederationServer:
 
     async def _directory(self, call: Envelope) -> bytes:
         request = self.parts.codec.decode(DirectoryRequest, call.payload)
-        return self.parts.codec.encode(await self.keeper.page(request))
+        return self.parts.codec.encode(await self.keeper.directory.page(request))
 
     async def _renew(self, call: Envelope) -> bytes:
         request = self.parts.codec.decode(RenewRequest, call.payload)
-        reply = await self.keeper.grant_renewal(call.chain[0], request)
+        reply = await self.keeper.credentials.grant_renewal(call.chain[0], request)
         return self.parts.codec.encode(reply)
 
     async def _report(self, call: Envelope) -> bytes:
         report = self.parts.codec.decode(TrustReport, call.payload)
-        ack = await self.keeper.receive_report(call.chain[0], report)
+        ack = await self.keeper.reports.receive_report(call.chain[0], report)
         return self.parts.codec.encode(ack)
 
     async def _enrol(self, envelope: Envelope) -> bytes:
@@ -281,7 +280,7 @@ class FederationServer:
         p.gatekeeper.authenticate_applicant(envelope, ENROL, application.public_key)
         p.gatekeeper.check_nonce(envelope)
         with self.admission.slot(envelope.origin):
-            status = await self.keeper.receive_application(application)
+            status = await self.keeper.enrolment.receive_application(application)
         return self._reply(ENROL, envelope, p.codec.encode(status))
 
     async def _fetch(self, call: Envelope) -> AsyncIterator[bytes]:

@@ -15,12 +15,12 @@ from node import crypto
 from node.errors import AuthError, InvalidInput, InvalidQuery, InvalidRecord, NotFound
 from node.federation.antientropy import CatalogueRepairer, RepairReport
 from node.federation.client import FederationClient
-from node.federation.keeper import TrustKeeper
 from node.federation.messages import CHUNK_BYTES, FETCH, SEARCH, ContentManifest, FetchRequest
 from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
 from node.federation.server import FederationServer
 from node.federation.sync import CataloguePusher
+from node.federation.trust.keeper import TrustKeeper
 from node.identity import covering_ancestor, level_of, parent_of, validate_code
 from node.records import MAX_PAGE, MAX_QUERY_CHARS, Record, SearchPage, SearchQuery
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from node import crypto
 from node.config import HostSettings, NodeSettings, SyncSettings
 from node.crypto import SigningKey
-from node.federation.enrolment import enrol_tree
 from node.federation.service import NodeService
+from node.federation.trust.grant import enrol_tree
 from node.identity import parent_of
 from node.node import Host
 from node.records import Access, ContentFile, Record, Retention
@@ -100,7 +100,7 @@ class Network:
             for code, _ in group:
                 net.hosts[code] = host
         if "33" in net.hosts:  # the root registry logs the tree it was given
-            await net.node("33").keeper.register([e.chain[0] for e in enrolled.values()])
+            await net.node("33").keeper.directory.register([e.chain[0] for e in enrolled.values()])
         return net
 
     def service(self, code: str) -> NodeService:

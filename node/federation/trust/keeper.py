@@ -1,0 +1,139 @@
+"""One node's part in the trust tree (DESIGN section 5, "Trust down the tree"), put together.
+
+``TrustKeeper`` builds the five roles, which share the node's trust store and its copy of
+the directory, and runs them: ``open`` at start-up, ``start`` once the node listens, ``tick``
+as the scheduled upkeep, ``stop`` at shutdown. The work is in the parts:
+
+- ``directory`` (``directory.py``): the directory log as this node holds it;
+- ``enrolment`` (``enrolment.py``): applications from would-be children, approval;
+- ``credentials`` (``credentials.py``): renewing and rotating this node's certificate, and
+  granting its children's renewals;
+- ``revocation`` (``revocation.py``): revocations, local bans, aliases;
+- ``reports`` (``reports.py``): trust events on their way to the registry.
+
+The methods after ``tick`` only pass operators' requests on to a part, for the web API.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from node import crypto
+from node.certificates import Application, Certificate
+from node.config import DEFAULT_TRUST, TrustSettings
+from node.errors import NodeError
+from node.federation.client import FederationClient
+from node.federation.messages import EnrolApplication, EnrolStatus
+from node.federation.parts import NodeParts
+from node.federation.trust.credentials import Credentials
+from node.federation.trust.directory import Background, Directory
+from node.federation.trust.enrolment import Enrolment
+from node.federation.trust.events import DirectoryHead, Revocation, TrustState
+from node.federation.trust.files import KeyFiles
+from node.federation.trust.reports import Reporter
+from node.federation.trust.revocation import Revoker
+from node.storage.trust import TrustStore
+
+log = logging.getLogger(__name__)
+
+
+class TrustKeeper:
+    """Enrolment, renewal, rotation, revocation and the directory for one node."""
+
+    def __init__(
+        self,
+        client: FederationClient,
+        store: TrustStore,
+        state: TrustState,
+        root_public_key: bytes,
+        files: KeyFiles,
+        settings: TrustSettings = DEFAULT_TRUST,
+    ) -> None:
+        self._background = Background()
+        self.directory = Directory(client, store, state, root_public_key, self._background)
+        self.reports = Reporter(client, store, self.directory)
+        self.enrolment = Enrolment(store, self.directory, self.reports, settings)
+        self.credentials = Credentials(client, files, settings, self.directory, self.reports)
+        self.revocation = Revoker(store, self.directory, self.reports)
+
+    @property
+    def parts(self) -> NodeParts:
+        return self.directory.parts
+
+    @property
+    def code(self) -> str:
+        return self.directory.code
+
+    @property
+    def state(self) -> TrustState:
+        return self.directory.state
+
+    @property
+    def head(self) -> DirectoryHead:
+        return self.directory.head
+
+    async def open(self) -> None:
+        """Rebuild the in-memory state from the stored directory and ban list."""
+        await self.directory.open()
+        await self.revocation.open()
+
+    async def start(self) -> None:
+        """Once the node listens: the registry logs its own certificate; every node does its
+        upkeep at once rather than one interval later."""
+        if self.directory.is_registry:
+            await self.directory.register(self.parts.signer.chain[:1])
+        self._background.spawn(self.tick())
+
+    async def stop(self) -> None:
+        await self._background.stop()
+
+    async def tick(self) -> None:
+        """The scheduled job: refresh, report what is still unreported, renew if due."""
+        steps = (
+            self.directory.refresh,
+            self.reports.flush_reports,
+            self.credentials.renew_if_due,
+        )
+        for step in steps:
+            try:
+                await step()
+            except NodeError as exc:
+                log.warning("trust upkeep of %s: %s failed: %s", self.code, step.__name__, exc)
+
+    # -- operators' requests (the web API), passed to the part that does the work ---------
+
+    async def applications(self, status: str | None = None) -> list[Application]:
+        return await self.enrolment.applications(status)
+
+    async def approve(self, code: str) -> tuple[Certificate, ...]:
+        return await self.enrolment.approve(code)
+
+    async def reject(self, code: str, note: str = "") -> None:
+        await self.enrolment.reject(code, note)
+
+    async def receive_application(self, application: EnrolApplication) -> EnrolStatus:
+        return await self.enrolment.receive_application(application)
+
+    async def renew(self, new_key: crypto.SigningKey | None = None) -> tuple[Certificate, ...]:
+        return await self.credentials.renew(new_key)
+
+    async def rotate(self, publish_timeout_s: float = 30.0) -> tuple[str, str]:
+        return await self.credentials.rotate(publish_timeout_s)
+
+    async def refresh(self) -> int:
+        return await self.directory.refresh()
+
+    async def revoke(self, code: str, reason: str) -> Revocation:
+        return await self.revocation.revoke(code, reason)
+
+    async def ban(self, key_id: str, reason: str) -> None:
+        await self.revocation.ban(key_id, reason)
+
+    async def unban(self, key_id: str) -> bool:
+        return await self.revocation.unban(key_id)
+
+    async def alias(self, old: str, new: str) -> None:
+        await self.revocation.alias(old, new)
+
+    async def unreported_events(self) -> int:
+        return await self.reports.unreported_events()
