@@ -22,7 +22,7 @@ from _common import summary
 
 from node.certificates import issue
 from node.crypto import SigningKey
-from node.federation.registry import Revocation, TrustState
+from node.federation.trust.events import Revocation, TrustState
 from node.simulate import Network, tree
 
 

@@ -35,13 +35,7 @@ async def main(n: int) -> None:
         try:
             province = net.node("33")
             arrived = asyncio.Event()
-            changed = province.server.on_catalogue_changed
-
-            def on_change() -> None:
-                changed()
-                arrived.set()
-
-            province.server.on_catalogue_changed = on_change
+            province.catalogue_listeners.append(arrived.set)
             catalogue = province.parts.catalogue
             village = net.service(VILLAGE)
 

@@ -21,7 +21,7 @@ from _common import summary
 from grpc import aio
 
 from node.federation.messages import SEARCH
-from node.federation.trust import ChainVerifier, Gatekeeper
+from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.records import SearchPage, SearchQuery
 from node.rpc.interceptors import ErrorToStatusInterceptor
 from node.rpc.peers import CHANNEL_OPTIONS

@@ -1,7 +1,8 @@
 """Node certificates: a parent's signature over a child's code, level, key and address.
 
 The province's certificate is signed by the root key, which every node pins in its
-configuration. Chain walking lives in ``federation/trust.py``; this module only knows one link.
+configuration. Chain walking lives in ``federation/trust/verify.py``; this module only knows
+one link.
 """
 
 from __future__ import annotations

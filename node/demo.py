@@ -17,7 +17,7 @@ from pathlib import Path
 
 from node.config import HostSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
-from node.federation.enrolment import Enrolled
+from node.federation.trust.grant import Enrolled
 from node.node import Host
 from node.sample_data import DEMO_NETWORK, DEMO_VILLAGE, sample_records
 from node.simulate import Layout, Network, plan

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from node.federation.antientropy import CatalogueRepairer
-from node.federation.keeper import TrustKeeper
 from node.federation.sync import CataloguePusher
+from node.federation.trust.keeper import TrustKeeper
 
 
 def build_scheduler(

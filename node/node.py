@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,16 +18,15 @@ from aiohttp import web
 from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, OutboxSettings, TrustSettings
 from node.crypto import SigningKey
 from node.errors import ConfigError
+from node.federation import catalogue_handlers
 from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.client import FederationClient
 from node.federation.dispatch import Dispatcher
-from node.federation.enrolment import chain_path, key_path, load_chain
 from node.federation.envelope import Clock, Signer
-from node.federation.keeper import KeyFiles, TrustKeeper
+from node.federation.handlers import HandlerRegistry
 from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
-from node.federation.registry import TrustState
 from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
 from node.federation.services.ingest import Ingest
@@ -36,7 +36,11 @@ from node.federation.services.search import CatalogueSearch
 from node.federation.services.sync_admin import SyncAdmin
 from node.federation.services.trust_admin import TrustAdmin
 from node.federation.sync import CataloguePusher
-from node.federation.trust import ChainVerifier, Gatekeeper
+from node.federation.trust import handlers as trust_handlers
+from node.federation.trust.events import TrustState
+from node.federation.trust.files import chain_path, key_files, key_path, load_chain
+from node.federation.trust.keeper import TrustKeeper
+from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.identity import parent_of
 from node.jobs import build_scheduler
 from node.rpc.codec import ProtobufCodec
@@ -87,6 +91,8 @@ class Node:
     ) -> None:
         self.settings = settings
         self.code = settings.code
+        # told after every catalogue change, besides the pusher (benches wait on it)
+        self.catalogue_listeners: list[Callable[[], None]] = []
         self.dir = node_dir
         key = SigningKey.load(key_path(node_dir))
         chain = load_chain(chain_path(node_dir))
@@ -120,12 +126,14 @@ class Node:
             TrustStore(self.db),
             chains.state,
             root_public_key,
-            KeyFiles(key=key_path(node_dir), chain=chain_path(node_dir)),
+            key_files(node_dir),
             trust,
         )
-        self.server = FederationServer(
-            self.parts, self.keeper, self._changed, on_peer_call=self._peer_called
-        )
+        # Each feature registers the calls it answers; a new feature adds its line here.
+        handlers = HandlerRegistry()
+        catalogue_handlers.register(handlers, self.parts, self._changed)
+        trust_handlers.register(handlers, self.parts, self.keeper)
+        self.server = FederationServer(self.parts, handlers, on_peer_call=self._peer_called)
         self.repairer = CatalogueRepairer(client, parent) if parent else None
         self.refusals = refusals or RefusalLog()  # the hosting daemon's refusals
         info = NodeInfo.of(self.code, settings.name)
@@ -141,8 +149,11 @@ class Node:
         )
 
     def _changed(self) -> None:
+        """The catalogue changed (an ingest here, or a child's push applied)."""
         if self.pusher is not None:
             self.pusher.wake()
+        for listener in self.catalogue_listeners:
+            listener()
 
     def _peer_called(self, origin: str) -> None:
         """A verified call from the parent shows the link works: end the outbox's backoff."""
@@ -209,8 +220,8 @@ class Host:
             for n in settings.nodes
         }
         for node in self.nodes.values():
-            node.keeper.known_nodes = self._known_nodes
-            node.keeper.learn = self.addresses.learn
+            node.keeper.directory.known_nodes = self._known_nodes
+            node.keeper.directory.learn = self.addresses.learn
         self.grpc = GrpcServer(self.dispatcher, settings.grpc_listen, settings.admin_listen or None)
         self.scheduler = build_scheduler(
             [n.pusher for n in self.nodes.values() if n.pusher is not None],

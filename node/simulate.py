@@ -23,8 +23,8 @@ from pathlib import Path
 from node import crypto
 from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
-from node.federation.enrolment import Enrolled, enrol_tree
 from node.federation.services import NodeServices
+from node.federation.trust.grant import Enrolled, enrol_tree
 from node.identity import parent_of
 from node.node import Host, Node
 from node.records import CATEGORIES, Access, ArchivalCode, ContentFile, Record, Retention
@@ -163,7 +163,9 @@ class Network:
             for n in settings.nodes:
                 net.hosts[n.code] = host
         if "33" in net.hosts:  # the root registry logs the tree it was given
-            await net.node("33").keeper.register([e.chain[0] for e in layout.enrolled.values()])
+            await net.node("33").keeper.directory.register(
+                [e.chain[0] for e in layout.enrolled.values()]
+            )
         return net
 
     def service(self, code: str) -> NodeServices:

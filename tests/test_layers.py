@@ -132,7 +132,7 @@ def test_only_crypto_touches_nacl() -> None:
         ("node.web.pages", {"node.storage.trust"}),
         ("node.web.pages", {"node.rpc.generated.archive.v1"}),
         ("node.records", {"node.storage.db"}),
-        ("node.config", {"node.federation.keeper"}),
+        ("node.config", {"node.federation.trust.keeper"}),
         ("node.web.api", {"node.rpc.peers"}),
     ],
 )

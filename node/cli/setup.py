@@ -22,16 +22,10 @@ from node.cli.common import CliError
 from node.config import load_settings
 from node.crypto import SigningKey
 from node.errors import ConfigError
-from node.federation.applicant import apply_for_enrolment
-from node.federation.enrolment import (
-    chain_path,
-    enrolment_request,
-    issue_for_request,
-    key_path,
-    load_chain,
-    save_chain,
-)
 from node.federation.messages import ENROL, EnrolApplication
+from node.federation.trust.applicant import apply_for_enrolment
+from node.federation.trust.files import chain_path, key_path, load_chain, save_chain
+from node.federation.trust.grant import enrolment_request, issue_for_request
 from node.identity import Level, level_of, parent_of, validate_code
 
 DAY_MS = 24 * 3600 * 1000

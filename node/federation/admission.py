@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from node.errors import Overloaded, PeerUnavailable, ProtocolError
-from node.federation.trust import NONCE_TTL_MS
+from node.federation.trust.verify import NONCE_TTL_MS
 
 MAX_CONCURRENT_PER_ORIGIN = 32
 MAX_TRANSACTIONS = 100_000

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from node.certificates import Certificate
 from node.digests import EntryDigest, RangeDigest, RangeView, RepairCounts
 from node.federation.codec import Message
-from node.federation.registry import DirectoryHead
+from node.federation.trust.events import DirectoryHead
 from node.records import CatalogueEntry, SearchPage, SearchQuery
 
 SERVICE = "/archive.v1.Federation/"

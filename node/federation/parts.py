@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from node.federation.codec import Codec
 from node.federation.envelope import Signer
 from node.federation.transport import Transport
-from node.federation.trust import Gatekeeper
+from node.federation.trust.verify import Gatekeeper
 from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog

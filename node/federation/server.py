@@ -9,8 +9,8 @@ Enrolment is the one call from a node without a certificate: its envelope is sig
 key it asks to have certified (a ``self_signed`` call of the registry).
 
 What a call does once admitted is not here: each feature registers its handlers by method in
-a ``HandlerRegistry`` (``catalogue_handlers.py``, ``trust_handlers.py``), and this server
-only looks them up.
+a ``HandlerRegistry`` (``catalogue_handlers.py``, ``trust/handlers.py``; the wiring in
+``node/node.py`` calls each feature's ``register``), and this server only looks them up.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from typing import Protocol, cast
 
 from node import crypto
 from node.errors import Forbidden, InvalidCode, Misaddressed, ProtocolError
-from node.federation import catalogue_handlers, trust_handlers
 from node.federation.admission import RETRYABLE, Admission
 from node.federation.handlers import HandlerRegistry, SelfSigned
-from node.federation.keeper import TrustKeeper
 from node.federation.messages import CALLS, REPLY_SUFFIX, Envelope
 from node.federation.parts import NodeParts
 from node.identity import next_hop
@@ -59,25 +57,19 @@ class FederationServer:
     def __init__(
         self,
         parts: NodeParts,
-        keeper: TrustKeeper,
-        on_catalogue_changed: Callable[[], None] = lambda: None,
+        handlers: HandlerRegistry,
         admission: Admission | None = None,
         on_peer_call: Callable[[str], None] = lambda origin: None,
     ) -> None:
         self.parts = parts
-        self.keeper = keeper
-        self.on_catalogue_changed = on_catalogue_changed
         # told the neighbour of every authenticated call (not replayed): the link to it works
         self.on_peer_call = on_peer_call
         self.admission = admission or Admission(clock=parts.signer.clock)
         # calls answered (or relayed) successfully: a count, and the newest transactions
         self.accepted = 0
         self.recent_accepted: deque[tuple[str, str]] = deque(maxlen=MAX_RECENT_ACCEPTED)
-        # Every feature registers its handlers; a feature module of its own adds a line here.
-        self.handlers = HandlerRegistry()
-        catalogue_handlers.register(self.handlers, parts, lambda: self.on_catalogue_changed())
-        trust_handlers.register(self.handlers, parts, keeper)
-        self.handlers.check_complete()
+        handlers.check_complete()  # at start-up, not on the first call of a missing one
+        self.handlers = handlers
 
     @property
     def code(self) -> str:

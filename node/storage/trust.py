@@ -2,7 +2,7 @@
 list and the trust events it still has to report to the root registry.
 
 Directory events and the head are stored as the bytes and JSON they arrived as; parsing and
-checking them is ``federation/registry.py``'s job.
+checking them is ``federation/trust/events.py``'s job.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from node.certificates import issue
 from node.crypto import SigningKey
 from node.errors import AuthError, Overloaded, PeerUnavailable, ProtocolError
 from node.federation.admission import Admission
-from node.federation.registry import (
+from node.federation.trust.events import (
     Alias,
     DirectoryHead,
     Retirement,

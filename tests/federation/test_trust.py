@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from node.certificates import issue
 from node.crypto import SigningKey
 from node.errors import AuthError
-from node.federation.enrolment import Enrolled, enrol_tree
 from node.federation.envelope import Signer
 from node.federation.messages import SEARCH, Envelope
-from node.federation.trust import SKEW_MS, ChainVerifier, Gatekeeper
+from node.federation.trust.grant import Enrolled, enrol_tree
+from node.federation.trust.verify import SKEW_MS, ChainVerifier, Gatekeeper
 
 NOW = 1_800_000_000.0
 NODES = [

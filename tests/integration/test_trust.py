@@ -17,9 +17,9 @@ import pytest_asyncio
 
 from node.crypto import SigningKey
 from node.errors import AccessDenied, AuthError, Forbidden
-from node.federation.applicant import apply_for_enrolment
-from node.federation.enrolment import chain_path, key_path, save_chain
 from node.federation.messages import ENROL, FETCH, MANIFEST_SUFFIX, SEARCH, EnrolApplication
+from node.federation.trust.applicant import apply_for_enrolment
+from node.federation.trust.files import chain_path, key_path, save_chain
 from node.node import Host
 from node.records import SearchQuery
 from node.rpc.codec import ProtobufCodec
@@ -65,7 +65,7 @@ async def test_the_directory_reaches_every_node_with_the_same_hash(net: Network)
 async def test_a_node_restarted_keeps_its_copy_of_the_directory(net: Network) -> None:
     keeper = net.node("330106001").keeper
     await eventually(lambda: _everyone_has(net, net.node("33").keeper.head.version))
-    events, head = await keeper.store.load_directory()
+    events, head = await keeper.directory.store.load_directory()
     assert head is not None and len(events) == keeper.head.version
 
 
@@ -110,7 +110,7 @@ async def test_rotation_publishes_the_new_key_then_retires_the_old(net: Network)
     old_signer = node.parts.signer
     # evidence signed with the old key while it was valid
     old_evidence = old_signer.seal(FETCH + MANIFEST_SUFFIX, "33", b"manifest bytes")
-    old_id, new_id = await node.keeper.rotate(publish_timeout_s=15)
+    old_id, new_id = await node.keeper.credentials.rotate(publish_timeout_s=15)
     assert (old_id, new_id) == (old_signer.key.key_id, node.parts.signer.key.key_id)
     assert SigningKey.load(key_path(node.dir)).key_id == new_id  # the switch is on disk
     registry = net.node("33").keeper
@@ -181,7 +181,7 @@ async def test_an_application_to_the_wrong_parent_is_refused(net: Network) -> No
         await apply_for_enrolment(key, application, net.root.public_key, CODEC, send)
     # addressed to a node that is not the applicant's parent
     with pytest.raises(Forbidden, match="直接下级"):
-        await net.node("330106").keeper.receive_application(application)
+        await net.node("330106").keeper.enrolment.receive_application(application)
     assert not [
         a for a in await net.service("330106").trust.applications() if a.code != "330106002"
     ]
@@ -212,19 +212,21 @@ async def _alias_known(net: Network, code: str) -> bool:
 async def test_renewal_is_automatic_when_due(net: Network) -> None:
     city, keeper = net.node("3301").keeper, net.node("330110").keeper
     day = 24 * 3600 * 1000
-    city.settings = replace(city.settings, cert_lifetime_ms=day)  # short certificates
+    city.credentials.settings = replace(city.credentials.settings, cert_lifetime_ms=day)  # short
     try:
-        await keeper.renew()
+        await keeper.credentials.renew()
         short = keeper.parts.signer.chain[0]
         assert short.not_after_ms - short.not_before_ms < 2 * day
-        keeper.settings = replace(keeper.settings, renew_before_ms=day // 24)
-        assert not await keeper.renew_if_due()  # a day left: not due an hour ahead
-        keeper.settings = replace(keeper.settings, renew_before_ms=2 * day)
+        own = keeper.credentials
+        own.settings = replace(own.settings, renew_before_ms=day // 24)
+        assert not await own.renew_if_due()  # a day left: not due an hour ahead
+        own.settings = replace(own.settings, renew_before_ms=2 * day)
         await keeper.tick()  # the scheduled job
         assert keeper.parts.signer.chain[0].serial != short.serial
     finally:
-        city.settings = replace(city.settings, cert_lifetime_ms=365 * day)
-        keeper.settings = replace(keeper.settings, renew_before_ms=30 * day)
+        city.credentials.settings = replace(city.credentials.settings, cert_lifetime_ms=365 * day)
+        own = keeper.credentials
+        own.settings = replace(own.settings, renew_before_ms=30 * day)
 
 
 async def test_a_restarted_node_verifies_from_its_copy_while_its_parent_is_down(
@@ -257,7 +259,7 @@ async def test_the_archivist_page_approves_and_refuses_cross_site_posts(net: Net
     import aiohttp
 
     key = SigningKey.generate()
-    await net.node("330110").keeper.receive_application(
+    await net.node("330110").keeper.enrolment.receive_application(
         EnrolApplication("330110005", "仓前街道档案室", key.public_key, "")
     )
     web = net.hosts["330110"].listening
@@ -280,7 +282,7 @@ async def test_the_archivist_page_approves_and_refuses_cross_site_posts(net: Net
 async def test_no_renewal_while_the_certificate_already_ends_with_the_parents(
     net: Network,
 ) -> None:
-    keeper = net.node("330106001001").keeper  # its chain ends with the township's
+    keeper = net.node("330106001001").keeper.credentials  # its chain ends with the township's
     keeper.settings = replace(keeper.settings, renew_before_ms=400 * 24 * 3600 * 1000)
     try:
         assert not await keeper.renew_if_due()  # would get the same end again

@@ -36,7 +36,7 @@ from node.federation.messages import (
     TrustReport,
     TrustReportAck,
 )
-from node.federation.registry import DirectoryHead
+from node.federation.trust.events import DirectoryHead
 from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
 from node.rpc.codec import ProtobufCodec
 

@@ -21,7 +21,6 @@ from node.errors import AuthError, Forbidden, InvalidInput, NotFound
 from node.federation.antientropy import RepairReport
 from node.federation.messages import ContentManifest
 from node.federation.refusals import Refusal
-from node.federation.registry import Revocation
 from node.federation.services import (
     Fetched,
     IngestReport,
@@ -33,6 +32,7 @@ from node.federation.services import (
     SyncStatus,
     TrustOverview,
 )
+from node.federation.trust.events import Revocation
 from node.identity import parent_of
 from node.records import (
     CATEGORIES,

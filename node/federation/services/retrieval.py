@@ -16,7 +16,7 @@ from node.federation import release
 from node.federation.client import FederationClient
 from node.federation.messages import CHUNK_BYTES, FETCH, ContentManifest, FetchRequest
 from node.federation.parts import NodeParts
-from node.federation.registry import TrustState
+from node.federation.trust.events import TrustState
 from node.identity import validate_code
 
 

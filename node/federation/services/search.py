@@ -9,7 +9,7 @@ from node.errors import InvalidInput, InvalidQuery
 from node.federation.client import FederationClient
 from node.federation.messages import SEARCH
 from node.federation.parts import NodeParts
-from node.federation.registry import TrustState
+from node.federation.trust.events import TrustState
 from node.identity import covering_ancestor, validate_code
 from node.records import MAX_PAGE, MAX_QUERY_CHARS, SearchPage, SearchQuery
 

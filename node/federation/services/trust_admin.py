@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from node.certificates import Application, Certificate
-from node.federation.keeper import TrustKeeper
 from node.federation.parts import NodeParts
-from node.federation.registry import Revocation
+from node.federation.trust.events import Revocation
+from node.federation.trust.keeper import TrustKeeper
 
 
 @dataclass(frozen=True)
@@ -100,35 +100,35 @@ class TrustAdmin:
             retired_keys=len(state.retired),
             aliases=dict(state.aliases),
             banned_keys=dict(state.banned),
-            unreported_events=await keeper.unreported_events(),
+            unreported_events=await keeper.reports.unreported_events(),
         )
 
     async def applications(self, status: str | None = None) -> tuple[Application, ...]:
-        return tuple(await self.keeper.applications(status))
+        return tuple(await self.keeper.enrolment.applications(status))
 
     async def approve(self, code: str) -> tuple[Certificate, ...]:
-        return await self.keeper.approve(code)
+        return await self.keeper.enrolment.approve(code)
 
     async def reject(self, code: str, note: str = "") -> None:
-        await self.keeper.reject(code, note)
+        await self.keeper.enrolment.reject(code, note)
 
     async def revoke(self, code: str, reason: str) -> Revocation:
-        return await self.keeper.revoke(code, reason)
+        return await self.keeper.revocation.revoke(code, reason)
 
     async def rotate(self) -> tuple[str, str]:
-        return await self.keeper.rotate()
+        return await self.keeper.credentials.rotate()
 
     async def renew(self) -> tuple[Certificate, ...]:
-        return await self.keeper.renew()
+        return await self.keeper.credentials.renew()
 
     async def refresh(self) -> int:
-        return await self.keeper.refresh()
+        return await self.keeper.directory.refresh()
 
     async def ban(self, key_id: str, reason: str) -> None:
-        await self.keeper.ban(key_id, reason)
+        await self.keeper.revocation.ban(key_id, reason)
 
     async def unban(self, key_id: str) -> bool:
-        return await self.keeper.unban(key_id)
+        return await self.keeper.revocation.unban(key_id)
 
     async def alias(self, old: str, new: str) -> None:
-        await self.keeper.alias(old, new)
+        await self.keeper.revocation.alias(old, new)

@@ -14,7 +14,7 @@ from node.federation.messages import (
     TrustReport,
     TrustReportAck,
 )
-from node.federation.registry import DirectoryHead
+from node.federation.trust.events import DirectoryHead
 from node.rpc.codec.envelope import cert_from_pb, cert_to_pb
 from node.rpc.codec.table import Converters
 from node.rpc.generated.archive.v1 import trust_pb2 as pb

@@ -20,7 +20,7 @@ from node.certificates import Certificate
 from node.errors import AuthError, InvalidCode
 from node.federation.envelope import Clock, now_ms, signed_tuple
 from node.federation.messages import Envelope
-from node.federation.registry import TrustState
+from node.federation.trust.events import TrustState
 from node.identity import MAX_DEPTH, level_of, parent_of
 
 SKEW_MS = 120_000

@@ -22,7 +22,7 @@ from node.federation.messages import (
     EnrolStatus,
     Envelope,
 )
-from node.federation.trust import ChainVerifier, Gatekeeper
+from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.identity import parent_of, validate_code
 
 Send = Callable[[bytes], Awaitable[bytes]]  # one Enrol call to the parent, raw bytes each way
