@@ -55,3 +55,19 @@ def test_the_readme_fetches_an_open_sample_record() -> None:
     for holder, record_id in refs:
         records = {r.record_id: r for r, _ in sample_records(holder, dict(DEMO_NETWORK)[holder])}
         assert records[record_id].access == Access.OPEN
+
+
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+# Where a file named in docs/architecture.md may sit (it names them as a reader meets them).
+_PLACES = (
+    "", "node", "node/federation", "node/federation/trust", "node/federation/services",
+    "node/rpc", "node/rpc/codec", "node/web", "node/web/templates", "node/storage", "node/cli",
+    "node/sample_data", "proto/archive/v1",
+)  # fmt: skip
+
+
+def test_the_architecture_names_only_files_that_exist() -> None:
+    root = ARCHITECTURE.parents[1]
+    named = set(re.findall(r"`([\w./]+\.(?:py|proto|html)|[\w./]+/)`", ARCHITECTURE.read_text()))
+    missing = sorted(n for n in named if not any((root / p / n).exists() for p in _PLACES))
+    assert named and not missing, f"docs/architecture.md names files that do not exist: {missing}"

@@ -3,7 +3,7 @@
 ``FederationServer`` does what every call needs (admission, idempotency, relaying, signing
 the answer) and then asks this registry for the handler of the method; it knows no call by
 name. A handler is registered by the feature that owns the call (``catalogue_handlers.py``,
-``trust_handlers.py``), in the way the registry of calls (``messages.CALLS``) says the call
+``trust/handlers.py``), in the way the registry of calls (``messages.CALLS``) says the call
 travels:
 
 - ``unary``: the handler gets the admitted call's envelope (the originator's, verified) and

@@ -213,7 +213,7 @@ def _call(
 PUSH = _call("PushCatalogue", PushBatch, PushAck)
 SEARCH = _call("Search", SearchQuery, SearchPage)
 FETCH = _call("Fetch", FetchRequest, FetchPart, streaming=True, carries=(ContentManifest,))
-# Trust (trust.proto, federation/trust_handlers.py)
+# Trust (trust.proto, federation/trust/handlers.py)
 HEARTBEAT = _call("Heartbeat", Heartbeat, HeartbeatReply)
 GET_DIRECTORY = _call("GetDirectory", DirectoryRequest, DirectoryPage)
 ENROL = _call("Enrol", EnrolApplication, EnrolStatus, self_signed=True)
