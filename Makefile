@@ -30,6 +30,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check node tests bench
 	$(BIN)/ruff format --check node tests bench
 	$(BIN)/mypy
+	# the web tests' fake must keep implementing the services' Protocols
+	$(BIN)/mypy tests/web/fake_service.py
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
