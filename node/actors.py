@@ -21,7 +21,10 @@ class Role(StrEnum):
 
     @property
     def zh(self) -> str:
-        return {"clerk": "窗口工作人员", "archivist": "档案员", "operator": "运维管理员"}[self.value]
+        return _ROLE_ZH[self]
+
+
+_ROLE_ZH = {Role.CLERK: "窗口工作人员", Role.ARCHIVIST: "档案员", Role.OPERATOR: "运维管理员"}
 
 
 class ActorKind(StrEnum):
