@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 PROTO_SRC := $(wildcard proto/archive/v1/*.proto)
 GEN_DIR   := node/rpc/generated
 
-.PHONY: run test proto lint bench clean
+.PHONY: run test proto lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/archive-node demo
 
-## Run the whole test suite.
-test: $(STAMP)
+## Run the whole test suite (the page tests need Chromium: see `browser`).
+test: $(STAMP) browser
 	$(BIN)/pytest -q
+
+## Debian's Chromium for the page tests (tests/browser), installed when root and missing.
+## Elsewhere those tests skip with a one-line reason (and fail under CI=true).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (apt-get) for the page tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 ## Regenerate protobuf/gRPC code (committed; tests/rpc/test_generated.py checks it is current).
 proto: $(STAMP)
