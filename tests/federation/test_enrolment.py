@@ -64,7 +64,10 @@ async def test_two_keys_racing_for_one_code_cannot_both_win(province: Node) -> N
     enrolment = province.keeper.enrolment
     keys = [SigningKey.generate() for _ in range(6)]
     results = await asyncio.gather(
-        *(enrolment.receive_application(_apply(k), f"ipv4:10.0.0.{i}:1") for i, k in enumerate(keys)),
+        *(
+            enrolment.receive_application(_apply(k), f"ipv4:10.0.0.{i}:1")
+            for i, k in enumerate(keys)
+        ),
         return_exceptions=True,
     )
     won = [k for k, r in zip(keys, results, strict=True) if not isinstance(r, BaseException)]

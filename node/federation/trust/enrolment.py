@@ -119,7 +119,8 @@ class Enrolment:
             return known.status == "rejected"
         leaf = _chain_from_json(known.chain_json)[0]
         now = self.directory.now_ms
-        return not leaf.valid_at(now) or self.directory.state.refusal(leaf, now, live=True) is not None
+        refusal = self.directory.state.refusal(leaf, now, live=True)
+        return not leaf.valid_at(now) or refusal is not None
 
     def _refuse_if_pinned(self, code: str, known: Application | None, public_key: bytes) -> None:
         if known is None or known.public_key == public_key or self._replaceable(known):
