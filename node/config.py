@@ -115,9 +115,14 @@ class TrustSettings:
     cert_lifetime_ms: int = _setting(365 * DAY_MS, "cert_lifetime", "ms")
     # renew this node's own certificate this long ahead
     renew_before_ms: int = _setting(30 * DAY_MS, "renew_before", "ms")
+    # new enrolment applications (a code, or a new key) taken from one address per hour
+    enrol_applications_per_hour: int = _setting(10, "enrol_applications_per_hour", "int")
+    # enrolment calls of any kind (the applicant asking how it was decided) per address
+    enrol_calls_per_minute: int = _setting(30, "enrol_calls_per_minute", "int")
 
 
 DEFAULT_TRUST = TrustSettings()
+MAX_ENROL_RATE = 100_000  # per address and period: past this the limit means nothing
 
 
 @dataclass(frozen=True)
@@ -229,6 +234,12 @@ def settings_from_mapping(
         raise ConfigError("expected 64 hex digits (an Ed25519 public key)", "host.root_public_key")
     sync = _sync_settings(_table(data, "sync"))
     trust = _section(TrustSettings, _table(data, "trust"), "trust")
+    for key, value in (
+        ("enrol_applications_per_hour", trust.enrol_applications_per_hour),
+        ("enrol_calls_per_minute", trust.enrol_calls_per_minute),
+    ):
+        if not 1 <= value <= MAX_ENROL_RATE:
+            raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")

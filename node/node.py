@@ -52,7 +52,7 @@ from node.storage.changelog import ChangeLog
 from node.storage.db import Database
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
-from node.storage.trust import TrustStore
+from node.storage.trust import SeenNonces, TrustStore
 from node.web import create_app
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,14 @@ log = logging.getLogger(__name__)
 class _LearningGatekeeper(Gatekeeper):
     """A gatekeeper that tells the host's address book where verified origins listen."""
 
-    def __init__(self, chains: ChainVerifier, clock: Clock, addresses: AddressBook) -> None:
-        super().__init__(chains, clock)
+    def __init__(
+        self,
+        chains: ChainVerifier,
+        clock: Clock,
+        addresses: AddressBook,
+        durable: SeenNonces | None = None,
+    ) -> None:
+        super().__init__(chains, clock, durable)
         self.addresses = addresses
 
     def authenticate(self, envelope, method, *, live=True):  # type: ignore[no-untyped-def]
@@ -107,7 +113,7 @@ class Node:
             code=self.code,
             name=settings.name,
             signer=Signer(self.code, key, chain, clock),
-            gatekeeper=_LearningGatekeeper(chains, clock, addresses),
+            gatekeeper=_LearningGatekeeper(chains, clock, addresses, SeenNonces(self.db)),
             codec=codec,
             transport=transport,
             records=RecordStore(self.db),

@@ -42,6 +42,14 @@ def test_trust_settings_are_read() -> None:
     )
 
 
+def test_enrolment_limits_are_read() -> None:
+    data = _minimal(trust={"enrol_applications_per_hour": 200, "enrol_calls_per_minute": 5})
+    trust = settings_from_mapping(data, {}, Path(".")).trust
+    assert (trust.enrol_applications_per_hour, trust.enrol_calls_per_minute) == (200, 5)
+    defaults = settings_from_mapping(_minimal(), {}, Path(".")).trust
+    assert (defaults.enrol_applications_per_hour, defaults.enrol_calls_per_minute) == (10, 30)
+
+
 def test_environment_overrides_host_keys() -> None:
     env = {"ARCHIVE_NODE_WEB_LISTEN": "0.0.0.0:9000", "ARCHIVE_NODE_LOG_LEVEL": "debug"}
     settings = settings_from_mapping(_minimal(), env, Path("."))
@@ -60,6 +68,9 @@ def test_environment_overrides_host_keys() -> None:
         ({"node": [{"code": "33010", "name": "x"}]}, "node[0].code"),
         ({"node": [{"code": "330106", "name": " "}]}, "node[0].name"),
         ({"node": []}, "node"),
+        ({"trust": {"enrol_applications_per_hour": 0}}, "trust.enrol_applications_per_hour"),
+        ({"trust": {"enrol_calls_per_minute": 10**9}}, "trust.enrol_calls_per_minute"),
+        ({"trust": {"enrol_calls_per_minute": "many"}}, "trust.enrol_calls_per_minute"),
     ],
 )
 def test_errors_name_the_offending_key(change: dict[str, object], key: str) -> None:

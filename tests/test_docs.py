@@ -25,6 +25,8 @@ TRUST_KEYS = {
     "refresh_interval_s": "refresh_interval",
     "cert_lifetime_ms": "cert_lifetime",
     "renew_before_ms": "renew_before",
+    "enrol_applications_per_hour": "enrol_applications_per_hour",
+    "enrol_calls_per_minute": "enrol_calls_per_minute",
 }
 
 

@@ -68,10 +68,15 @@ def enrol_list(api: ApiClient, as_code: str, show_all: bool) -> None:
 @enrol_group.command("approve")
 @node_command(AS_HELP)
 @click.argument("child")
-def enrol_approve(api: ApiClient, as_code: str, child: str) -> None:
-    """批准 CHILD 的入网申请并签发证书（先核对密钥标识与对方线下提交的一致）。"""
+@click.option(
+    "--key-id",
+    required=True,
+    help="与申请方线下核对过的密钥标识（见 enrol list）；申请的密钥与之不符时不予批准",
+)
+def enrol_approve(api: ApiClient, as_code: str, child: str, key_id: str) -> None:
+    """批准 CHILD 的入网申请并签发证书（须先核对密钥标识与对方线下提交的一致）。"""
     path = api.node_path(as_code, "registry", "applications", child, "approve")
-    cert = api.call_json("POST", path)["approved"]
+    cert = api.call_json("POST", path, body={"key_id": key_id})["approved"]
     expires = _date(cert["not_after_ms"])
     click.echo(f"已批准 {cert['name']}（{child}），证书序列号 {cert['serial']}，有效期至 {expires}")
 

@@ -3,8 +3,8 @@
 talks to the parent over gRPC itself), never through a daemon's JSON API.
 
 Two ways to enrol. Online: ``init`` then ``enrol`` sends the application to the parent, whose
-operator approves it (``registry enrol approve`` or the registry web page) and the chain comes
-back by itself. Offline, so the root key can stay on a machine never on the network:
+operator approves it (``registry enrol approve --key-id`` or the registry web page) and the
+chain comes back by itself. Offline, so the root key can stay on a machine never on the network:
 ``registry issue`` signs an ``enrol-request.json`` into a chain file. The province is always
 certified offline, by the root key.
 """

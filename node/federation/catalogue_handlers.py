@@ -45,7 +45,7 @@ def register(
     handlers.stream(FETCH, catalogue.fetch)
     comparer = CatalogueComparer(parts, on_catalogue_changed)
     handlers.unary(COMPARE, comparer.compare)
-    handlers.unary(REPAIR, comparer.repair)
+    handlers.unary(REPAIR, comparer.repair, changes_state=True)
 
 
 class CatalogueHandlers:

@@ -51,7 +51,7 @@ class Dispatcher:
         envelope: Envelope | None = None
         try:
             server, envelope = self._pick(request)
-            return await server.unary(method, request, envelope)
+            return await server.unary(method, request, envelope, peer)
         except NodeError as exc:
             self._record_refusal(exc, method, server, envelope, peer)
             raise

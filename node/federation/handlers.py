@@ -11,7 +11,14 @@ travels:
 - ``stream``: the same, yielding the bytes of each part.
 - ``self_signed``: for a call signed by the key its request asks to have certified
   (enrolment). The server decodes the request first, since it names that key, and the
-  handler maps the request to the reply message.
+  handler maps the request and the transport's peer address ("" in process; the caller
+  has no certificate, so its address is all there is to rate-limit by) to the reply.
+
+A unary handler registered with ``changes_state=True`` changes what the node holds (a
+certificate granted, an event logged, entries repaired): the server claims its nonce in the
+node's database before it runs, so a replay after a restart is refused too
+(``trust/verify.py``). Read-only calls, and pushes (idempotent by batch id in the database),
+keep their nonces in memory only.
 
 Modelled on Synapse's ``FederationHandlerRegistry``.
 """
@@ -25,7 +32,7 @@ from node.federation.messages import CALLS, Call, Envelope
 
 Unary = Callable[[Envelope], Awaitable[bytes]]
 Stream = Callable[[Envelope], AsyncIterator[bytes]]
-SelfSigned = Callable[[Any], Awaitable[Any]]  # request message -> reply message
+SelfSigned = Callable[[Any, str], Awaitable[Any]]  # (request, peer address) -> reply message
 
 
 class HandlerRegistry:
@@ -35,9 +42,12 @@ class HandlerRegistry:
         self._unary: dict[str, Unary] = {}
         self._stream: dict[str, Stream] = {}
         self._self_signed: dict[str, SelfSigned] = {}
+        self._changes_state: set[str] = set()
 
-    def unary(self, method: str, handler: Unary) -> None:
+    def unary(self, method: str, handler: Unary, *, changes_state: bool = False) -> None:
         self._add(method, "unary", self._unary, handler)
+        if changes_state:
+            self._changes_state.add(method)
 
     def stream(self, method: str, handler: Stream) -> None:
         self._add(method, "stream", self._stream, handler)
@@ -69,6 +79,10 @@ class HandlerRegistry:
 
     def stream_handler(self, method: str) -> Stream | None:
         return self._stream.get(method)
+
+    def changes_state(self, method: str) -> bool:
+        """Whether ``method``'s nonce must survive a restart (see the module docstring)."""
+        return method in self._changes_state
 
     def self_signed_handler(self, method: str) -> SelfSigned | None:
         return self._self_signed.get(method)

@@ -3,8 +3,10 @@
 Admission (``_admit``) authenticates before anything is touched: the hop's envelope, and for
 a relayed call the originator's envelope inside it, which travels unchanged end to end. A
 transaction already answered gets its stored answer (``admission.py``); a new one has its
-nonces checked, takes one of its origin's concurrent-call slots, and is either answered here
-(the answer signed) or passed to the next node on its route in this node's own envelope.
+nonces checked (a state-changing call's also in the database, so a replay after a restart is
+refused: ``trust/verify.py``), takes one of its origin's concurrent-call slots, and is either
+answered here (the answer signed) or passed to the next node on its route in this node's own
+envelope.
 Enrolment is the one call from a node without a certificate: its envelope is signed by the
 key it asks to have certified (a ``self_signed`` call of the registry).
 
@@ -109,18 +111,23 @@ class FederationServer:
         wrapped = self.parts.signer.seal(method, hop, admitted.call_bytes, relayed=True)
         return hop, self.parts.codec.encode(wrapped)
 
-    async def unary(self, method: str, request: bytes, outer: Envelope) -> bytes:
+    async def unary(self, method: str, request: bytes, outer: Envelope, peer: str = "") -> bytes:
+        """Answer or relay one call (``peer``: the transport's address of the caller)."""
         self_signed = self.handlers.self_signed_handler(method)
         if self_signed is not None:
-            return await self._self_signed(method, outer, self_signed)
+            return await self._self_signed(method, outer, self_signed, peer)
         handler = self.handlers.unary_handler(method)
         if handler is None:
             raise ProtocolError(f"unknown federation method {method}")
         admitted = self._admit(method, request, outer)
         call = admitted.call
+        # the node that acts on the call keeps its nonce across restarts (relays act on nothing)
+        durable = call.destination == self.code and self.handlers.changes_state(method)
 
         async def run() -> bytes:
             admitted.check_nonces(self.parts)
+            if durable:
+                await self.parts.gatekeeper.claim_nonce(call)  # before the effect commits
             self.on_peer_call(admitted.hop.origin)
             try:
                 with self.admission.slot(call.origin):
@@ -133,6 +140,8 @@ class FederationServer:
                         answer = self._reply(method, call, await handler(call))
             except RETRYABLE:
                 admitted.forget_nonces(self.parts)  # nothing applied: let the retry through
+                if durable:
+                    await self.parts.gatekeeper.release_nonce(call)
                 raise
             self._accepted(call)
             return answer
@@ -169,7 +178,9 @@ class FederationServer:
             async for part in handler(admitted.call):
                 yield part
 
-    async def _self_signed(self, method: str, envelope: Envelope, handler: SelfSigned) -> bytes:
+    async def _self_signed(
+        self, method: str, envelope: Envelope, handler: SelfSigned, peer: str
+    ) -> bytes:
         """A call from a node without a certificate (enrolment): its envelope is signed by the
         key its request asks to have certified, so the request is read before it is verified."""
         p = self.parts
@@ -182,7 +193,7 @@ class FederationServer:
         p.gatekeeper.authenticate_applicant(envelope, method, applicant.public_key)
         p.gatekeeper.check_nonce(envelope)
         with self.admission.slot(envelope.origin):
-            reply = await handler(request)
+            reply = await handler(request, peer)
         return self._reply(method, envelope, p.codec.encode(reply))
 
 

@@ -115,12 +115,24 @@ def _catalogue_versions(conn: sqlite3.Connection) -> None:
     )
 
 
+def _replay_and_pins(conn: sqlite3.Connection) -> None:
+    """Nonces of state-changing calls kept across restarts (``storage/trust.py``
+    ``SeenNonces``), pruned by their expiry, so a call captured on the wire and replayed
+    after the receiver restarts is refused as it would have been before."""
+    conn.execute(
+        "CREATE TABLE seen_nonces (origin TEXT NOT NULL, nonce BLOB NOT NULL, "
+        "expires_ms INTEGER NOT NULL, PRIMARY KEY (origin, nonce))"
+    )
+    conn.execute("CREATE INDEX seen_nonces_expiry ON seen_nonces(expires_ms)")
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
     ("0003_sync_outbox", _sync_outbox),
     ("0005_search_compact_index", _search_compact_index),
     ("0006_ae_catalogue_versions", _catalogue_versions),
+    ("0009_replay_and_pins", _replay_and_pins),
 ]
 
 

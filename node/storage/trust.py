@@ -1,5 +1,6 @@
-"""What a node keeps of the trust tree: the directory log, enrolment applications, its ban
-list and the trust events it still has to report to the root registry.
+"""What a node keeps of the trust tree: the directory log, enrolment applications (each pinned
+to the key it was made with), its ban list, the trust events it still has to report to the
+root registry, and the nonces of recent state-changing calls (``SeenNonces``).
 
 Directory events and the head are stored as the bytes and JSON they arrived as; parsing and
 checking them is ``federation/trust/events.py``'s job.
@@ -69,13 +70,30 @@ class TrustStore:
 
     # -- enrolment applications -----------------------------------------------------------
 
-    async def apply(self, code: str, name: str, public_key: bytes, address: str) -> Application:
-        """Record an application; a repeat with the same key keeps its status, a new key
-        starts a fresh pending application."""
+    async def apply(
+        self,
+        code: str,
+        name: str,
+        public_key: bytes,
+        address: str,
+        *,
+        may_replace_approved: bool = False,
+    ) -> Application:
+        """Record an application and return what is stored for ``code`` afterwards.
+
+        The stored key is pinned: a repeat with the same key keeps its status; another key
+        replaces the application only when it was rejected (or, with
+        ``may_replace_approved``, approved for a certificate that no longer counts).
+        Otherwise nothing changes and the caller sees the stored key differs. Decided in
+        the one write transaction, so two applications racing for one code cannot both win.
+        """
 
         def txn(conn: sqlite3.Connection) -> Application:
             row = _application(conn, code)
-            if row is None or row.public_key != public_key:
+            replaceable = row is not None and (
+                row.status == "rejected" or (row.status == "approved" and may_replace_approved)
+            )
+            if row is None or (row.public_key != public_key and replaceable):
                 conn.execute(
                     "INSERT INTO enrolments(code, name, public_key, address, requested_at, "
                     "status, decided_at, chain_json, note) "
@@ -92,15 +110,21 @@ class TrustStore:
 
         return await self.db.write(txn)
 
-    async def decide(self, code: str, status: str, chain_json: str = "", note: str = "") -> None:
-        def txn(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "UPDATE enrolments SET status = ?, decided_at = ?, chain_json = ?, note = ? "
-                "WHERE code = ?",
-                (status, time.time(), chain_json, note, code),
-            )
+    async def decide(
+        self, code: str, public_key: bytes, status: str, chain_json: str = "", note: str = ""
+    ) -> bool:
+        """Decide ``code``'s pending application for ``public_key``; False (nothing written)
+        if it is no longer pending for that key."""
 
-        await self.db.write(txn)
+        def txn(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE enrolments SET status = ?, decided_at = ?, chain_json = ?, note = ? "
+                "WHERE code = ? AND public_key = ? AND status = 'pending'",
+                (status, time.time(), chain_json, note, code, public_key),
+            )
+            return bool(cursor.rowcount)
+
+        return await self.db.write(txn)
 
     async def application(self, code: str) -> Application | None:
         return await self.db.read(lambda conn: _application(conn, code))
@@ -164,6 +188,46 @@ class TrustStore:
     async def reported(self, up_to_id: int) -> None:
         await self.db.write(
             lambda conn: conn.execute("DELETE FROM trust_outbox WHERE id <= ?", (up_to_id,))
+        )
+
+
+class SeenNonces:
+    """The ``seen_nonces`` table: nonces of state-changing calls, kept until they expire.
+
+    The in-memory nonce cache (``federation/trust/verify.py``) forgets everything when the
+    node restarts, while a captured call stays within the skew bound for two minutes; a
+    state-changing call's nonce is therefore also claimed here, in one write, before the
+    call takes effect. Expired rows are pruned by the same write (an index on the expiry
+    keeps that cheap), so the table holds only the last few minutes of such calls.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim(self, origin: str, nonce: bytes, expires_ms: int, now_ms: int) -> bool:
+        """Record ``(origin, nonce)`` until ``expires_ms``; False if it is already recorded."""
+
+        def txn(conn: sqlite3.Connection) -> bool:
+            conn.execute("DELETE FROM seen_nonces WHERE expires_ms <= ?", (now_ms,))
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO seen_nonces(origin, nonce, expires_ms) VALUES (?, ?, ?)",
+                (origin, nonce, expires_ms),
+            )
+            return bool(cursor.rowcount)
+
+        return await self.db.write(txn)
+
+    async def release(self, origin: str, nonce: bytes) -> None:
+        """Forget a nonce whose call applied nothing, so its identical retry may run."""
+        await self.db.write(
+            lambda conn: conn.execute(
+                "DELETE FROM seen_nonces WHERE origin = ? AND nonce = ?", (origin, nonce)
+            )
+        )
+
+    async def count(self) -> int:
+        return await self.db.read(
+            lambda conn: int(conn.execute("SELECT count(*) FROM seen_nonces").fetchone()[0])
         )
 
 

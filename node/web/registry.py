@@ -56,8 +56,11 @@ async def list_applications(request: web.Request) -> web.Response:
 
 
 async def approve(request: web.Request) -> web.Response:
-    await post_fields(request)
-    chain = await node_services(request).trust.approve(request.match_info["child"])
+    """``POST .../applications/{child}/approve`` with ``key_id``: the key id the operator
+    checked with the applicant; refused if the application's key is another."""
+    body = await post_fields(request)
+    key_id = _field(body, "key_id", "核对过的密钥标识")
+    chain = await node_services(request).trust.approve(request.match_info["child"], key_id)
     return json_response({"approved": chain[0].to_json()})
 
 

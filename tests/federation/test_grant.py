@@ -112,7 +112,7 @@ async def test_a_running_node_grants_at_its_injected_clock_like_the_offline_path
         key = SigningKey.generate()
         application = EnrolApplication("3301", "杭州市档案馆", key.public_key, "")
         await node.keeper.enrolment.receive_application(application)
-        chain = await node.keeper.enrolment.approve("3301")
+        chain = await node.keeper.enrolment.approve("3301", key.key_id)
         offline = issue_for_request(
             enrolment_request("3301", "杭州市档案馆", key, ""),
             province.key,

@@ -161,10 +161,13 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
         daemons[0].wait_ready()
         out = ok("enrol", "--config", city["config"], cwd=tmp_path)
         assert "等待" in out and not (tmp_path / "3301/3301/chain.json").exists()
-        assert "3301" in ok(*api, "registry", "enrol", "list", "--as", "33", cwd=tmp_path)
-        assert "已批准" in ok(
-            *api, "registry", "enrol", "approve", "3301", "--as", "33", cwd=tmp_path
-        )
+        key_id = out.split("密钥标识 ", 1)[1].split("）", 1)[0]  # what the applicant reports
+        listed = ok(*api, "registry", "enrol", "list", "--as", "33", cwd=tmp_path)
+        assert "3301" in listed and key_id in listed
+        approve = [*api, "registry", "enrol", "approve", "3301", "--as", "33"]
+        refused = cli(*approve, "--key-id", "ed25519:0000000000000000", cwd=tmp_path)
+        assert refused.returncode != 0 and "密钥已变更" in refused.stderr, refused.stderr
+        assert "已批准" in ok(*approve, "--key-id", key_id, cwd=tmp_path)
         out = ok("enrol", "--config", city["config"], cwd=tmp_path)
         assert "已批准" in out and (tmp_path / "3301/3301/chain.json").exists()
         daemons.append(Daemon(tmp_path, city["config"], city["api"]))

@@ -154,7 +154,7 @@ async def test_online_enrolment_needs_the_parents_approval(net: Network, tmp_pat
     assert status.status == "pending" and not status.chain
     pending = await county.services.trust.applications("pending")
     assert [a.code for a in pending] == ["330106002"]
-    await county.services.trust.approve("330106002")
+    await county.services.trust.approve("330106002", key.key_id)
     status = await apply_for_enrolment(key, application, root, CODEC, send)
     assert status.status == "approved"
     assert status.chain[0].public_key == key.public_key and status.chain[1].node_id == "330106"
@@ -270,11 +270,20 @@ async def test_the_archivist_page_approves_and_refuses_cross_site_posts(net: Net
             text = await page.text()
         assert page.status == 200 and "仓前街道档案室" in text and "批准" in text
         assert key.key_id in text  # what the operator checks against the paper form
+        # the form approves the key id it showed, carried as a hidden field
+        assert f'<input type="hidden" name="key_id" value="{key.key_id}">' in text
         approve = f"{base}/applications/330110005/approve"
-        async with http.post(approve, headers={"Origin": "http://evil.example"}) as refused:
+        form = {"key_id": key.key_id}
+        async with http.post(
+            approve, data=form, headers={"Origin": "http://evil.example"}
+        ) as refused:
             assert refused.status == 403
         assert (await net.service("330110").trust.applications("pending"))[0].code == "330110005"
-        async with http.post(approve, headers={"Origin": web.web_url}) as done:
+        other = {"key_id": SigningKey.generate().key_id}  # what another key's page would show
+        async with http.post(approve, data=other, headers={"Origin": web.web_url}) as changed:
+            assert changed.status == 400 and "密钥已变更" in await changed.text()
+        assert await net.service("330110").trust.applications("pending")
+        async with http.post(approve, data=form, headers={"Origin": web.web_url}) as done:
             assert done.status == 200 and "已批准" in await done.text()
     assert not await net.service("330110").trust.applications("pending")
 

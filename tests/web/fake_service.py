@@ -251,7 +251,7 @@ class FakeTrust:
     async def applications(self, status: str | None = None) -> tuple[Application, ...]:
         return ()
 
-    async def approve(self, code: str) -> tuple[Certificate, ...]:
+    async def approve(self, code: str, key_id: str) -> tuple[Certificate, ...]:
         raise NotFound(f"没有 {code} 的入网申请")
 
     async def reject(self, code: str, note: str = "") -> None:

@@ -122,3 +122,14 @@ async def test_unknown_api_path_is_404_json(client: TestClient) -> None:
     response = await client.get("/api/v1/nothing-here")
     assert response.status == 404
     assert (await response.json())["error"]["type"] == "NotFound"
+
+
+@pytest.mark.asyncio
+async def test_an_approval_must_name_the_key_id_checked(client: TestClient) -> None:
+    path = "/api/v1/nodes/330106/registry/applications/330106001/approve"
+    response = await client.post(path, json={})
+    assert response.status == 400
+    error = (await response.json())["error"]
+    assert error["type"] == "InvalidInput" and "key_id" in error["message"]
+    response = await client.post(path, json={"key_id": "ed25519:0000000000000000"})
+    assert response.status == 404  # the fake has no application; the key id reached it

@@ -16,6 +16,7 @@ from aiohttp_jinja2 import get_env
 from fake_service import network
 
 from node.certificates import Application
+from node.crypto import key_id_of
 from node.federation.refusals import Refusal
 from node.federation.services import ChildSyncStatus, LinkStatus
 from node.web import create_app, views
@@ -77,6 +78,7 @@ def test_the_registry_page_escapes_applicants_and_refusals(env: jinja2.Environme
     base = "/n/330110/registry/applications/330110005"
     assert (
         f'<form method="post" action="{base}/approve" class="inline">'
+        f'<input type="hidden" name="key_id" value="{key_id_of(bytes(32))}">'
         '<button type="submit">批准</button></form> '
         f'<form method="post" action="{base}/reject" class="inline">'
         '<input name="note" placeholder="拒绝原因"><button type="submit">拒绝</button></form>'

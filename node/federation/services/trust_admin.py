@@ -44,8 +44,9 @@ class TrustAdminService(Protocol):
         """Enrolment applications from children (``status``: pending, approved, rejected)."""
         ...
 
-    async def approve(self, code: str) -> tuple[Certificate, ...]:
-        """Certify ``code``'s pending application; the child's new chain."""
+    async def approve(self, code: str, key_id: str) -> tuple[Certificate, ...]:
+        """Certify ``code``'s pending application for the key ``key_id`` the operator checked
+        (``InvalidInput`` if the application's key is another); the child's new chain."""
         ...
 
     async def reject(self, code: str, note: str = "") -> None: ...
@@ -106,8 +107,8 @@ class TrustAdmin:
     async def applications(self, status: str | None = None) -> tuple[Application, ...]:
         return tuple(await self.keeper.enrolment.applications(status))
 
-    async def approve(self, code: str) -> tuple[Certificate, ...]:
-        return await self.keeper.enrolment.approve(code)
+    async def approve(self, code: str, key_id: str) -> tuple[Certificate, ...]:
+        return await self.keeper.enrolment.approve(code, key_id)
 
     async def reject(self, code: str, note: str = "") -> None:
         await self.keeper.enrolment.reject(code, note)

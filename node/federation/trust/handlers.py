@@ -29,8 +29,9 @@ def register(handlers: HandlerRegistry, parts: NodeParts, keeper: TrustKeeper) -
     handlers.unary(HEARTBEAT, trust.heartbeat)
     handlers.unary(GET_DIRECTORY, trust.directory)
     handlers.self_signed(ENROL, keeper.enrolment.receive_application)
-    handlers.unary(RENEW, trust.renew)
-    handlers.unary(REPORT_TRUST, trust.report)
+    # a replayed renewal would grant a certificate, a replayed report log events again
+    handlers.unary(RENEW, trust.renew, changes_state=True)
+    handlers.unary(REPORT_TRUST, trust.report, changes_state=True)
 
 
 class TrustHandlers:

@@ -7,6 +7,14 @@ revoked nor retired nor banned (``TrustState``), and the last is the province si
 pinned root key; then the envelope's signature. ``check_nonce`` comes last and only then
 remembers the nonce, so refused calls cannot fill the cache. ``verify`` is both; a server
 runs them apart, so that a retried transaction gets its stored answer (``admission.py``).
+
+The nonce cache is in memory, so a restart empties it while a captured call is still within
+the skew bound. For a call that changes state (``HandlerRegistry.unary(...,
+changes_state=True)``) the server also awaits ``claim_nonce``, which records the nonce in
+the node's database (``storage/trust.py`` ``SeenNonces``) before the call takes effect.
+Read-only calls skip that write: replaying a search, fetch, heartbeat or directory page
+after a restart changes nothing and earns the replayer only an answer signed for, and
+addressed to, the node that made the original call, whose content the capture already held.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Protocol
 
 from node import crypto
 from node.certificates import Certificate
@@ -128,13 +137,24 @@ class NonceCache:
         return len(self._seen)
 
 
+class DurableNonces(Protocol):
+    """Nonces kept across restarts (``storage.trust.SeenNonces``)."""
+
+    async def claim(self, origin: str, nonce: bytes, expires_ms: int, now_ms: int) -> bool: ...
+
+    async def release(self, origin: str, nonce: bytes) -> None: ...
+
+
 class Gatekeeper:
     """One node's checks on every envelope it receives."""
 
-    def __init__(self, chains: ChainVerifier, clock: Clock = time.time) -> None:
+    def __init__(
+        self, chains: ChainVerifier, clock: Clock = time.time, durable: DurableNonces | None = None
+    ) -> None:
         self.chains = chains
         self.clock = clock
         self.nonces = NonceCache()
+        self.durable = durable
 
     def verify(self, envelope: Envelope, method: str, *, live: bool = True) -> Certificate:
         """Check ``envelope`` was signed for ``method`` by a certified key; return its leaf.
@@ -195,3 +215,17 @@ class Gatekeeper:
     def forget_nonce(self, envelope: Envelope) -> None:
         """Let an identical retry through after a failure that applied nothing."""
         self.nonces.forget(envelope.origin, envelope.nonce)
+
+    async def claim_nonce(self, envelope: Envelope) -> None:
+        """Record the nonce of a state-changing call in the database, or refuse it as a
+        replay if it is there already (seen before a restart). After ``check_nonce``."""
+        if self.durable is None:
+            return
+        at = now_ms(self.clock)
+        if not await self.durable.claim(envelope.origin, envelope.nonce, at + NONCE_TTL_MS, at):
+            raise AuthError(f"replayed nonce from {envelope.origin} (seen before a restart)")
+
+    async def release_nonce(self, envelope: Envelope) -> None:
+        """Undo ``claim_nonce`` after a failure that applied nothing (with ``forget_nonce``)."""
+        if self.durable is not None:
+            await self.durable.release(envelope.origin, envelope.nonce)
