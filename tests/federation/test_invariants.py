@@ -26,7 +26,11 @@ DAY_MS = 24 * 3600 * 1000
 
 def _chain(city_not_after_ms: int) -> tuple[SigningKey, SigningKey, tuple[Certificate, ...]]:
     """Root -> province (valid for 30 days) -> city, every link well signed by its issuer."""
-    root, province_key, city_key = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()
+    root, province_key, city_key = (
+        SigningKey.generate(),
+        SigningKey.generate(),
+        SigningKey.generate(),
+    )
     province = issue(
         root,
         node_id="33",
@@ -116,8 +120,7 @@ HASHES = [hashlib.sha256(piece).digest() for piece in PIECES]
 
 
 @pytest.mark.asyncio
-async def test_content_whose_sha256_disagrees_with_its_manifest_is_refused_without_chunk_hashes(
-) -> None:
+async def test_a_wrong_sha256_without_chunk_hashes_is_refused_before_any_byte() -> None:
     received: list[bytes] = []
     with pytest.raises(AuthError):
         async for chunk in _verified(_manifest(WRONG, ()), _chunks(PIECES)):

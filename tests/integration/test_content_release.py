@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -35,9 +34,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network]:
-    network = await Network.start(
-        tmp_path_factory.mktemp("release"), tree(PROVINCE, CITY, COUNTY)
-    )
+    network = await Network.start(tmp_path_factory.mktemp("release"), tree(PROVINCE, CITY, COUNTY))
     await ingest(network.service(COUNTY), [(CONTROLLED, SECRET), (HONEST, HONEST_DATA)])
     province = network.node(PROVINCE).parts.catalogue
     await eventually(lambda: _held(province, 2))

@@ -138,7 +138,9 @@ class AnswersInItsOwnName:
         call = self._call(request)
         if call is None:
             return await self.honest.unary(neighbour, method, request, timeout)
-        forged = SearchPage(total=1, hits=(_entry(COUNTY, 900, "伪造的检索结果"),), answered_by=COUNTY)
+        forged = SearchPage(
+            total=1, hits=(_entry(COUNTY, 900, "伪造的检索结果"),), answered_by=COUNTY
+        )
         return CODEC.encode(self._seal(method + REPLY_SUFFIX, call, CODEC.encode(forged)))
 
     async def stream(
