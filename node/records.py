@@ -244,7 +244,9 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
     the record's key, version and filing facets only. A record that is not open shares a
     redacted title and no subject names: otherwise a search for a person's name would tell
     anyone that this person has, say, a controlled social-security record. Its keyed blind
-    index of identity numbers still travels.
+    index of identity numbers still travels. Nor does it share its content's hash and size:
+    only those who may fetch content need them, and content is fetched only from open
+    records; a hash seen in a catalogue is what an alias of that content would name.
     """
     if record.access == Access.CLOSED and record.version == 1:
         return None
@@ -267,7 +269,7 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
     if record.access == Access.CLOSED or record.deleted:
         return tombstone
     shared = record.access == Access.OPEN
-    first = record.files[0] if record.files else None
+    first = record.files[0] if record.files and shared else None
     return replace(
         tombstone,
         title=record.title if shared else redacted_title(record),

@@ -8,7 +8,9 @@ import pytest
 from storage.factories import make_record
 
 from node.errors import InvalidRecord
-from node.records import Access, catalogue_entry, validate_entry
+from node.records import Access, ContentFile, catalogue_entry, validate_entry
+
+SCAN = ContentFile("扫描件.pdf", "ab" * 32, 4096, "application/pdf")
 
 
 def test_an_open_record_shares_its_title_and_subjects() -> None:
@@ -27,6 +29,16 @@ def test_a_controlled_record_shares_neither_title_nor_names() -> None:
     assert entry is not None
     assert entry.title == "婚姻登记档案（2015年，控制使用）" and entry.subjects == ()
     assert "张伟" not in repr(entry)
+
+
+@pytest.mark.parametrize("access", [Access.OPEN, Access.CONTROLLED])
+def test_only_an_open_record_shares_its_contents_hash_and_size(access: Access) -> None:
+    # a hash in a catalogue is what an alias of that content would name; only an open
+    # record's content may be fetched, so only its entry says which content it is
+    entry = catalogue_entry(make_record(5, access=access, subjects=(), files=(SCAN,)))
+    assert entry is not None
+    shared = (entry.content_sha256, entry.content_size)
+    assert shared == ((SCAN.sha256, SCAN.size) if access == Access.OPEN else ("", 0))
 
 
 def test_a_closed_record_shares_nothing_and_its_tombstone_no_names() -> None:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
-from node.errors import InvalidInput, Misaddressed
+from node.errors import Forbidden, InvalidInput, Misaddressed
 from node.federation import release
 from node.federation.antientropy import CatalogueComparer
 from node.federation.handlers import HandlerRegistry
@@ -65,9 +65,12 @@ class CatalogueHandlers:
             raise InvalidInput(
                 f"batch of {len(batch.entries)} entries (at most {MAX_BATCH_ENTRIES})"
             )
-        for entry in batch.entries:  # the store validates each entry itself
+        # A child speaks for its own subtree only: an entry held by a sibling's (or by this
+        # node) would let it rewrite records it does not hold. Checked for every entry before
+        # any is applied. The store validates each entry itself.
+        for entry in batch.entries:
             if not covers(call.origin, entry.holder):
-                raise InvalidInput(
+                raise Forbidden(
                     f"{call.origin} pushed an entry held by {entry.holder}, outside its subtree"
                 )
         result = await p.catalogue.apply_batch(

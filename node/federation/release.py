@@ -4,16 +4,25 @@ Both ways content leaves a node come here: a fetch from another node (the holder
 ``Fetch``, ``catalogue_handlers.py``) and a fetch by this node's own users (the web and CLI,
 through ``services/retrieval.py``). Today only open records are released; utilisation requests
 (controlled records released once a request is approved) hook in at ``check_release``.
+
+Content is stored by hash, so two records may name the same bytes. Ingest lets a record name
+a file without sending it only if that record already had it (``services/ingest.py``); here,
+whatever got stored, a file is released through an open record only if no record of this
+node that may not be released names the same content (``check_content``): otherwise an open
+record naming a controlled record's hash would serve the controlled bytes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from node.errors import AccessDenied, NotFound
 from node.federation.messages import CHUNK_BYTES, ContentManifest, FetchRequest
 from node.federation.parts import NodeParts
-from node.records import Access, Record
+from node.records import Access, ContentFile, Record
+
+log = logging.getLogger(__name__)
 
 
 def check_release(record: Record) -> None:
@@ -24,6 +33,24 @@ def check_release(record: Record) -> None:
         raise AccessDenied(f"档案 {record.ref} 为控制使用，须经利用申请批准后方可调阅")
     if record.access != Access.OPEN:
         raise AccessDenied(f"档案 {record.ref} 不开放，不能调阅")
+
+
+async def check_content(parts: NodeParts, record: Record, content: ContentFile) -> None:
+    """Refuse (``AccessDenied``) ``content`` of ``record`` if another record of this node
+    names the same bytes and may not be released: the bytes are that record's too."""
+    for other in await parts.records.naming_content(content.sha256):
+        if other.record_id != record.record_id and other.access != Access.OPEN:
+            log.warning(
+                "refused %s file %s: its content is also a file of %s (%s)",
+                record.ref,
+                content.name,
+                other.ref,
+                other.access,
+            )
+            raise AccessDenied(
+                f"档案 {record.ref} 的文件 {content.name} 的内容同时属于本馆另一件不开放的档案，"
+                "不能经由本档案调阅；请联系馆藏单位核对该档案的文件"
+            )
 
 
 async def manifest_for(parts: NodeParts, request: FetchRequest) -> ContentManifest:
@@ -45,6 +72,7 @@ async def manifest_for(parts: NodeParts, request: FetchRequest) -> ContentManife
     if not files:
         raise NotFound(f"档案 {record.ref} 没有名为 {request.file_name} 的文件")
     content = files[0]
+    await check_content(parts, record, content)
     chunk_hashes = [
         hashlib.sha256(chunk).digest()
         async for chunk in parts.blobs.read_chunks(content.sha256, CHUNK_BYTES)

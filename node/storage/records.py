@@ -132,6 +132,42 @@ class RecordStore:
             raise NotFound(f"本节点没有档案 {record_id}")
         return record
 
+    async def stored_files(self, record_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """The sha256 of every file of the stored version of each of ``record_ids`` (those
+        this node holds), looked up in one read: what ingest lets a new version name without
+        sending its content again."""
+        wanted = list(dict.fromkeys(record_ids))
+
+        def txn(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
+            found: dict[str, frozenset[str]] = {}
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                for record_id, files in conn.execute(
+                    f"SELECT record_id, files FROM records WHERE record_id IN ({marks})", chunk
+                ):
+                    found[record_id] = frozenset(f["sha256"] for f in json.loads(files))
+            return found
+
+        return await self.db.read(txn)
+
+    async def naming_content(self, sha256: str) -> list[Record]:
+        """Every record of this node one of whose files has the content ``sha256``.
+
+        A scan (no index on file hashes: content is fetched far less often than searched),
+        narrowed by a substring test before any row is parsed.
+        """
+
+        def txn(conn: sqlite3.Connection) -> list[Record]:
+            rows = conn.execute(
+                f"SELECT {', '.join(RECORD_COLUMNS)} FROM records WHERE instr(files, ?) > 0",
+                (sha256,),
+            )
+            records = [_record(row) for row in rows]
+            return [r for r in records if any(f.sha256 == sha256 for f in r.files)]
+
+        return await self.db.read(txn)
+
     async def count(self) -> int:
         """How many records this node holds (deleted ones included)."""
         return await self.db.read(

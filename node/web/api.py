@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from node.records import CatalogueEntry
+from node.records import Access, CatalogueEntry
 from node.web.content import record_content
 from node.web.context import hosted_nodes, json_response, node_services
 from node.web.params import search_query
@@ -33,8 +33,13 @@ def node_json(info: NodeInfo) -> dict[str, object]:
 
 
 def hit_json(entry: CatalogueEntry) -> dict[str, object]:
-    """One search hit as the API returns it."""
-    return {
+    """One search hit as the API returns it.
+
+    The content's hash and size only for an open record: they are what a fetch checks, and
+    nobody may fetch any other (catalogue entries of other records carry none either, but a
+    row stored before they were redacted may still).
+    """
+    hit: dict[str, object] = {
         "holder": entry.holder,
         "holder_name": entry.holder_name,
         "record_id": entry.record_id,
@@ -47,9 +52,11 @@ def hit_json(entry: CatalogueEntry) -> dict[str, object]:
         "access": str(entry.access),
         "creator": entry.creator,
         "version": entry.version,
-        "content_sha256": entry.content_sha256,
-        "content_size": entry.content_size,
     }
+    if entry.access == Access.OPEN:
+        hit["content_sha256"] = entry.content_sha256
+        hit["content_size"] = entry.content_size
+    return hit
 
 
 async def list_nodes(request: web.Request) -> web.Response:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from node.errors import InvalidInput
+from node.errors import InvalidInput, StorageError
+from node.records import SearchQuery
 from node.storage.catalogue import KEEP_BATCH_ACKS, CatalogueStore
 from node.storage.changelog import ChangeLog
 from node.storage.db import Database
@@ -101,3 +102,30 @@ async def test_a_cursor_moved_back_makes_the_stored_ack_stale(db: Database) -> N
     assert await catalogue.child_cursor(CHILD) == 2
     replay = await catalogue.apply_batch(CHILD, 0, 2, batch, "b1")
     assert (replay.applied, replay.replayed) == (0, True)
+
+
+@pytest.mark.asyncio
+async def test_a_batch_whose_ack_cannot_be_stored_leaves_nothing_applied(db: Database) -> None:
+    # The acknowledgement is the last write of a push's transaction, after the entries, their
+    # change-log rows and the cursor: if it fails, none of them may stay, or the child (told
+    # nothing) resends a batch whose entries were already logged, or a crash loses the ack.
+    catalogue, log = CatalogueStore(db), ChangeLog(db)
+    await db.write(
+        lambda conn: conn.execute(
+            "CREATE TRIGGER lose_ack BEFORE INSERT ON sync_batches "
+            "BEGIN SELECT RAISE(ABORT, 'disk full while storing the ack'); END"
+        )
+    )
+    entries = [make_entry("R1", CHILD, title="王秀英结婚登记"), make_entry("R2", CHILD)]
+    with pytest.raises(StorageError, match="disk full"):
+        await catalogue.apply_batch(CHILD, 0, 2, entries, "b1")
+    assert await catalogue.count() == 0
+    assert await log.head() == 0
+    assert await catalogue.child_cursor(CHILD) == 0
+    assert await catalogue.child_links() == []
+    assert (await catalogue.search(SearchQuery(text="王秀英"))).total == 0  # nor in the index
+    # once the ack can be stored, the resent batch is applied, once
+    await db.write(lambda conn: conn.execute("DROP TRIGGER lose_ack"))
+    done = await catalogue.apply_batch(CHILD, 0, 2, entries, "b1")
+    assert (done.cursor, done.applied, done.replayed) == (2, 2, False)
+    assert await log.head() == 2

@@ -1,5 +1,10 @@
 """Ingest: records held by this node, with their content, stored all or nothing.
 
+Content is stored by its sha256, so naming a hash is not having the bytes: a record may name
+a file without sending its content only if the stored version of that same record already
+has that file. Otherwise anyone allowed to ingest could alias a controlled record's content
+under an open record of their own and have it released (``release.py`` refuses that too).
+
 Content is hashed, checked and written off the event loop (the blob store's async calls), so
 a large file being stored does not hold up searches and syncs of the other hosted nodes.
 """
@@ -48,24 +53,34 @@ class Ingest:
     ) -> IngestReport:
         """Store records held by this node, with the content of their files.
 
-        ``contents`` maps sha256 to bytes for files not yet in the blob store; every file of
-        every record must be present (given or stored) before anything is written.
+        ``contents`` maps sha256 to bytes. A file whose content is not in ``contents`` must
+        be a file of the stored version of the same record (a new version keeping its
+        scan); else ``InvalidRecord`` names it and nothing is written.
         """
         p = self.parts
         contents = contents or {}
         if contents:
             await asyncio.to_thread(_check_digests, contents)
-        # ContentFile has checked every sha256 is well formed, so one batch of lookups
-        # refuses exactly what a lookup per file, in order, would.
-        missing = await p.blobs.missing(
-            f.sha256 for r in records for f in r.files if f.sha256 not in contents
-        )
         for record in records:
             if record.holder != p.code:
                 raise InvalidRecord(f"档案 {record.ref} 的馆藏单位不是本节点 {p.code}")
-            for file in record.files:
+        unsent = [(r, f) for r in records for f in r.files if f.sha256 not in contents]
+        if unsent:
+            earlier = await p.records.stored_files([r.record_id for r, _ in unsent])
+            for record, file in unsent:
+                if file.sha256 not in earlier.get(record.record_id, frozenset()):
+                    raise InvalidRecord(
+                        f"档案 {record.ref} 的文件 {file.name} 没有随档案上传内容；"
+                        "本档案此前的版本中也没有这一文件。请将该文件的内容与档案一并上传"
+                    )
+            # ContentFile has checked every sha256 is well formed, so one batch of lookups
+            # refuses exactly what a lookup per file, in order, would.
+            missing = await p.blobs.missing(f.sha256 for _, f in unsent)
+            for record, file in unsent:
                 if file.sha256 in missing:
-                    raise InvalidRecord(f"档案 {record.ref} 的文件 {file.name} 缺少内容")
+                    raise InvalidRecord(
+                        f"档案 {record.ref} 的文件 {file.name} 的内容已不在本节点，请重新上传"
+                    )
         for data in contents.values():
             await p.blobs.put(data)
         await p.records.put(records, p.name)

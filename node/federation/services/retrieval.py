@@ -79,16 +79,24 @@ class Retrieval:
 async def _verified(
     manifest: ContentManifest, chunks: AsyncIterator[bytes]
 ) -> AsyncIterator[bytes]:
-    """Pass chunks through, checking each against the signed manifest and the whole at the end."""
+    """Pass chunks through, checking each against the signed manifest and the whole at the end.
+
+    Every chunk is checked before it is passed on, so a manifest for content that lists no
+    chunk hashes is refused before the first byte: its bytes could only be checked once all
+    of them were out (a browser would have the whole file before the abort). The whole's
+    size and sha256, and the number of chunks, are checked at the end all the same.
+    """
     whole = hashlib.sha256()
     size = 0
     index = 0
+    expected = manifest.chunk_sha256
     try:
+        if manifest.size and not expected:
+            raise AuthError(
+                f"manifest of {manifest.holder}/{manifest.record_id} lists no chunk hashes"
+            )
         async for chunk in chunks:
-            expected = manifest.chunk_sha256
-            if expected and (
-                index >= len(expected) or hashlib.sha256(chunk).digest() != expected[index]
-            ):
+            if index >= len(expected) or hashlib.sha256(chunk).digest() != expected[index]:
                 raise AuthError(
                     f"chunk {index} of {manifest.holder}/{manifest.record_id} "
                     "does not match its manifest"
@@ -104,6 +112,11 @@ async def _verified(
         close = getattr(chunks, "aclose", None)
         if close is not None:
             await close()
+    if index != len(expected):
+        raise AuthError(
+            f"{index} chunks of {manifest.holder}/{manifest.record_id} arrived, "
+            f"its manifest lists {len(expected)}"
+        )
     if size != manifest.size or whole.hexdigest() != manifest.sha256:
         raise AuthError(
             f"content of {manifest.holder}/{manifest.record_id} does not match its sha256"
