@@ -126,6 +126,26 @@ def _replay_and_pins(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX seen_nonces_expiry ON seen_nonces(expires_ms)")
 
 
+def _record_files(conn: sqlite3.Connection) -> None:
+    """Which of this node's records name which content, so a fetch can tell at once whether
+    the bytes it would release also belong to a record that may not be released
+    (``federation/release.py``); filled from the records already held. And the catalogue's
+    entries of records that are not open lose the content hash and size they used to carry,
+    as ``records.catalogue_entry`` now leaves them out."""
+    conn.execute(
+        "CREATE TABLE record_files (sha256 TEXT NOT NULL, record_id TEXT NOT NULL, "
+        "PRIMARY KEY (sha256, record_id)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "INSERT OR IGNORE INTO record_files(sha256, record_id) "
+        "SELECT json_extract(f.value, '$.sha256'), r.record_id FROM records r, json_each(r.files) f"
+    )
+    conn.execute(
+        "UPDATE catalogue SET content_sha256 = '', content_size = 0 "
+        "WHERE access != 'open' AND (content_sha256 != '' OR content_size != 0)"
+    )
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
@@ -133,6 +153,7 @@ MIGRATIONS: list[Step] = [
     ("0005_search_compact_index", _search_compact_index),
     ("0006_ae_catalogue_versions", _catalogue_versions),
     ("0009_replay_and_pins", _replay_and_pins),
+    ("0010_record_files", _record_files),
 ]
 
 

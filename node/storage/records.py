@@ -96,6 +96,15 @@ def put_records_txn(
             )
         versions[record.record_id] = record.version
     conn.executemany(_UPSERT, [_values(r) for r in records])
+    # which records name which content (``record_files``, for the release check): a new
+    # version's files replace its old ones
+    conn.executemany(
+        "DELETE FROM record_files WHERE record_id = ?", [(r.record_id,) for r in records]
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO record_files(sha256, record_id) VALUES (?, ?)",
+        [(f.sha256, r.record_id) for r in records for f in r.files],
+    )
     entries = [catalogue_entry(r, holder_name) for r in records]
     return apply_entries_txn(conn, [e for e in entries if e is not None])
 
@@ -152,19 +161,17 @@ class RecordStore:
         return await self.db.read(txn)
 
     async def naming_content(self, sha256: str) -> list[Record]:
-        """Every record of this node one of whose files has the content ``sha256``.
-
-        A scan (no index on file hashes: content is fetched far less often than searched),
-        narrowed by a substring test before any row is parsed.
-        """
+        """Every record of this node one of whose files has the content ``sha256`` (by the
+        ``record_files`` index, kept with every put)."""
+        columns = ", ".join(f"r.{name}" for name in RECORD_COLUMNS)
 
         def txn(conn: sqlite3.Connection) -> list[Record]:
             rows = conn.execute(
-                f"SELECT {', '.join(RECORD_COLUMNS)} FROM records WHERE instr(files, ?) > 0",
+                f"SELECT {columns} FROM record_files f JOIN records r USING (record_id) "
+                "WHERE f.sha256 = ?",
                 (sha256,),
             )
-            records = [_record(row) for row in rows]
-            return [r for r in records if any(f.sha256 == sha256 for f in r.files)]
+            return [_record(row) for row in rows]
 
         return await self.db.read(txn)
 

@@ -207,3 +207,32 @@ async def test_text_sqlite_cannot_bind_is_invalid_input(db: Database) -> None:
     with pytest.raises(InvalidInput):
         await CatalogueStore(db).apply([make_entry("R1", title="王\ud800")])
     assert await CatalogueStore(db).count() == 0
+
+
+def test_record_files_are_filled_and_hidden_hashes_scrubbed_on_upgrade(tmp_path: Path) -> None:
+    """0010 indexes the content of records already held, and clears the hash and size that
+    entries of records which are not open used to carry (the catalogue no longer shows them)."""
+    conn = sqlite3.connect(tmp_path / "node.db", isolation_level=None)
+    before = [step for step in MIGRATIONS if step[0] < "0010"]
+    migrate(conn, before)
+    files = '[{"name": "a.pdf", "sha256": "' + "ab" * 32 + '", "size": 3, "media_type": "x"}]'
+    conn.execute(
+        "INSERT INTO records VALUES ('R1', '330106', 'J001-HY·2015-Y-0001', 'J001', '婚姻登记', "
+        f"2015, '永久', 't', 'c', '2015-05-20', 'controlled', '[]', '[]', '{files}', 1, 0)"
+    )
+    for record_id, access in (("R1", "controlled"), ("R2", "open")):
+        conn.execute(
+            "INSERT INTO catalogue(holder, record_id, version, archival_code, category, year, "
+            "retention, title, creator, access, holder_name, subjects, subject_index, "
+            "content_sha256, content_size, deleted) VALUES ('330106', ?, 1, 'x', '婚姻登记', "
+            "2015, '永久', 't', 'c', ?, 'h', '[]', '[]', ?, 3, 0)",
+            (record_id, access, "cd" * 32),
+        )
+    assert migrate(conn) == ["0010_record_files"]
+    assert conn.execute("SELECT sha256, record_id FROM record_files").fetchall() == [
+        ("ab" * 32, "R1")
+    ]
+    hashes = dict(
+        conn.execute("SELECT record_id, content_sha256 || ':' || content_size FROM catalogue")
+    )
+    assert hashes == {"R1": ":0", "R2": "cd" * 32 + ":3"}
