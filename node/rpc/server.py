@@ -12,6 +12,8 @@ and a port that is taken fails the start with ``PortInUse``.
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -136,6 +138,8 @@ def _bind(
     server: aio.Server, address: str, tls: Sequence[TlsIdentity], what: str, option: str
 ) -> int:
     """Bind ``address`` (TLS when identities are given); a port in use raises ``PortInUse``."""
+    if _taken(address):  # before gRPC tries, which would log a C-core error line first
+        raise PortInUse(what, address, option)
     try:
         if tls:
             port = server.add_secure_port(address, server_credentials(tls))
@@ -146,3 +150,20 @@ def _bind(
     if port == 0:
         raise PortInUse(what, address, option)
     return port
+
+
+def _taken(address: str) -> bool:
+    """Whether another socket listens on ``address``'s port (bound as gRPC binds, with
+    ``SO_REUSEADDR`` and without ``SO_REUSEPORT``). Port 0 is never taken."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if int(port) == 0:
+        return False
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host or ("::" if family == socket.AF_INET6 else "0.0.0.0"), int(port)))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False
