@@ -251,7 +251,10 @@ class Host:
     @staticmethod
     def _tls_identity(node: Node) -> tlscert.TlsIdentity:
         """The node's TLS key and certificate, which its node certificate must pin."""
-        identity = tlscert.load(node.code, tls_key_path(node.dir), tls_cert_path(node.dir))
+        # missing files are made anew (moved away after a leak): the renewal below pins them
+        identity = tlscert.load_or_create(
+            node.code, tls_key_path(node.dir), tls_cert_path(node.dir)
+        )
         node.keeper.credentials.tls_sha256 = identity.sha256
         if node.keeper.credentials.tls_unpinned() and parent_of(node.code) is not None:
             # enrolled online (the application carries no pin) or tls.crt replaced: the

@@ -14,8 +14,10 @@ that hosts several nodes present each node's own certificate (the client asks fo
 and gives gRPC's host-name check something to match. The certificate is valid for 30 years:
 its lifetime is the node certificate's, which names it and is renewed by the parent.
 
-Only key generation and hashing live here (the ``cryptography`` package); the files are
-written beside the node key (``federation/trust/files.py`` names them).
+A daemon makes missing files at start (``Host``) and has its parent pin the new certificate
+by renewal (``federation/trust/credentials.py``). Only key generation and hashing live here
+(the ``cryptography`` package); the files are written beside the node key
+(``federation/trust/files.py`` names them).
 """
 
 from __future__ import annotations

@@ -61,7 +61,7 @@ async def presented_certificate(code: str, address: str) -> bytes:
     try:
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
     finally:
-        writer.close()
+        writer.transport.abort()  # nothing was sent: no TLS close_notify to wait for
     if not der:
         raise PeerUnavailable(f"node {code} at {address} presented no TLS certificate")
     return bytes(der)

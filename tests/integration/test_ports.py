@@ -25,7 +25,6 @@ from node.simulate import plan
 from .network import Network, free_port, ingest, make_record, tree
 
 
-
 async def _hits(host: Host) -> int:
     return (await host.service("33").search.search(SearchQuery(text="结婚", scope="33"))).total
 
