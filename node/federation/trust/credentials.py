@@ -59,6 +59,7 @@ class Credentials:
         self.reports = reports
         # the SHA-256 of the TLS certificate this node's listener presents; b"": no TLS
         self.tls_sha256 = b""
+        self._tls_asked = False
 
     @property
     def code(self) -> str:
@@ -99,13 +100,21 @@ class Credentials:
 
     async def renew_if_due(self) -> bool:
         leaf = self.parts.signer.chain[0]
-        if self.tls_unpinned() and self.directory.parent is not None:
+        if self.tls_unpinned() and self.directory.parent is not None and not self._tls_asked:
             log.info(
                 "asking %s for a certificate pinning the TLS certificate of %s",
                 self.directory.parent,
                 self.code,
             )
-            await self.renew()
+            await self.renew()  # a failure (parent down) is retried at the next upkeep
+            self._tls_asked = True  # once answered: a parent that ignores it is not asked again
+            if self.tls_unpinned():
+                log.warning(
+                    "%s renewed %s without pinning its TLS certificate (an older version?): "
+                    "peers cannot reach it over TLS; see docs/operations.md",
+                    self.directory.parent,
+                    self.code,
+                )
             return True
         if leaf.not_after_ms - self.directory.now_ms > self.settings.renew_before_ms:
             return False
