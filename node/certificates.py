@@ -3,6 +3,13 @@
 The province's certificate is signed by the root key, which every node pins in its
 configuration. Chain walking lives in ``federation/trust/verify.py``; this module only knows
 one link.
+
+A certificate may also bind the node's gRPC listener to TLS: ``tls_sha256`` is the SHA-256 of
+the DER bytes of the self-signed X.509 certificate the node's listener presents
+(``node/tlscert.py``). A peer dialling the node over TLS accepts only that certificate, so the
+directory, not a CA or a host name, says which TLS server is the node. The field came after
+the others: a certificate without it (``b""``) is signed over exactly the bytes it always was,
+so certificates issued before TLS still verify, and one with it covers it as the last item.
 """
 
 from __future__ import annotations
@@ -30,10 +37,11 @@ class Certificate:
     not_after_ms: int
     serial: int
     signature: bytes = b""
+    # SHA-256 of the listener's TLS certificate (DER); b"": the node serves no TLS
+    tls_sha256: bytes = b""
 
     def signing_bytes(self) -> bytes:
-        return crypto.signing_input(
-            CERT_TAG,
+        fields: list[crypto.Part] = [
             self.node_id,
             self.level,
             self.parent_id,
@@ -44,7 +52,10 @@ class Certificate:
             self.not_before_ms,
             self.not_after_ms,
             self.serial,
-        )
+        ]
+        if self.tls_sha256:  # absent: the bytes certificates before TLS were signed over
+            fields.append(self.tls_sha256)
+        return crypto.signing_input(CERT_TAG, *fields)
 
     def signed_by(self, public_key: bytes) -> bool:
         return crypto.verify(public_key, self.signing_bytes(), self.signature)
@@ -65,6 +76,7 @@ class Certificate:
             "not_after_ms": self.not_after_ms,
             "serial": self.serial,
             "signature": self.signature.hex(),
+            **({"tls_sha256": self.tls_sha256.hex()} if self.tls_sha256 else {}),
         }
 
     @classmethod
@@ -81,6 +93,7 @@ class Certificate:
             not_after_ms=int(data["not_after_ms"]),  # type: ignore[call-overload]
             serial=int(data["serial"]),  # type: ignore[call-overload]
             signature=bytes.fromhex(str(data["signature"])),
+            tls_sha256=bytes.fromhex(str(data.get("tls_sha256", ""))),
         )
 
 
@@ -94,8 +107,12 @@ def issue(
     not_before_ms: int,
     not_after_ms: int,
     serial: int,
+    tls_sha256: bytes = b"",
 ) -> Certificate:
-    """Sign a certificate for ``node_id`` with the parent's key (the root key for a province)."""
+    """Sign a certificate for ``node_id`` with the parent's key (the root key for a province).
+
+    ``tls_sha256`` binds the node's TLS certificate (see the module docstring); b"" for none.
+    """
     unsigned = Certificate(
         node_id=node_id,
         level=int(level_of(node_id)),
@@ -107,6 +124,7 @@ def issue(
         not_before_ms=not_before_ms,
         not_after_ms=not_after_ms,
         serial=serial,
+        tls_sha256=tls_sha256,
     )
     return replace(unsigned, signature=issuer.sign(unsigned.signing_bytes()))
 

@@ -140,6 +140,9 @@ class HostSettings:
     web_listen: str = "127.0.0.1:8080"
     admin_listen: str = ""  # gRPC health + reflection for operators; "" = off
     log_level: str = "INFO"
+    # serve federation gRPC over TLS pinned by the node certificates; never dial in clear.
+    # Off here so in-process and test networks need no TLS files; `init` writes `tls = true`.
+    tls: bool = False
     sync: SyncSettings = field(default_factory=SyncSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
     nodes: tuple[NodeSettings, ...] = ()
@@ -219,6 +222,7 @@ def settings_from_mapping(
         "web_listen",
         "admin_listen",
         "log_level",
+        "tls",
     }
     if unknown:
         raise ConfigError(f"unknown setting(s) {sorted(unknown)}", "host")
@@ -232,6 +236,9 @@ def settings_from_mapping(
         root = b""
     if len(root) != 32:
         raise ConfigError("expected 64 hex digits (an Ed25519 public key)", "host.root_public_key")
+    tls = host.get("tls", HostSettings.tls)
+    if not isinstance(tls, bool):
+        raise ConfigError(f"expected true or false, got {tls!r}", "host.tls")
     sync = _sync_settings(_table(data, "sync"))
     trust = _section(TrustSettings, _table(data, "trust"), "trust")
     for key, value in (
@@ -265,6 +272,7 @@ def settings_from_mapping(
         web_listen=_address(host.get("web_listen", HostSettings.web_listen), "host.web_listen"),
         admin_listen=_address(host.get("admin_listen"), "host.admin_listen", optional=True),
         log_level=str(host.get("log_level", HostSettings.log_level)).upper(),
+        tls=tls,
         sync=sync,
         trust=trust,
         nodes=tuple(nodes),

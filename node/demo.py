@@ -17,6 +17,7 @@ from pathlib import Path
 
 from node.config import HostSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
+from node.errors import PortInUse
 from node.federation.trust.grant import Enrolled
 from node.node import Host
 from node.sample_data import DEMO_NETWORK, DEMO_VILLAGE, sample_records
@@ -95,21 +96,27 @@ async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
 
 
 def run_demo(data_dir: Path | None, grpc_port: int = 50051, web_port: int = 8080) -> None:
-    """Run the demo until Ctrl-C; a temporary data folder unless ``data_dir`` is given."""
+    """Run the demo until Ctrl-C; a temporary data folder unless ``data_dir`` is given.
+
+    A port that is taken ends it with one line (``PortInUse`` says which and what to do);
+    ``Host.start`` has stopped whatever it had started, so no listener outlives the loop.
+    """
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if data_dir is not None:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(_serve(data_dir, grpc_port, web_port))
-        return
-    with tempfile.TemporaryDirectory(prefix="archive-demo-") as tmp:
-        try:
+    try:
+        if data_dir is not None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            asyncio.run(_serve(data_dir, grpc_port, web_port))
+            return
+        with tempfile.TemporaryDirectory(prefix="archive-demo-") as tmp:
             asyncio.run(_serve(Path(tmp), grpc_port, web_port))
-        except OSError as exc:
-            print(
-                f"错误: 无法启动演示网络: {exc}"
-                "（端口被占用？可用 --grpc-port / --web-port 换端口）",
-                file=sys.stderr,
-            )
-            raise SystemExit(1) from None
+    except PortInUse as exc:
+        print(f"错误: 无法启动演示网络: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except OSError as exc:
+        print(
+            f"错误: 无法启动演示网络: {exc}（可用 --grpc-port / --web-port 换端口）",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None

@@ -37,6 +37,17 @@ class ConfigError(NodeError):
         super().__init__(f"{path}: {message}" if path else message)
 
 
+class PortInUse(NodeError):
+    """A listener's port is taken (by another daemon, most likely): this one does not start."""
+
+    def __init__(self, what: str, address: str, option: str) -> None:
+        self.address = address
+        super().__init__(
+            f"{what} 端口 {address} 已被占用（另一个守护进程还在运行？）："
+            f"请用 {option} 换一个端口，或先停止占用它的进程"
+        )
+
+
 class InvalidInput(NodeError):
     """The caller sent something this node cannot accept."""
 

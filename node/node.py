@@ -7,6 +7,7 @@ Each node has its own key, certificate chain, database and blob store under
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import time
 from collections.abc import Callable
@@ -15,9 +16,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from node import tlscert
 from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, OutboxSettings, TrustSettings
 from node.crypto import SigningKey
-from node.errors import ConfigError
+from node.errors import ConfigError, PortInUse
 from node.federation import catalogue_handlers
 from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
@@ -38,7 +40,14 @@ from node.federation.services.trust_admin import TrustAdmin
 from node.federation.sync import CataloguePusher
 from node.federation.trust import handlers as trust_handlers
 from node.federation.trust.events import TrustState
-from node.federation.trust.files import chain_path, key_files, key_path, load_chain
+from node.federation.trust.files import (
+    chain_path,
+    key_files,
+    key_path,
+    load_chain,
+    tls_cert_path,
+    tls_key_path,
+)
 from node.federation.trust.keeper import TrustKeeper
 from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.identity import parent_of
@@ -207,7 +216,7 @@ class Host:
                 if n.parent_address and (parent := parent_of(n.code))
             }
         )
-        self.transport = PeerTransport(self.dispatcher, self.addresses.resolve)
+        self.transport = PeerTransport(self.dispatcher, self.addresses.resolve, settings.tls)
         timeouts = (settings.sync.call_timeout_s, settings.sync.fetch_timeout_s)
         self.nodes: dict[str, Node] = {
             n.code: Node(
@@ -228,7 +237,12 @@ class Host:
         for node in self.nodes.values():
             node.keeper.directory.known_nodes = self._known_nodes
             node.keeper.directory.learn = self.addresses.learn
-        self.grpc = GrpcServer(self.dispatcher, settings.grpc_listen, settings.admin_listen or None)
+            # a node's own chain names its parent's TLS pin before any call arrives
+            self.addresses.learn(node.parts.signer.chain[1:])
+        tls = [self._tls_identity(node) for node in self.nodes.values()] if settings.tls else []
+        self.grpc = GrpcServer(
+            self.dispatcher, settings.grpc_listen, settings.admin_listen or None, tls
+        )
         self.scheduler = build_scheduler(
             [n.pusher for n in self.nodes.values() if n.pusher is not None],
             settings.sync.interval_s,
@@ -240,6 +254,30 @@ class Host:
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None
 
+    @staticmethod
+    def _tls_identity(node: Node) -> tlscert.TlsIdentity:
+        """The node's TLS key and certificate, which its node certificate must pin."""
+        # missing files are made anew (moved away after a leak): the renewal below pins them
+        identity = tlscert.load_or_create(
+            node.code, tls_key_path(node.dir), tls_cert_path(node.dir)
+        )
+        node.keeper.credentials.tls_sha256 = identity.sha256
+        if node.keeper.credentials.tls_unpinned() and parent_of(node.code) is not None:
+            # enrolled online (the application carries no pin) or tls.crt replaced: the
+            # first upkeep asks the parent for a certificate that pins it
+            log.warning(
+                "certificate of %s does not pin %s yet; asking the parent to renew it",
+                node.code,
+                tls_cert_path(node.dir),
+            )
+        elif node.keeper.credentials.tls_unpinned():
+            raise ConfigError(
+                f"省级节点 {node.code} 的证书没有绑定 {tls_cert_path(node.dir)}（指纹不符或缺失）："
+                f"请用根密钥按含 tls_sha256 的 {node.dir}/enrol-request.json 重新签发证书"
+                "（docs/operations.md，TLS），或设 host.tls = false"
+            )
+        return identity
+
     def _known_nodes(self) -> frozenset[str]:
         return self.addresses.codes().union(self.nodes)
 
@@ -248,7 +286,18 @@ class Host:
         return self.nodes[code].services
 
     async def start(self) -> Listening:
-        """Open every node's database, then listen; sync starts once all can answer."""
+        """Open every node's database, then listen; sync starts once all can answer.
+
+        A listener that cannot bind (``PortInUse``) stops whatever already started, so the
+        caller gets one clear error and no half-running host.
+        """
+        try:
+            return await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> Listening:
         for node in self.nodes.values():
             await node.open()
             self.dispatcher.add(node.server)
@@ -258,7 +307,13 @@ class Host:
         await self._runner.setup()
         web_host, _, web_port = self.settings.web_listen.rpartition(":")
         site = web.TCPSite(self._runner, web_host.strip("[]"), int(web_port))
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            listen = self.settings.web_listen
+            raise PortInUse("网页", listen, "--web-port / host.web_listen") from exc
         server = site._server  # the bound socket tells the real port when 0 was asked
         sockets = getattr(server, "sockets", None) or []
         bound_port = sockets[0].getsockname()[1] if sockets else int(web_port)

@@ -69,13 +69,15 @@ def plan(
     web_port: int = 0,
     sync: SyncSettings = QUICK_SYNC,
     trust: TrustSettings = DEFAULT_TRUST,
+    tls: bool = False,
 ) -> Layout:
     """Enrol ``nodes`` under ``root`` (a new key if None) and lay them out on hosts.
 
     One host per node, each on a free gRPC port, or with ``one_process`` one host for all on
     ``grpc_port`` (a free one if None). Web listeners take ``web_port`` (0: any free port).
     A node's parent address is set only when its parent runs on another host, as in a
-    daemon's config.
+    daemon's config. With ``tls`` every node gets a pinned TLS certificate and every host
+    serves (and dials) TLS only, as daemons on their own machines do.
     """
     if grpc_port is not None and not one_process:
         raise ValueError("grpc_port names the one listener of a one_process network")
@@ -90,6 +92,7 @@ def plan(
         [(code, name, f"{LOOPBACK}:{ports[code]}") for code, name in nodes],
         data_dir,
         now_ms=int(time.time() * 1000),
+        tls=tls,
     )
     groups = [list(nodes)] if one_process else [[n] for n in nodes]
     hosts = []
@@ -101,6 +104,7 @@ def plan(
                 root_public_key=root.public_key,
                 grpc_listen=f"{LOOPBACK}:{ports[group[0][0]]}",
                 web_listen=f"{LOOPBACK}:{web_port}",
+                tls=tls,
                 sync=sync,
                 trust=trust,
                 nodes=tuple(
@@ -139,6 +143,7 @@ class Network:
         web_port: int = 0,
         sync: SyncSettings | None = None,
         trust: TrustSettings = DEFAULT_TRUST,
+        tls: bool = False,
     ) -> Network:
         """Enrol ``nodes`` (see ``plan``), start every host, and log the tree at the root."""
         layout = plan(
@@ -150,6 +155,7 @@ class Network:
             web_port=web_port,
             sync=sync or QUICK_SYNC,
             trust=trust,
+            tls=tls,
         )
         return await cls.launch(layout)
 
@@ -157,11 +163,15 @@ class Network:
     async def launch(cls, layout: Layout) -> Network:
         """Start the hosts of ``layout``; the root registry (if hosted) logs every certificate."""
         net = cls(layout.root)
-        for settings in layout.hosts:
-            host = Host(settings)
-            await host.start()
-            for n in settings.nodes:
-                net.hosts[n.code] = host
+        try:
+            for settings in layout.hosts:
+                host = Host(settings)
+                await host.start()  # stops its own parts if it fails
+                for n in settings.nodes:
+                    net.hosts[n.code] = host
+        except BaseException:
+            await net.stop()  # the hosts already running: nothing outlives a failed launch
+            raise
         if "33" in net.hosts:  # the root registry logs the tree it was given
             await net.node("33").keeper.directory.register(
                 [e.chain[0] for e in layout.enrolled.values()]

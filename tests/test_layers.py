@@ -43,6 +43,7 @@ THIRD_PARTY = {
     "jinja2": {"web"},
     "apscheduler": {"jobs"},
     "nacl": {"domain"},  # node.crypto is the only module that touches nacl (checked below)
+    "cryptography": {"domain"},  # X.509 for the TLS listener: node/tlscert.py
     "sqlite_utils": {"storage"},
 }
 

@@ -18,13 +18,22 @@ from pathlib import Path
 
 import click
 
+from node import tlscert
+from node.certificates import Certificate
 from node.cli.common import CliError
 from node.config import load_settings
 from node.crypto import SigningKey
 from node.errors import ConfigError
 from node.federation.messages import ENROL, EnrolApplication
 from node.federation.trust.applicant import apply_for_enrolment
-from node.federation.trust.files import chain_path, key_path, load_chain, save_chain
+from node.federation.trust.files import (
+    chain_path,
+    key_path,
+    load_chain,
+    save_chain,
+    tls_cert_path,
+    tls_key_path,
+)
 from node.federation.trust.grant import enrolment_request, issue_for_request
 from node.identity import Level, level_of, parent_of, validate_code
 
@@ -66,6 +75,10 @@ def init(
     if config.exists():
         raise ConfigError(f"{config} 已存在；如需重建请先移走")
     key = SigningKey.load_or_create(key_path(data_dir / code))
+    # the listener's TLS certificate, pinned by the node certificate the parent will sign
+    tls = tlscert.load_or_create(
+        code, tls_key_path(data_dir / code), tls_cert_path(data_dir / code)
+    )
     data_dir.mkdir(parents=True, exist_ok=True)
     config.write_text(
         "# archive-node configuration; every setting is described in docs/configuration.md\n"
@@ -73,7 +86,9 @@ def init(
         f"data_dir = {_toml_string(str(data_dir.resolve()))}\n"
         f"root_public_key = {_toml_string(root_public_key.lower())}\n"
         f"grpc_listen = {_toml_string(listen)}\n"
-        f"web_listen = {_toml_string(web_listen)}\n\n"
+        f"web_listen = {_toml_string(web_listen)}\n"
+        "# federation gRPC over TLS, pinned by the node certificates (docs/operations.md)\n"
+        "tls = true\n\n"
         "[[node]]\n"
         f"code = {_toml_string(code)}\n"
         f"name = {_toml_string(name)}\n"
@@ -83,10 +98,15 @@ def init(
     request_file = data_dir / code / "enrol-request.json"
     request_file.write_text(
         json.dumps(
-            enrolment_request(code, name, key, advertise or listen), ensure_ascii=False, indent=1
+            enrolment_request(code, name, key, advertise or listen, tls.sha256),
+            ensure_ascii=False,
+            indent=1,
         )
     )
-    click.echo(f"已生成密钥 {key_path(data_dir / code)}（{key.key_id}）和配置 {config}")
+    click.echo(
+        f"已生成密钥 {key_path(data_dir / code)}（{key.key_id}）、TLS 证书 "
+        f"{tls_cert_path(data_dir / code)}（SHA-256 {tls.sha256.hex()[:16]}…）和配置 {config}"
+    )
     if level_of(code) == Level.PROVINCE:
         click.echo(f"请用根密钥为入网申请 {request_file} 签发证书（registry issue），")
     else:
@@ -202,9 +222,17 @@ def enrol(config_file: Path, code: str | None, advertise: str, wait: int) -> Non
         address=advertise or settings.grpc_listen,
     )
     from node.rpc.codec import ProtobufCodec
-    from node.rpc.peers import call_address
+    from node.rpc.peers import call_address, call_address_tls
+
+    seen_tls: list[bytes] = []  # the parent's TLS certificate, checked against its chain below
 
     async def send(request: bytes) -> bytes:
+        if settings.tls:
+            reply, pin = await call_address_tls(
+                parent_of(node.code) or "", node.parent_address, ENROL, request, 10.0
+            )
+            seen_tls.append(pin)
+            return reply
         return await call_address(node.parent_address, ENROL, request, 10.0)
 
     deadline = time.monotonic() + wait
@@ -216,6 +244,7 @@ def enrol(config_file: Path, code: str | None, advertise: str, wait: int) -> Non
             break
         time.sleep(min(5.0, max(0.5, deadline - time.monotonic())))
     if status.status == "approved":
+        _check_tls(status.chain, seen_tls, node_dir)
         save_chain(chain_path(node_dir), status.chain)
         expires = time.strftime("%Y-%m-%d", time.localtime(status.chain[0].not_after_ms / 1000))
         click.echo(
@@ -230,3 +259,18 @@ def enrol(config_file: Path, code: str | None, advertise: str, wait: int) -> Non
         f"{status.message}（上级 {parent_of(node.code)}，密钥标识 {key.key_id}）。"
         "获批后再次运行本命令即可取回证书。"
     )
+
+
+def _check_tls(chain: tuple[Certificate, ...], seen: list[bytes], node_dir: Path) -> None:
+    """Over TLS, the parent answered with the certificate its own node certificate pins.
+
+    The application is sent before the parent's pin is known (nothing secret is in it, and
+    the answer is verified up to the root key either way); the pin is checked once the chain
+    that carries it comes back.
+    """
+    if not seen:
+        return
+    if len(chain) < 2 or chain[1].tls_sha256 != seen[-1]:
+        raise CliError(
+            "上级节点出示的 TLS 证书不是其证书中绑定的那一个：请与上级节点运维人员核对地址"
+        )

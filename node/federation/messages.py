@@ -133,6 +133,7 @@ class EnrolStatus:
 class RenewRequest:
     new_public_key: bytes = b""  # empty: renew the current key
     address: str = ""
+    tls_sha256: bytes = b""  # empty: keep the TLS certificate the current one pins
 
 
 @dataclass(frozen=True)

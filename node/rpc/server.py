@@ -2,11 +2,19 @@
 
 Handlers take and return raw bytes (no deserialiser), so signatures are checked over exactly
 what arrived; the ``Dispatcher`` picks the hosted node each call is for.
+
+With TLS identities the federation listener serves TLS only (``tls.py``); the admin listener
+(health and reflection, for operators on the machine) stays plaintext. One daemon per port:
+gRPC would otherwise bind with ``SO_REUSEPORT``, so a second daemon started on a port in use
+would start silently and the kernel would split the calls between the two. It is turned off,
+and a port that is taken fails the start with ``PortInUse``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import errno
+import socket
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import grpc
@@ -15,10 +23,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from node.errors import PortInUse
 from node.federation.dispatch import Dispatcher
 from node.federation.messages import CALLS, MAX_MESSAGE_BYTES, SERVICE
 from node.rpc.generated.archive.v1 import federation_pb2
 from node.rpc.interceptors import ErrorToStatusInterceptor
+from node.rpc.tls import server_credentials
+from node.tlscert import TlsIdentity
 
 SERVICE_NAME = "archive.v1.Federation"
 FEDERATION_SERVICE = federation_pb2.DESCRIPTOR.services_by_name["Federation"]  # from the .proto
@@ -33,6 +44,8 @@ SERVER_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     # Clients ping every 30 s; allow it, or the server answers pings with GOAWAY.
     ("grpc.http2.min_ping_interval_without_data_ms", 20_000),
+    # one daemon per port: a second listener on a port in use must fail, not share it
+    ("grpc.so_reuseport", 0),
     *KEEPALIVE_OPTIONS,
 ]
 
@@ -66,11 +79,16 @@ class GrpcServer:
     """One gRPC listener for every node a daemon hosts, plus an optional admin listener."""
 
     def __init__(
-        self, dispatcher: Dispatcher, address: str, admin_address: str | None = None
+        self,
+        dispatcher: Dispatcher,
+        address: str,
+        admin_address: str | None = None,
+        tls: Sequence[TlsIdentity] = (),
     ) -> None:
         self.dispatcher = dispatcher
         self.address = address
         self.admin_address = admin_address
+        self.tls = tuple(tls)
         self.port = 0
         self.admin_port = 0
         self.health = HealthServicer()
@@ -81,9 +99,7 @@ class GrpcServer:
         server = aio.server(interceptors=[ErrorToStatusInterceptor()], options=SERVER_OPTIONS)
         server.add_generic_rpc_handlers([_federation_handler(self.dispatcher)])
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        self.port = server.add_insecure_port(self.address)
-        if self.port == 0:
-            raise OSError(f"cannot listen on {self.address} for gRPC")
+        self.port = _bind(server, self.address, self.tls, "gRPC", "--grpc-port / host.grpc_listen")
         await server.start()
         self._server = server
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
@@ -97,13 +113,57 @@ class GrpcServer:
                 reflection.SERVICE_NAME,
             )
             reflection.enable_server_reflection(names, admin)
-            self.admin_port = admin.add_insecure_port(self.admin_address)
+            try:
+                self.admin_port = _bind(
+                    admin, self.admin_address, (), "gRPC 管理", "host.admin_listen"
+                )
+            except PortInUse:
+                await server.stop(None)  # nothing half-started is left listening
+                self._server = None
+                raise
             await admin.start()
             self._admin = admin
 
     async def stop(self, grace: float = 2.0) -> None:
+        if self._server is None and self._admin is None:
+            return
         await self.health.enter_graceful_shutdown()
         for server in (self._admin, self._server):
             if server is not None:
                 await server.stop(grace)
         self._server = self._admin = None
+
+
+def _bind(
+    server: aio.Server, address: str, tls: Sequence[TlsIdentity], what: str, option: str
+) -> int:
+    """Bind ``address`` (TLS when identities are given); a port in use raises ``PortInUse``."""
+    if _taken(address):  # before gRPC tries, which would log a C-core error line first
+        raise PortInUse(what, address, option)
+    try:
+        if tls:
+            port = server.add_secure_port(address, server_credentials(tls))
+        else:
+            port = server.add_insecure_port(address)
+    except RuntimeError:  # grpcio raises this when the bind fails (no reuse: port taken)
+        port = 0
+    if port == 0:
+        raise PortInUse(what, address, option)
+    return port
+
+
+def _taken(address: str) -> bool:
+    """Whether another socket listens on ``address``'s port (bound as gRPC binds, with
+    ``SO_REUSEADDR`` and without ``SO_REUSEPORT``). Port 0 is never taken."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if int(port) == 0:
+        return False
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host or ("::" if family == socket.AF_INET6 else "0.0.0.0"), int(port)))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE
+    return False

@@ -21,9 +21,13 @@ from pathlib import Path
 
 import pytest
 
+from node import tlscert
 from node.config import load_settings
+from node.federation.trust.files import load_chain
 from node.node import Host
 from node.records import Record
+from node.rpc.tls import presented_certificate
+from node.tlscert import der_fingerprint
 
 from .network import free_port, ingest, make_record
 
@@ -112,6 +116,11 @@ def test_province_and_city_as_separate_daemons(network) -> None:  # type: ignore
     try:
         for daemon in daemons:
             daemon.wait_ready()
+        # `init` wrote `tls = true`: each daemon presents the TLS certificate its chain pins
+        for code in ("33", "3301"):
+            leaf = load_chain(tmp / code / code / "chain.json")[0]
+            der = asyncio.run(presented_certificate(code, nodes[code]["grpc"]))
+            assert len(leaf.tls_sha256) == 32 and der_fingerprint(der) == leaf.tls_sha256
         api = ["--api", nodes["33"]["api"]]
         deadline = time.monotonic() + 30
         hits: list[dict[str, object]] = []
@@ -178,6 +187,14 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
             return json.loads(out)["certificates"] >= 2  # the province's and its own
 
         assert _until(city_has_the_directory)
+
+        def city_certificate_pins_its_tls() -> bool:
+            # enrolled online (the application carries no pin): its first upkeep renewed it
+            leaf = load_chain(tmp_path / "3301/3301/chain.json")[0]
+            served = (tmp_path / "3301/3301/tls.crt").read_bytes()
+            return bool(leaf.tls_sha256) and leaf.tls_sha256 == tlscert.fingerprint(served)
+
+        assert _until(city_certificate_pins_its_tls)
         ok(*api, "registry", "revoke", "3301", "--as", "33", "--reason", "测试吊销", cwd=tmp_path)
         # the city keeps calling (here: asking for the directory); the province refuses it
 

@@ -5,6 +5,12 @@ As a child a node asks its parent for a fresh certificate before its own runs ou
 those requests (``grant_renewal``). A certificate never outlives its issuer's, so a child
 waits for its parent to renew first rather than asking again for the same end.
 
+A node serving TLS also keeps its certificate pinning its listener's TLS certificate
+(``tls_sha256``, set by the host): when they differ (a node enrolled online, whose
+application carries no pin, or one whose ``tls.crt`` was replaced) the next upkeep asks the
+parent for a certificate that pins the one it serves. The request is signed by the node's own
+key, the authority on what the node is; the parent keeps the pin across later renewals.
+
 Rotation never loses a key: the new one is saved beside the old before it is certified,
 published in the directory before the node switches to it, and the old one is only retired
 (kept on disk, and reported so evidence it signed before still verifies) afterwards.
@@ -29,6 +35,7 @@ from node.federation.trust.files import KeyFiles, save_chain
 from node.federation.trust.grant import grant_child
 from node.federation.trust.reports import Reporter
 from node.identity import parent_of
+from node.tlscert import FINGERPRINT_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,9 @@ class Credentials:
         self.settings = settings
         self.directory = directory
         self.reports = reports
+        # the SHA-256 of the TLS certificate this node's listener presents; b"": no TLS
+        self.tls_sha256 = b""
+        self._tls_asked = False
 
     @property
     def code(self) -> str:
@@ -62,6 +72,8 @@ class Credentials:
         public_key = request.new_public_key or current.public_key
         if len(public_key) != 32:
             raise InvalidInput("new public key must be 32 bytes")
+        if request.tls_sha256 and len(request.tls_sha256) != FINGERPRINT_BYTES:
+            raise InvalidInput("tls_sha256 must be 32 bytes (SHA-256)")
         chain = grant_child(
             self.parts.signer,
             [current, *self.directory.state.certificates.get(current.node_id, [])],
@@ -70,6 +82,8 @@ class Credentials:
             public_key=public_key,
             address=request.address or current.address,
             lifetime_ms=self.settings.cert_lifetime_ms,
+            # the listener's TLS certificate stays pinned unless the child names a new one
+            tls_sha256=request.tls_sha256 or current.tls_sha256,
         )
         await self.reports.report([chain[0]])
         log.info(
@@ -80,8 +94,28 @@ class Credentials:
         )
         return RenewReply(chain=chain)
 
+    def tls_unpinned(self) -> bool:
+        """This node serves TLS, but its certificate does not pin that TLS certificate."""
+        return bool(self.tls_sha256) and self.parts.signer.chain[0].tls_sha256 != self.tls_sha256
+
     async def renew_if_due(self) -> bool:
         leaf = self.parts.signer.chain[0]
+        if self.tls_unpinned() and self.directory.parent is not None and not self._tls_asked:
+            log.info(
+                "asking %s for a certificate pinning the TLS certificate of %s",
+                self.directory.parent,
+                self.code,
+            )
+            await self.renew()  # a failure (parent down) is retried at the next upkeep
+            self._tls_asked = True  # once answered: a parent that ignores it is not asked again
+            if self.tls_unpinned():
+                log.warning(
+                    "%s renewed %s without pinning its TLS certificate (an older version?): "
+                    "peers cannot reach it over TLS; see docs/operations.md",
+                    self.directory.parent,
+                    self.code,
+                )
+            return True
         if leaf.not_after_ms - self.directory.now_ms > self.settings.renew_before_ms:
             return False
         parent = self.directory.parent
@@ -113,7 +147,9 @@ class Credentials:
         if parent is None:
             raise Forbidden("省级节点的证书须用根密钥离线签发（见 docs/operations.md）")
         signer = self.parts.signer
-        request = RenewRequest(new_public_key=new_key.public_key if new_key else b"")
+        request = RenewRequest(
+            new_public_key=new_key.public_key if new_key else b"", tls_sha256=self.tls_sha256
+        )
         reply = await self.client.call(RENEW, parent, self.parts.codec.encode(request))
         chain = self.parts.codec.decode(RenewReply, reply.payload).chain
         key = new_key or signer.key

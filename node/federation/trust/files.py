@@ -1,9 +1,10 @@
 """Where a node's key and certificate chain live on disk, and how a chain file is read and
 written.
 
-``init`` makes the key, ``enrol`` or ``registry issue`` write the chain, ``Node`` loads both
-at start, and renewal and rotation (``credentials.py``) replace them; a chain is written to
-a temporary file and renamed, so a crash never leaves half a chain.
+``init`` makes the key (and the TLS key and certificate), ``enrol`` or ``registry issue``
+write the chain, ``Node`` loads both at start, and renewal and rotation (``credentials.py``)
+replace them; a chain is written to a temporary file and renamed, so a crash never leaves
+half a chain.
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def key_path(node_dir: Path) -> Path:
 
 def chain_path(node_dir: Path) -> Path:
     return node_dir / "chain.json"
+
+
+def tls_key_path(node_dir: Path) -> Path:
+    """The private key of the node's TLS listener (``node/tlscert.py``)."""
+    return node_dir / "tls.key"
+
+
+def tls_cert_path(node_dir: Path) -> Path:
+    """The self-signed TLS certificate whose SHA-256 the node certificate pins."""
+    return node_dir / "tls.crt"
 
 
 def key_files(node_dir: Path) -> KeyFiles:

@@ -14,13 +14,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from node import tlscert
 from node.certificates import Certificate, issue
 from node.crypto import SigningKey
 from node.errors import ConfigError
 from node.federation import envelope
 from node.federation.envelope import Signer
-from node.federation.trust.files import chain_path, key_path, save_chain
+from node.federation.trust.files import (
+    chain_path,
+    key_path,
+    save_chain,
+    tls_cert_path,
+    tls_key_path,
+)
 from node.identity import level_of, parent_of
+from node.tlscert import FINGERPRINT_BYTES
 
 YEAR_MS = 365 * 24 * 3600 * 1000
 # A new certificate is valid from a minute back, so a verifier whose clock is a little behind
@@ -49,14 +57,18 @@ def grant(
     now_ms: int,
     lifetime_ms: int,
     after_serial: int = 0,
+    tls_sha256: bytes = b"",
 ) -> tuple[Certificate, ...]:
     """Certify ``code``'s ``public_key``: the child's full chain, leaf first.
 
     ``issuer_chain`` is the issuer's own chain, empty when the root key certifies the
     province. The certificate lives ``lifetime_ms`` from ``now_ms`` but never past the
     issuer's; ``after_serial`` is the serial it must follow (the child's previous
-    certificate, or the one granted just before it in a batch).
+    certificate, or the one granted just before it in a batch). ``tls_sha256`` pins the
+    child's TLS certificate (``node/tlscert.py``); b"" when it serves no TLS.
     """
+    if tls_sha256 and len(tls_sha256) != FINGERPRINT_BYTES:
+        raise ConfigError("TLS 证书指纹应为 32 字节（SHA-256）")
     not_after = now_ms + lifetime_ms
     if issuer_chain:
         not_after = min(not_after, issuer_chain[0].not_after_ms)
@@ -69,6 +81,7 @@ def grant(
         not_before_ms=now_ms - NOT_BEFORE_SLACK_MS,
         not_after_ms=not_after,
         serial=serial_for(now_ms, after_serial),
+        tls_sha256=tls_sha256,
     )
     return (cert, *issuer_chain)
 
@@ -82,6 +95,7 @@ def grant_child(
     public_key: bytes,
     address: str,
     lifetime_ms: int,
+    tls_sha256: bytes = b"",
 ) -> tuple[Certificate, ...]:
     """A running node certifying its child (approval, renewal, rotation): signed with the
     node's key at the node's clock, with a serial above every certificate in ``held`` (what
@@ -96,6 +110,7 @@ def grant_child(
         now_ms=envelope.now_ms(signer.clock),
         lifetime_ms=lifetime_ms,
         after_serial=max((c.serial for c in held), default=0),
+        tls_sha256=tls_sha256,
     )
 
 
@@ -113,11 +128,13 @@ def enrol_tree(
     *,
     now_ms: int,
     lifetime_ms: int = YEAR_MS,
+    tls: bool = False,
 ) -> dict[str, Enrolled]:
     """Give every ``(code, name, address)`` a key (kept if present) and a fresh chain.
 
     Nodes are issued parents first; each certificate ends no later than its parent's, and
-    the serials of one batch follow each other.
+    the serials of one batch follow each other. With ``tls`` every node also gets a TLS key
+    and certificate (kept if present), pinned in its certificate.
     """
     enrolled: dict[str, Enrolled] = {}
     serial = 0
@@ -133,6 +150,11 @@ def enrol_tree(
             raise ConfigError(f"节点 {code} 的上级 {parent} 不在同一批入网节点中")
         node_dir = data_dir / code
         key = SigningKey.load_or_create(key_path(node_dir))
+        pin = (
+            tlscert.load_or_create(code, tls_key_path(node_dir), tls_cert_path(node_dir)).sha256
+            if tls
+            else b""
+        )
         chain = grant(
             issuer,
             parent_chain,
@@ -143,6 +165,7 @@ def enrol_tree(
             now_ms=now_ms,
             lifetime_ms=lifetime_ms,
             after_serial=serial,
+            tls_sha256=pin,
         )
         serial = chain[0].serial
         save_chain(chain_path(node_dir), chain)
@@ -150,9 +173,14 @@ def enrol_tree(
     return enrolled
 
 
-def enrolment_request(code: str, name: str, key: SigningKey, address: str) -> dict[str, str]:
+def enrolment_request(
+    code: str, name: str, key: SigningKey, address: str, tls_sha256: bytes = b""
+) -> dict[str, str]:
     """What a new node hands its parent's operator to be certified (no secret in it)."""
-    return {"code": code, "name": name, "public_key": key.public_key.hex(), "address": address}
+    request = {"code": code, "name": name, "public_key": key.public_key.hex(), "address": address}
+    if tls_sha256:
+        request["tls_sha256"] = tls_sha256.hex()
+    return request
 
 
 def issue_for_request(
@@ -172,6 +200,7 @@ def issue_for_request(
         code = str(request["code"])
         public_key = bytes.fromhex(str(request["public_key"]))
         name, address = str(request["name"]), str(request.get("address", ""))
+        tls_sha256 = bytes.fromhex(str(request.get("tls_sha256", "")))
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"入网申请格式错误: {exc}") from None
     if len(public_key) != 32:
@@ -192,4 +221,5 @@ def issue_for_request(
         address=address,
         now_ms=now_ms,
         lifetime_ms=lifetime_ms,
+        tls_sha256=tls_sha256,
     )

@@ -21,6 +21,7 @@ def cert_to_pb(cert: Certificate) -> pb.Certificate:
         not_after_ms=cert.not_after_ms,
         serial=cert.serial,
         signature=cert.signature,
+        tls_sha256=cert.tls_sha256,
     )
 
 
@@ -37,6 +38,7 @@ def cert_from_pb(msg: pb.Certificate) -> Certificate:
         not_after_ms=msg.not_after_ms,
         serial=msg.serial,
         signature=msg.signature,
+        tls_sha256=msg.tls_sha256,
     )
 
 

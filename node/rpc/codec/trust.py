@@ -92,8 +92,12 @@ CONVERTERS: Converters = {
     ),
     RenewRequest: (
         pb.RenewRequest,
-        lambda r: pb.RenewRequest(new_public_key=r.new_public_key, address=r.address),
-        lambda m: RenewRequest(new_public_key=m.new_public_key, address=m.address),
+        lambda r: pb.RenewRequest(
+            new_public_key=r.new_public_key, address=r.address, tls_sha256=r.tls_sha256
+        ),
+        lambda m: RenewRequest(
+            new_public_key=m.new_public_key, address=m.address, tls_sha256=m.tls_sha256
+        ),
     ),
     RenewReply: (
         pb.RenewReply,

@@ -44,6 +44,7 @@ class Certificate(_message.Message):
     NOT_AFTER_MS_FIELD_NUMBER: _builtins.int
     SERIAL_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
+    TLS_SHA256_FIELD_NUMBER: _builtins.int
     node_id: _builtins.str
     level: _builtins.int
     parent_id: _builtins.str
@@ -60,6 +61,11 @@ class Certificate(_message.Message):
     serial: _builtins.int
     signature: _builtins.bytes
     """by the parent's key (the root key for the province)"""
+    tls_sha256: _builtins.bytes
+    """SHA-256 of the DER bytes of the self-signed TLS certificate the node's gRPC listener
+    presents; empty when it serves no TLS. Signed only when set, so certificates issued
+    before this field existed verify unchanged (node/certificates.py).
+    """
     def __init__(
         self,
         *,
@@ -74,10 +80,11 @@ class Certificate(_message.Message):
         not_after_ms: _builtins.int = ...,
         serial: _builtins.int = ...,
         signature: _builtins.bytes = ...,
+        tls_sha256: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "key_id", b"key_id", "level", b"level", "name", b"name", "node_id", b"node_id", "not_after_ms", b"not_after_ms", "not_before_ms", b"not_before_ms", "parent_id", b"parent_id", "public_key", b"public_key", "serial", b"serial", "signature", b"signature"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "key_id", b"key_id", "level", b"level", "name", b"name", "node_id", b"node_id", "not_after_ms", b"not_after_ms", "not_before_ms", b"not_before_ms", "parent_id", b"parent_id", "public_key", b"public_key", "serial", b"serial", "signature", b"signature", "tls_sha256", b"tls_sha256"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

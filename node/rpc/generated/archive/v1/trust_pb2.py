@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from node.rpc.generated.archive.v1 import envelope_pb2 as archive_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x61rchive/v1/trust.proto\x12\narchive.v1\x1a\x19\x61rchive/v1/envelope.proto\";\n\tHeartbeat\x12\x13\n\x0b\x63hange_head\x18\x01 \x01(\x04\x12\x19\n\x11\x64irectory_version\x18\x02 \x01(\x04\";\n\x0eHeartbeatReply\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x19\n\x11\x64irectory_version\x18\x02 \x01(\x04\"\x85\x01\n\rDirectoryHead\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12\x12\n\nchain_hash\x18\x02 \x01(\x0c\x12\x14\n\x0cissued_at_ms\x18\x03 \x01(\x03\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12&\n\x05\x63hain\x18\x05 \x03(\x0b\x32\x17.archive.v1.Certificate\"8\n\x10\x44irectoryRequest\x12\x15\n\rafter_version\x18\x01 \x01(\x04\x12\r\n\x05limit\x18\x02 \x01(\r\"_\n\rDirectoryPage\x12\'\n\x04head\x18\x01 \x01(\x0b\x32\x19.archive.v1.DirectoryHead\x12\x15\n\rfirst_version\x18\x02 \x01(\x04\x12\x0e\n\x06\x65vents\x18\x03 \x03(\x0c\"S\n\x10\x45nrolApplication\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\"V\n\x0b\x45nrolStatus\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12&\n\x05\x63hain\x18\x03 \x03(\x0b\x32\x17.archive.v1.Certificate\"7\n\x0cRenewRequest\x12\x16\n\x0enew_public_key\x18\x01 \x01(\x0c\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"4\n\nRenewReply\x12&\n\x05\x63hain\x18\x01 \x03(\x0b\x32\x17.archive.v1.Certificate\"\x1d\n\x0bTrustReport\x12\x0e\n\x06\x65vents\x18\x01 \x03(\x0c\"+\n\x0eTrustReportAck\x12\x19\n\x11\x64irectory_version\x18\x01 \x01(\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x61rchive/v1/trust.proto\x12\narchive.v1\x1a\x19\x61rchive/v1/envelope.proto\";\n\tHeartbeat\x12\x13\n\x0b\x63hange_head\x18\x01 \x01(\x04\x12\x19\n\x11\x64irectory_version\x18\x02 \x01(\x04\";\n\x0eHeartbeatReply\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\x04\x12\x19\n\x11\x64irectory_version\x18\x02 \x01(\x04\"\x85\x01\n\rDirectoryHead\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12\x12\n\nchain_hash\x18\x02 \x01(\x0c\x12\x14\n\x0cissued_at_ms\x18\x03 \x01(\x03\x12\x11\n\tsignature\x18\x04 \x01(\x0c\x12&\n\x05\x63hain\x18\x05 \x03(\x0b\x32\x17.archive.v1.Certificate\"8\n\x10\x44irectoryRequest\x12\x15\n\rafter_version\x18\x01 \x01(\x04\x12\r\n\x05limit\x18\x02 \x01(\r\"_\n\rDirectoryPage\x12\'\n\x04head\x18\x01 \x01(\x0b\x32\x19.archive.v1.DirectoryHead\x12\x15\n\rfirst_version\x18\x02 \x01(\x04\x12\x0e\n\x06\x65vents\x18\x03 \x03(\x0c\"S\n\x10\x45nrolApplication\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\npublic_key\x18\x03 \x01(\x0c\x12\x0f\n\x07\x61\x64\x64ress\x18\x04 \x01(\t\"V\n\x0b\x45nrolStatus\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12&\n\x05\x63hain\x18\x03 \x03(\x0b\x32\x17.archive.v1.Certificate\"K\n\x0cRenewRequest\x12\x16\n\x0enew_public_key\x18\x01 \x01(\x0c\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x12\n\ntls_sha256\x18\x03 \x01(\x0c\"4\n\nRenewReply\x12&\n\x05\x63hain\x18\x01 \x03(\x0b\x32\x17.archive.v1.Certificate\"\x1d\n\x0bTrustReport\x12\x0e\n\x06\x65vents\x18\x01 \x03(\x0c\"+\n\x0eTrustReportAck\x12\x19\n\x11\x64irectory_version\x18\x01 \x01(\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,11 +47,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ENROLSTATUS']._serialized_start=563
   _globals['_ENROLSTATUS']._serialized_end=649
   _globals['_RENEWREQUEST']._serialized_start=651
-  _globals['_RENEWREQUEST']._serialized_end=706
-  _globals['_RENEWREPLY']._serialized_start=708
-  _globals['_RENEWREPLY']._serialized_end=760
-  _globals['_TRUSTREPORT']._serialized_start=762
-  _globals['_TRUSTREPORT']._serialized_end=791
-  _globals['_TRUSTREPORTACK']._serialized_start=793
-  _globals['_TRUSTREPORTACK']._serialized_end=836
+  _globals['_RENEWREQUEST']._serialized_end=726
+  _globals['_RENEWREPLY']._serialized_start=728
+  _globals['_RENEWREPLY']._serialized_end=780
+  _globals['_TRUSTREPORT']._serialized_start=782
+  _globals['_TRUSTREPORT']._serialized_end=811
+  _globals['_TRUSTREPORTACK']._serialized_start=813
+  _globals['_TRUSTREPORTACK']._serialized_end=856
 # @@protoc_insertion_point(module_scope)

@@ -240,19 +240,26 @@ class RenewRequest(_message.Message):
 
     NEW_PUBLIC_KEY_FIELD_NUMBER: _builtins.int
     ADDRESS_FIELD_NUMBER: _builtins.int
+    TLS_SHA256_FIELD_NUMBER: _builtins.int
     new_public_key: _builtins.bytes
     """empty = renew the current key"""
     address: _builtins.str
     """where the node listens now"""
+    tls_sha256: _builtins.bytes
+    """SHA-256 of the TLS certificate the node's listener presents now; empty = keep the one
+    its current certificate pins. How a node enrolled online, or one that replaced its TLS
+    certificate, gets a certificate that pins it (node/federation/trust/credentials.py).
+    """
     def __init__(
         self,
         *,
         new_public_key: _builtins.bytes = ...,
         address: _builtins.str = ...,
+        tls_sha256: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "new_public_key", b"new_public_key"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "new_public_key", b"new_public_key", "tls_sha256", b"tls_sha256"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
