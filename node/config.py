@@ -121,6 +121,12 @@ DEFAULT_TRUST = TrustSettings()
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    # sign a checkpoint of the audit log and send it to the parent, the witness
+    checkpoint_interval_s: float = _setting(300.0, "checkpoint_interval", "seconds")
+
+
+@dataclass(frozen=True)
 class NodeSettings:
     code: str
     name: str
@@ -138,6 +144,7 @@ class HostSettings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
     nodes: tuple[NodeSettings, ...] = ()
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -147,7 +154,7 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings)
+_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings, AuditSettings)
 
 
 def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
@@ -229,6 +236,7 @@ def settings_from_mapping(
         raise ConfigError("expected 64 hex digits (an Ed25519 public key)", "host.root_public_key")
     sync = _sync_settings(_table(data, "sync"))
     trust = _section(TrustSettings, _table(data, "trust"), "trust")
+    audit = _section(AuditSettings, _table(data, "audit"), "audit")
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -257,4 +265,5 @@ def settings_from_mapping(
         sync=sync,
         trust=trust,
         nodes=tuple(nodes),
+        audit=audit,
     )
