@@ -184,7 +184,7 @@ def verify_txn(conn: sqlite3.Connection, marks: Sequence[WitnessMark]) -> AuditV
         if seq in by_size:
             good_upto = seq
         expected = seq + 1
-    size = expected - 1
+    size = last_txn(conn)[0]
     if finding is None:
         beyond = sorted(m.size for m in marks if m.size > size)
         if beyond:
