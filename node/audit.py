@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -132,7 +132,7 @@ def link(previous: bytes, entry: bytes) -> bytes:
     return crypto.sha256(_LINK_TAG + previous + entry)
 
 
-def extend(head: bytes, entry_hashes: list[bytes] | tuple[bytes, ...]) -> bytes:
+def extend(head: bytes, entry_hashes: Iterable[bytes]) -> bytes:
     """The head after appending entries with these hashes to a chain whose head is ``head``."""
     for entry in entry_hashes:
         head = link(head, entry)

@@ -84,7 +84,8 @@ def _entry(row: Any) -> AuditEntry:
 
 
 def page_txn(conn: sqlite3.Connection, query: AuditQuery) -> AuditPage:
-    where, args = [], []
+    where: list[str] = []
+    args: list[object] = []
     if query.actor:
         where.append("(actor = ? OR instr(actor, ?) > 0)")
         args += [query.actor, query.actor]
@@ -156,7 +157,8 @@ def verify_txn(conn: sqlite3.Connection, marks: Sequence[WitnessMark]) -> AuditV
             finding = AuditFinding(
                 expected,
                 "deleted",
-                f"第 {expected} 条日志缺失（下一条是第 {seq} 条）：日志被删改，请保全数据库文件并报告上级。",
+                f"第 {expected} 条日志缺失（下一条是第 {seq} 条）：日志被删改，"
+                "请保全数据库文件并报告上级。",
                 seq - 1,
             )
             break

@@ -17,7 +17,7 @@ from node.errors import AccessDenied
 from node.records import Access, SearchQuery
 from node.storage.audit import append_txn, draft
 
-from .network import Network, converged, eventually, ingest, make_record, tree
+from .network import Network, converged, eventually, make_record, tree
 
 NODES = tree("33", "3301", "330106")
 ARCHIVIST = Actor(ActorKind.ACCOUNT, "zhao", "330106", frozenset({Role.ARCHIVIST}))
