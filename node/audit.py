@@ -214,10 +214,16 @@ class AuditQuery:
     subject: str = ""  # exact subject (a record ref ``HOLDER/RECORD_ID``, a code)
     before: int = 0  # entries with seq below this (0: from the newest)
     limit: int = 50
+    after: int = 0  # instead: the oldest ``limit`` entries with seq above this (a newer page)
 
 
 def audit_query(
-    actor: str = "", act: str = "", subject: str = "", before: object = 0, limit: object = 50
+    actor: str = "",
+    act: str = "",
+    subject: str = "",
+    before: object = 0,
+    limit: object = 50,
+    after: object = 0,
 ) -> AuditQuery:
     """A checked ``AuditQuery``; ``InvalidInput`` (zh-CN) for anything out of range."""
     for name, value in (("人员", actor), ("操作", act), ("档案", subject)):
@@ -229,6 +235,7 @@ def audit_query(
         subject=subject.strip(),
         before=_whole(before, "before", 0, 2**63 - 1, "起始序号"),
         limit=_whole(limit, "limit", 1, MAX_PAGE, "每页条数"),
+        after=_whole(after, "after", 0, 2**63 - 1, "起始序号"),
     )
 
 
@@ -246,6 +253,7 @@ class AuditPage:
     entries: tuple[AuditEntry, ...]  # newest first
     size: int  # entries in the whole log
     next_before: int  # pass as ``before`` for the next (older) page; 0: none
+    prev_after: int = 0  # pass as ``after`` for the previous (newer) page; 0: none
 
 
 @dataclass(frozen=True)

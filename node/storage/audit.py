@@ -84,6 +84,8 @@ def _entry(row: Any) -> AuditEntry:
 
 
 def page_txn(conn: sqlite3.Connection, query: AuditQuery) -> AuditPage:
+    """A page newest first: below ``before`` (or from the newest), or, with ``after``, the
+    page just newer than ``after``; and whether older and newer entries match too."""
     where: list[str] = []
     args: list[object] = []
     if query.actor:
@@ -95,16 +97,33 @@ def page_txn(conn: sqlite3.Connection, query: AuditQuery) -> AuditPage:
     if query.subject:
         where.append("subject = ?")
         args.append(query.subject)
-    if query.before:
-        where.append("seq < ?")
-        args.append(query.before)
-    sql = "SELECT seq, at_ms, actor, act, subject, detail FROM audit_log"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    rows = conn.execute(f"{sql} ORDER BY seq DESC LIMIT ?", (*args, query.limit + 1)).fetchall()
-    entries = tuple(_entry(r) for r in rows[: query.limit])
-    more = len(rows) > query.limit
-    return AuditPage(entries, last_txn(conn)[0], entries[-1].seq if more and entries else 0)
+    filters = " AND ".join(where) or "1"
+
+    def exists(bound: str, seq: int) -> bool:
+        sql = f"SELECT 1 FROM audit_log WHERE {filters} AND seq {bound} ? LIMIT 1"
+        return conn.execute(sql, (*args, seq)).fetchone() is not None
+
+    columns = "SELECT seq, at_ms, actor, act, subject, detail FROM audit_log"
+    if query.after:
+        rows = conn.execute(
+            f"{columns} WHERE {filters} AND seq > ? ORDER BY seq LIMIT ?",
+            (*args, query.after, query.limit),
+        ).fetchall()
+        rows.reverse()
+    else:
+        bound = f" AND seq < {int(query.before)}" if query.before else ""
+        rows = conn.execute(
+            f"{columns} WHERE {filters}{bound} ORDER BY seq DESC LIMIT ?", (*args, query.limit)
+        ).fetchall()
+    entries = tuple(_entry(r) for r in rows)
+    older = bool(entries) and exists("<", entries[-1].seq)
+    newer = bool(entries) and exists(">", entries[0].seq)
+    return AuditPage(
+        entries,
+        last_txn(conn)[0],
+        entries[-1].seq if older else 0,
+        entries[0].seq if newer else 0,
+    )
 
 
 def hashes_between_txn(conn: sqlite3.Connection, after: int, upto: int) -> list[bytes]:

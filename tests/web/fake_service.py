@@ -331,10 +331,14 @@ class FakeAudit:
             and (not query.act or e.act == query.act)
             and (not query.subject or e.subject == query.subject)
             and (not query.before or e.seq < query.before)
+            and (not query.after or e.seq > query.after)
         ]
-        page = tuple(found[: query.limit])
-        more = len(found) > query.limit
-        return AuditPage(page, len(self.log), page[-1].seq if more else 0)
+        page = tuple(found[-query.limit :] if query.after else found[: query.limit])
+        older = bool(page) and any(e.seq < page[-1].seq for e in found)
+        newer = bool(page) and page[0].seq < max((e.seq for e in self.log), default=0)
+        return AuditPage(
+            page, len(self.log), page[-1].seq if older else 0, page[0].seq if newer else 0
+        )
 
     async def verify(self) -> AuditReport:
         parent = parent_of(self.code) or ""
