@@ -126,6 +126,12 @@ MAX_ENROL_RATE = 100_000  # per address and period: past this the limit means no
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    # sign a checkpoint of the audit log and send it to the parent, the witness
+    checkpoint_interval_s: float = _setting(300.0, "checkpoint_interval", "seconds")
+
+
+@dataclass(frozen=True)
 class NodeSettings:
     code: str
     name: str
@@ -146,6 +152,7 @@ class HostSettings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     trust: TrustSettings = field(default_factory=TrustSettings)
     nodes: tuple[NodeSettings, ...] = ()
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -155,7 +162,7 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings)
+_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings, AuditSettings)
 
 
 def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
@@ -247,6 +254,7 @@ def settings_from_mapping(
     ):
         if not 1 <= value <= MAX_ENROL_RATE:
             raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
+    audit = _section(AuditSettings, _table(data, "audit"), "audit")
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -276,4 +284,5 @@ def settings_from_mapping(
         sync=sync,
         trust=trust,
         nodes=tuple(nodes),
+        audit=audit,
     )

@@ -1,10 +1,10 @@
 """Scheduled work (APScheduler): the periodic catalogue push, anti-entropy with the parent,
-and trust upkeep (directory refresh, unreported trust events, certificate renewal) of every
-hosted node.
+trust upkeep (directory refresh, unreported trust events, certificate renewal) and audit
+checkpoints of every hosted node.
 
 Job bodies are plain methods of the objects they drive (``CataloguePusher.wake``,
-``CatalogueRepairer.run_scheduled``, ``TrustKeeper.tick``), so tests call them directly
-instead of waiting for a timer.
+``CatalogueRepairer.run_scheduled``, ``TrustKeeper.tick``, ``AuditCheckpointer.run_scheduled``),
+so tests call them directly instead of waiting for a timer.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from node.federation.antientropy import CatalogueRepairer
+from node.federation.audit_checkpoints import AuditCheckpointer
 from node.federation.sync import CataloguePusher
 from node.federation.trust.keeper import TrustKeeper
 
@@ -25,6 +26,8 @@ def build_scheduler(
     trust_interval_s: float = 300.0,
     repairers: Iterable[CatalogueRepairer] = (),
     anti_entropy_interval_s: float = 3600.0,
+    checkpointers: Iterable[AuditCheckpointer] = (),
+    checkpoint_interval_s: float = 300.0,
 ) -> AsyncIOScheduler:
     """Every hosted node's jobs. Anti-entropy runs are jittered by up to a tenth of their
     interval, so a county hosting hundreds of villages, or a parent with many children, does
@@ -54,5 +57,14 @@ def build_scheduler(
             jitter=anti_entropy_interval_s / 10,
             id=f"anti-entropy:{repairer.code}",
             name=f"anti-entropy {repairer.code} -> {repairer.parent}",
+        )
+    for checkpointer in checkpointers:
+        scheduler.add_job(
+            checkpointer.run_scheduled,
+            "interval",
+            seconds=checkpoint_interval_s,
+            jitter=checkpoint_interval_s / 10,
+            id=f"audit:{checkpointer.code}",
+            name=f"audit checkpoint {checkpointer.code} -> {checkpointer.parent or '-'}",
         )
     return scheduler

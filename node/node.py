@@ -20,9 +20,10 @@ from node import tlscert
 from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, OutboxSettings, TrustSettings
 from node.crypto import SigningKey
 from node.errors import ConfigError, PortInUse
-from node.federation import catalogue_handlers
+from node.federation import audit_handlers, catalogue_handlers
 from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
+from node.federation.audit_checkpoints import AuditCheckpointer
 from node.federation.client import FederationClient
 from node.federation.dispatch import Dispatcher
 from node.federation.envelope import Clock, Signer
@@ -31,6 +32,7 @@ from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
 from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
+from node.federation.services.audit import NodeAudit
 from node.federation.services.ingest import Ingest
 from node.federation.services.refusals import NodeRefusals
 from node.federation.services.retrieval import Retrieval
@@ -55,6 +57,7 @@ from node.jobs import build_scheduler
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.rpc.server import GrpcServer
+from node.storage.audit import AuditLog
 from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
@@ -130,6 +133,7 @@ class Node:
             changelog=ChangeLog(self.db),
             peers=PeerStateStore(self.db),
             blobs=BlobStore(node_dir / "blobs"),
+            audit=AuditLog(self.db, self.code, clock),
             call_timeout=sync_timeouts[0],
             fetch_timeout=sync_timeouts[1],
         )
@@ -148,8 +152,10 @@ class Node:
         handlers = HandlerRegistry()
         catalogue_handlers.register(handlers, self.parts, self._changed)
         trust_handlers.register(handlers, self.parts, self.keeper)
+        audit_handlers.register(handlers, self.parts)
         self.server = FederationServer(self.parts, handlers, on_peer_call=self._peer_called)
         self.repairer = CatalogueRepairer(client, parent) if parent else None
+        self.checkpointer = AuditCheckpointer(client, parent)
         self.refusals = refusals or RefusalLog()  # the hosting daemon's refusals
         info = NodeInfo.of(self.code, settings.name)
         server = self.server
@@ -161,6 +167,7 @@ class Node:
             sync=SyncAdmin(self.parts, info, self.pusher, self.repairer),
             trust=TrustAdmin(self.keeper, self.parts),
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
+            audit=NodeAudit(self.parts, self.checkpointer),
         )
 
     def _changed(self) -> None:
@@ -188,6 +195,7 @@ class Node:
         if self.pusher is not None:
             await self.pusher.stop()
         await self.keeper.stop()
+        await self.parts.audit.flush()  # queued entries (searches, fetches) reach the disk
         await self.db.close()
 
 
@@ -250,6 +258,8 @@ class Host:
             settings.trust.refresh_interval_s,
             [n.repairer for n in self.nodes.values() if n.repairer is not None],
             settings.sync.anti_entropy_interval_s,
+            [n.checkpointer for n in self.nodes.values()],
+            settings.audit.checkpoint_interval_s,
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None

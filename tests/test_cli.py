@@ -273,3 +273,27 @@ def test_demo_and_run_call_through(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 def test_usage_errors_are_one_line_too() -> None:
     line = one_error_line(invoke("search", "张三"))
     assert "--as" in line and "archive-node search --help" in line
+
+
+def test_audit_verify_names_the_first_bad_entry_and_fails(api: str, nodes: dict[str, Any]) -> None:
+    audit = nodes["330106"].audit
+    audit.add("account:wang@330106", "search", "33")
+    ok = invoke("audit", "verify", "--as", "330106")
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.stdout.startswith("330106 的审计日志完好：共 1 条")
+    audit.finding = _fakes().AuditFinding(7, "deleted", "第 7 条日志缺失", 7)
+    line = one_error_line(invoke("audit", "verify", "--as", "330106"))
+    assert "第 7 条日志缺失" in line and "第一条有问题的日志：第 7 条" in line
+
+
+def test_audit_list_filters_and_prints_a_table(api: str, nodes: dict[str, Any]) -> None:
+    audit = nodes["330106"].audit
+    audit.add("account:wang@330106", "fetch", "330106/R-1", '{"file": "1.pdf"}')
+    audit.add("account:li@330106", "search", "33")
+    result = invoke("audit", "list", "--as", "330106", "--person", "wang", "--act", "fetch")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["序号", "时间", "人员", "操作", "对象", "详情"]
+    assert "330106/R-1" in lines[1] and "li@" not in result.stdout
+    query = audit.queries[-1]
+    assert (query.actor, query.act) == ("wang", "fetch")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import click
 
-from node.cli import demo, fetch, ingest, registry, run, search, setup, stats, sync
+from node.cli import audit, demo, fetch, ingest, registry, run, search, setup, stats, sync
 from node.cli.apiclient import API_ENV
 from node.cli.common import RootGroup, api_option, timeout_option
 
@@ -25,6 +25,7 @@ COMMANDS: list[click.Command] = [
     stats.stats,
     sync.sync,
     registry.registry,
+    audit.audit,
     setup.init,
     setup.enrol,
     run.run,

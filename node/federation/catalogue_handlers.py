@@ -10,7 +10,9 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
-from node.errors import Forbidden, InvalidInput, Misaddressed
+from node.actors import node_actor
+from node.audit import Act, search_detail
+from node.errors import Forbidden, InvalidInput, Misaddressed, NodeError
 from node.federation import release
 from node.federation.antientropy import CatalogueComparer
 from node.federation.handlers import HandlerRegistry
@@ -88,6 +90,8 @@ class CatalogueHandlers:
             raise InvalidInput(f"{self.code} does not cover the search scope {scope}")
         page = await p.catalogue.search(query)
         page = replace(page, answered_by=self.code)
+        by = node_actor(call.origin, self.code)
+        p.audit.note(by, Act.SEARCH, scope, search_detail(query, page))
         return p.codec.encode(page)
 
     async def fetch(self, call: Envelope) -> AsyncIterator[bytes]:
@@ -96,7 +100,17 @@ class CatalogueHandlers:
         request = p.codec.decode(FetchRequest, call.payload)
         if request.holder != self.code:
             raise Misaddressed(f"fetch for a record held by {request.holder} reached {self.code}")
-        manifest = await release.manifest_for(p, request)
+        by = node_actor(call.origin, self.code)
+        subject = f"{self.code}/{request.record_id}"
+        try:
+            manifest = await release.manifest_for(p, request)
+        except NodeError as exc:
+            detail = {"file": request.file_name, "refused": type(exc).__name__}
+            p.audit.note(by, Act.FETCH, subject, detail)
+            raise
+        p.audit.note(
+            by, Act.FETCH, subject, {"file": manifest.file_name, "sha256": manifest.sha256}
+        )
         signed = p.signer.seal(
             FETCH + MANIFEST_SUFFIX,
             call.origin,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from node.audit import Checkpoint
 from node.certificates import Certificate
 from node.digests import EntryDigest, RangeDigest, RangeView, RepairCounts
 from node.federation.codec import Message
@@ -176,6 +177,24 @@ class RepairRequest:
     deep: bool = False  # which digests the expected ones are
 
 
+@dataclass(frozen=True)
+class AuditCheckpointRequest:
+    """A child's signed checkpoint of its audit log, with the entry hashes after
+    ``from_size`` (the size the parent last accepted) that prove it extends that one.
+    Without a checkpoint: a question, what has the parent witnessed of me?"""
+
+    checkpoint: Checkpoint | None
+    from_size: int = 0
+    entry_hashes: tuple[bytes, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditCheckpointAck:
+    status: str  # "accepted", "refused", "resend" (send hashes from witnessed.size), "witnessed"
+    witnessed: Checkpoint | None  # the latest checkpoint of the child the parent holds
+    reason: str = ""  # zh-CN, when refused or resend
+
+
 # -- the registry of calls -------------------------------------------------------------------
 
 
@@ -223,6 +242,8 @@ REPORT_TRUST = _call("ReportTrust", TrustReport, TrustReportAck)
 # Anti-entropy (antientropy.proto, federation/catalogue_handlers.py)
 COMPARE = _call("CompareCatalogue", CompareRequest, CompareReply)
 REPAIR = _call("RepairCatalogue", RepairRequest, RepairCounts)
+# Audit (audit.proto, federation/audit_handlers.py)
+AUDIT_CHECKPOINT = _call("AuditCheckpoint", AuditCheckpointRequest, AuditCheckpointAck)
 
 UNARY_METHODS = tuple(method for method, call in CALLS.items() if not call.streaming)
 # Every type the codec encodes: the envelope, and what the calls carry inside one.

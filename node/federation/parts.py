@@ -8,6 +8,7 @@ from node.federation.codec import Codec
 from node.federation.envelope import Signer
 from node.federation.transport import Transport
 from node.federation.trust.verify import Gatekeeper
+from node.storage.audit import AuditLog
 from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
@@ -28,5 +29,6 @@ class NodeParts:
     changelog: ChangeLog
     peers: PeerStateStore
     blobs: BlobStore
+    audit: AuditLog
     call_timeout: float = 10.0
     fetch_timeout: float = 120.0

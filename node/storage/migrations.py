@@ -146,12 +146,41 @@ def _record_files(conn: sqlite3.Connection) -> None:
     )
 
 
+def _audit_log(conn: sqlite3.Connection) -> None:
+    """The hash-chained audit log, this node's signed checkpoints of it, and its children's
+    checkpoints it witnesses (``storage/audit.py``)."""
+    script = """
+        CREATE TABLE audit_log (
+            seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL,
+            act TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL,
+            entry_hash BLOB NOT NULL, chain_hash BLOB NOT NULL
+        );
+        CREATE INDEX audit_log_actor ON audit_log(actor, seq);
+        CREATE INDEX audit_log_act ON audit_log(act, seq);
+        CREATE INDEX audit_log_subject ON audit_log(subject, seq);
+        CREATE TABLE audit_checkpoints (
+            size INTEGER PRIMARY KEY, head BLOB NOT NULL, at_ms INTEGER NOT NULL,
+            key_id TEXT NOT NULL, signature BLOB NOT NULL,
+            witness TEXT NOT NULL DEFAULT '', witness_status TEXT NOT NULL DEFAULT '',
+            witness_note TEXT NOT NULL DEFAULT '', witnessed_at_ms INTEGER
+        );
+        CREATE TABLE audit_witness (
+            child TEXT NOT NULL, size INTEGER NOT NULL, head BLOB NOT NULL,
+            at_ms INTEGER NOT NULL, key_id TEXT NOT NULL, signature BLOB NOT NULL,
+            received_at_ms INTEGER NOT NULL, PRIMARY KEY (child, size)
+        )
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
     ("0003_sync_outbox", _sync_outbox),
     ("0005_search_compact_index", _search_compact_index),
     ("0006_ae_catalogue_versions", _catalogue_versions),
+    ("0008_audit_log", _audit_log),
     ("0009_replay_and_pins", _replay_and_pins),
     ("0010_record_files", _record_files),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from node.errors import InvalidRecord, NotFound
@@ -115,16 +115,29 @@ class RecordStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def put(self, records: Sequence[Record], holder_name: str) -> list[int]:
+    async def put(
+        self,
+        records: Sequence[Record],
+        holder_name: str,
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> list[int]:
         """Store records (new, or new versions) and update the catalogue, in one transaction.
 
         Returns the change-log seqs created. Raises ``InvalidRecord`` if a record's version
-        is not higher than the stored one; then nothing of the call is stored.
+        is not higher than the stored one; then nothing of the call is stored. ``also`` runs
+        in the same transaction after the records are stored (the audit log's entries).
         """
         records = list(records)
         if not records:
             return []
-        return await self.db.write(lambda conn: put_records_txn(conn, records, holder_name))
+
+        def txn(conn: sqlite3.Connection) -> list[int]:
+            seqs = put_records_txn(conn, records, holder_name)
+            if also is not None:
+                also(conn)
+            return seqs
+
+        return await self.db.write(txn)
 
     async def get(self, record_id: str) -> Record:
         """The stored record; ``NotFound`` if this node holds no such record."""

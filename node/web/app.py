@@ -15,7 +15,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from node.web import api, ingest, pages, registry, sync, sync_repair
+from node.web import api, audit, ingest, pages, registry, sync, sync_repair
 from node.web.context import NODES
 from node.web.middleware import error_middleware
 
@@ -40,6 +40,7 @@ def create_app(nodes: Mapping[str, NodeServices]) -> web.Application:
     sync.add_routes(app)
     sync_repair.add_routes(app)
     ingest.add_routes(app)
+    audit.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

@@ -16,12 +16,16 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from node.actors import ANONYMOUS, Actor
+from node.audit import AuditEntry, AuditFinding, AuditPage, AuditQuery
 from node.certificates import Application, Certificate
 from node.errors import AuthError, Forbidden, InvalidInput, NotFound
 from node.federation.antientropy import RepairReport
 from node.federation.messages import ContentManifest
 from node.federation.refusals import Refusal
 from node.federation.services import (
+    AuditReport,
+    CheckpointStatus,
     Fetched,
     IngestReport,
     LinkStatus,
@@ -109,6 +113,10 @@ class FakeNode:
     queries: list[SearchQuery] = field(default_factory=list)
     ingested: list[Record] = field(default_factory=list)
     closed_streams: int = 0
+    audit: FakeAudit = field(default_factory=lambda: FakeAudit(""))
+
+    def __post_init__(self) -> None:
+        self.audit.code = self.code
 
     @property
     def info(self) -> NodeInfo:
@@ -125,9 +133,10 @@ class FakeNode:
             sync=self,
             trust=FakeTrust(self.code),
             refusals=FakeRefusals(),
+            audit=self.audit,
         )
 
-    async def search(self, query: SearchQuery) -> SearchPage:
+    async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:
         self.queries.append(query)
         if self.search_error is not None:
             raise self.search_error
@@ -151,7 +160,9 @@ class FakeNode:
             prev_cursor=str(max(0, start - query.limit)) if start else "",
         )
 
-    async def fetch(self, holder: str, record_id: str, file_name: str = "") -> Fetched:
+    async def fetch(
+        self, holder: str, record_id: str, file_name: str = "", *, actor: Actor = ANONYMOUS
+    ) -> Fetched:
         if self.fetch_error is not None:
             raise self.fetch_error
         content = self.contents.get(f"{holder}/{record_id}")
@@ -185,7 +196,11 @@ class FakeNode:
             self.closed_streams += 1
 
     async def ingest(
-        self, records: Sequence[Record], contents: Mapping[str, bytes] | None = None
+        self,
+        records: Sequence[Record],
+        contents: Mapping[str, bytes] | None = None,
+        *,
+        actor: Actor = ANONYMOUS,
     ) -> IngestReport:
         self.ingested.extend(records)
         return IngestReport(accepted=len(records), change_head=CHANGE_HEAD + len(self.ingested))
@@ -204,7 +219,7 @@ class FakeNode:
         links = (self._link(),) if parent_of(self.code) else ()
         return SyncStatus(self.code, CHANGE_HEAD, time.time(), links, children=())
 
-    async def retry_sync(self, peer: str | None = None) -> LinkStatus:
+    async def retry_sync(self, peer: str | None = None, *, actor: Actor = ANONYMOUS) -> LinkStatus:
         parent = parent_of(self.code)
         if parent is None:
             raise InvalidInput(f"{self.code} 是省级节点，没有上级，无需推送目录")
@@ -212,7 +227,9 @@ class FakeNode:
             raise NotFound(f"{peer} 不是 {self.code} 的上级")
         return self._link()
 
-    async def repair_catalogue(self, *, deep: bool = False) -> RepairReport:
+    async def repair_catalogue(
+        self, *, deep: bool = False, actor: Actor = ANONYMOUS
+    ) -> RepairReport:
         parent = parent_of(self.code)
         if parent is None:
             raise InvalidInput(f"{self.code} 是省级节点，没有上级目录可校验")
@@ -251,31 +268,33 @@ class FakeTrust:
     async def applications(self, status: str | None = None) -> tuple[Application, ...]:
         return ()
 
-    async def approve(self, code: str, key_id: str) -> tuple[Certificate, ...]:
+    async def approve(
+        self, code: str, key_id: str, *, actor: Actor = ANONYMOUS
+    ) -> tuple[Certificate, ...]:
         raise NotFound(f"没有 {code} 的入网申请")
 
-    async def reject(self, code: str, note: str = "") -> None:
+    async def reject(self, code: str, note: str = "", *, actor: Actor = ANONYMOUS) -> None:
         raise NotFound(f"没有 {code} 的入网申请")
 
-    async def revoke(self, code: str, reason: str) -> Revocation:
+    async def revoke(self, code: str, reason: str, *, actor: Actor = ANONYMOUS) -> Revocation:
         raise Forbidden(_NO_DIRECTORY)
 
-    async def rotate(self) -> tuple[str, str]:
+    async def rotate(self, *, actor: Actor = ANONYMOUS) -> tuple[str, str]:
         raise Forbidden(_NO_DIRECTORY)
 
-    async def renew(self) -> tuple[Certificate, ...]:
+    async def renew(self, *, actor: Actor = ANONYMOUS) -> tuple[Certificate, ...]:
         raise Forbidden(_NO_DIRECTORY)
 
-    async def refresh(self) -> int:
+    async def refresh(self, *, actor: Actor = ANONYMOUS) -> int:
         return 0
 
-    async def ban(self, key_id: str, reason: str) -> None:
+    async def ban(self, key_id: str, reason: str, *, actor: Actor = ANONYMOUS) -> None:
         raise Forbidden(_NO_DIRECTORY)
 
-    async def unban(self, key_id: str) -> bool:
+    async def unban(self, key_id: str, *, actor: Actor = ANONYMOUS) -> bool:
         return False
 
-    async def alias(self, old: str, new: str) -> None:
+    async def alias(self, old: str, new: str, *, actor: Actor = ANONYMOUS) -> None:
         raise Forbidden(_NO_DIRECTORY)
 
 
@@ -288,6 +307,57 @@ class FakeRefusals:
 
     async def summary(self, limit: int = 100) -> RefusalSummary:
         return RefusalSummary(accepted=0, refused_by_kind={}, recent=())
+
+
+@dataclass
+class FakeAudit:
+    """An in-memory audit log: ``entries`` (oldest first) filtered as the real one filters;
+    ``finding`` makes ``verify`` report that entry as bad."""
+
+    code: str
+    log: list[AuditEntry] = field(default_factory=list)
+    finding: AuditFinding | None = None
+    queries: list[AuditQuery] = field(default_factory=list)
+
+    def add(self, actor: str, act: str, subject: str, detail: str = "{}") -> None:
+        self.log.append(
+            AuditEntry(len(self.log) + 1, 1_700_000_000_000, actor, act, subject, detail)
+        )
+
+    async def entries(self, query: AuditQuery) -> AuditPage:
+        self.queries.append(query)
+        found = [
+            e
+            for e in reversed(self.log)
+            if (not query.actor or query.actor in e.actor)
+            and (not query.act or e.act == query.act)
+            and (not query.subject or e.subject == query.subject)
+            and (not query.before or e.seq < query.before)
+            and (not query.after or e.seq > query.after)
+        ]
+        page = tuple(found[-query.limit :] if query.after else found[: query.limit])
+        older = bool(page) and any(e.seq < page[-1].seq for e in found)
+        newer = bool(page) and page[0].seq < max((e.seq for e in self.log), default=0)
+        return AuditPage(
+            page, len(self.log), page[-1].seq if older else 0, page[0].seq if newer else 0
+        )
+
+    async def verify(self) -> AuditReport:
+        parent = parent_of(self.code) or ""
+        return AuditReport(
+            code=self.code,
+            ok=self.finding is None,
+            size=len(self.log),
+            head="00" * 32,
+            checkpoints_checked=0,
+            finding=self.finding,
+            parent=parent,
+            parent_witnessed=0,
+            parent_note="测试替身没有上级见证",
+        )
+
+    async def checkpoints(self) -> CheckpointStatus:
+        return CheckpointStatus(self.code, len(self.log), "00" * 32, (), ())
 
 
 def hosted(nodes: Mapping[str, FakeNode]) -> dict[str, NodeServices]:

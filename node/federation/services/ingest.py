@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from node import crypto
+from node.actors import ANONYMOUS, Actor
+from node.audit import Act
 from node.errors import InvalidRecord
 from node.federation.parts import NodeParts
 from node.records import Record
@@ -31,9 +33,14 @@ class IngestReport:
 @runtime_checkable
 class IngestService(Protocol):
     async def ingest(
-        self, records: Sequence[Record], contents: Mapping[str, bytes] | None = None
+        self,
+        records: Sequence[Record],
+        contents: Mapping[str, bytes] | None = None,
+        *,
+        actor: Actor = ANONYMOUS,
     ) -> IngestReport:
-        """Store ``records`` (held by this node) and ``contents`` (sha256 -> bytes).
+        """Store ``records`` (held by this node) and ``contents`` (sha256 -> bytes), ingested
+        by ``actor`` (one audit entry per record, in the same transaction).
 
         Raises ``InvalidRecord`` naming the first record that cannot be stored; then
         nothing is stored.
@@ -49,7 +56,11 @@ class Ingest:
         self.on_catalogue_changed = on_catalogue_changed  # wakes the outbox toward the parent
 
     async def ingest(
-        self, records: Sequence[Record], contents: Mapping[str, bytes] | None = None
+        self,
+        records: Sequence[Record],
+        contents: Mapping[str, bytes] | None = None,
+        *,
+        actor: Actor = ANONYMOUS,
     ) -> IngestReport:
         """Store records held by this node, with the content of their files.
 
@@ -83,7 +94,16 @@ class Ingest:
                     )
         for data in contents.values():
             await p.blobs.put(data)
-        await p.records.put(records, p.name)
+        entries = [
+            (
+                actor,
+                Act.INGEST,
+                r.ref,
+                {"version": r.version, "access": str(r.access), "deleted": r.deleted},
+            )
+            for r in records
+        ]
+        await p.records.put(records, p.name, also=p.audit.hook(entries))
         self.on_catalogue_changed()
         return IngestReport(accepted=len(records), change_head=await p.changelog.head())
 

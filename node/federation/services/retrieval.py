@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from node.errors import AuthError
+from node.actors import ANONYMOUS, Actor
+from node.audit import Act
+from node.errors import AuthError, NodeError
 from node.federation import release
 from node.federation.client import FederationClient
 from node.federation.messages import CHUNK_BYTES, FETCH, ContentManifest, FetchRequest
@@ -33,9 +35,11 @@ class Fetched:
 
 @runtime_checkable
 class RetrievalService(Protocol):
-    async def fetch(self, holder: str, record_id: str, file_name: str = "") -> Fetched:
+    async def fetch(
+        self, holder: str, record_id: str, file_name: str = "", *, actor: Actor = ANONYMOUS
+    ) -> Fetched:
         """The content of ``holder``'s open record ``record_id`` (its first file, or the one
-        named ``file_name``).
+        named ``file_name``), fetched by ``actor`` (logged, refusals too).
 
         Raises ``NotFound``, ``AccessDenied`` (not open), ``PeerUnavailable``, ``AuthError``.
         """
@@ -55,7 +59,9 @@ class Retrieval:
         self.client = client
         self.directory = directory  # resolves succeeded division codes (aliases)
 
-    async def fetch(self, holder: str, record_id: str, file_name: str = "") -> Fetched:
+    async def fetch(
+        self, holder: str, record_id: str, file_name: str = "", *, actor: Actor = ANONYMOUS
+    ) -> Fetched:
         """Fetch an open record's content from its holder, hop by hop through the tree.
 
         A holder whose division code was succeeded (``registry alias``) is reached under its
@@ -65,14 +71,27 @@ class Retrieval:
         p = self.parts
         holder = self.directory.resolve(validate_code(holder))
         request = FetchRequest(holder=holder, record_id=record_id, file_name=file_name)
-        if holder == p.code:
-            manifest = await release.manifest_for(p, request)
-            chunks = p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES)
-        else:
-            envelope, chunks = await self.client.stream(FETCH, holder, p.codec.encode(request))
-            manifest = p.codec.decode(ContentManifest, envelope.payload)
-            if (manifest.holder, manifest.record_id) != (holder, record_id):
-                raise AuthError(f"{holder} answered with a manifest for another record")
+        subject = f"{holder}/{record_id}"
+        try:
+            if holder == p.code:
+                manifest = await release.manifest_for(p, request)
+                chunks = p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES)
+            else:
+                envelope, chunks = await self.client.stream(FETCH, holder, p.codec.encode(request))
+                manifest = p.codec.decode(ContentManifest, envelope.payload)
+                if (manifest.holder, manifest.record_id) != (holder, record_id):
+                    raise AuthError(f"{holder} answered with a manifest for another record")
+        except NodeError as exc:
+            p.audit.note(
+                actor, Act.FETCH, subject, {"file": file_name, "refused": type(exc).__name__}
+            )
+            raise
+        p.audit.note(
+            actor,
+            Act.FETCH,
+            subject,
+            {"file": manifest.file_name, "sha256": manifest.sha256, "remote": holder != p.code},
+        )
         return Fetched(manifest=manifest, chunks=_verified(manifest, chunks))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
+from node.actors import ANONYMOUS, Actor
+from node.audit import Act, search_detail
 from node.errors import InvalidInput, InvalidQuery
 from node.federation.client import FederationClient
 from node.federation.messages import SEARCH
@@ -16,8 +18,9 @@ from node.records import MAX_PAGE, MAX_QUERY_CHARS, SearchPage, SearchQuery
 
 @runtime_checkable
 class SearchService(Protocol):
-    async def search(self, query: SearchQuery) -> SearchPage:
-        """One page of catalogue entries matching ``query`` over ``query.scope``.
+    async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:
+        """One page of catalogue entries matching ``query`` over ``query.scope``, searched
+        by ``actor`` (logged in the audit log with the scope, filters and total).
 
         Raises ``InvalidQuery``/``InvalidInput`` for a query no node would answer,
         ``PeerUnavailable`` when the answering ancestor cannot be reached.
@@ -33,20 +36,23 @@ class CatalogueSearch:
         self.client = client
         self.directory = directory  # resolves succeeded division codes (aliases)
 
-    async def search(self, query: SearchQuery) -> SearchPage:
+    async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:
         """Search the catalogue over ``query.scope`` (default: the whole province).
 
         Answered here if this node covers the scope, else by the lowest ancestor that does.
+        The search is noted in the audit log (queued: see ``storage/audit.py``).
         """
         code = self.parts.code
         query = _checked(replace(query, scope=query.scope or code[:2]))
         query = replace(query, scope=self.directory.resolve(query.scope))
         answerer = covering_ancestor(code, query.scope)
         if answerer == code:
-            page = await self.parts.catalogue.search(query)
-            return replace(page, answered_by=code)
-        reply = await self.client.call(SEARCH, answerer, self.parts.codec.encode(query))
-        return self.parts.codec.decode(SearchPage, reply.payload)
+            page = replace(await self.parts.catalogue.search(query), answered_by=code)
+        else:
+            reply = await self.client.call(SEARCH, answerer, self.parts.codec.encode(query))
+            page = self.parts.codec.decode(SearchPage, reply.payload)
+        self.parts.audit.note(actor, Act.SEARCH, query.scope, search_detail(query, page))
+        return page
 
 
 def _checked(query: SearchQuery) -> SearchQuery:

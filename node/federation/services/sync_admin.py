@@ -11,9 +11,12 @@ import time
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from node.actors import ANONYMOUS, Actor
+from node.audit import Act
 from node.errors import InvalidInput, NotFound
 from node.federation.antientropy import CatalogueRepairer, RepairReport
 from node.federation.parts import NodeParts
+from node.federation.services.audit import audited
 from node.federation.services.info import NodeInfo
 from node.federation.sync import CataloguePusher
 
@@ -72,12 +75,14 @@ class SyncAdminService(Protocol):
         """Every sync link: toward the parent, and what each child delivered."""
         ...
 
-    async def retry_sync(self, peer: str | None = None) -> LinkStatus:
+    async def retry_sync(self, peer: str | None = None, *, actor: Actor = ANONYMOUS) -> LinkStatus:
         """End the link's backoff and push now. Raises ``InvalidInput`` at the province,
         ``NotFound`` for a peer that is not the parent."""
         ...
 
-    async def repair_catalogue(self, *, deep: bool = False) -> RepairReport:
+    async def repair_catalogue(
+        self, *, deep: bool = False, actor: Actor = ANONYMOUS
+    ) -> RepairReport:
         """Anti-entropy with the parent now. Raises ``InvalidInput`` at the province."""
         ...
 
@@ -123,8 +128,13 @@ class SyncAdmin:
             children=children,
         )
 
-    async def retry_sync(self, peer: str | None = None) -> LinkStatus:
+    async def retry_sync(self, peer: str | None = None, *, actor: Actor = ANONYMOUS) -> LinkStatus:
         """End the link's backoff and push now; ``peer`` defaults to (and must be) the parent."""
+        subject = peer or (self.pusher.parent if self.pusher else "")
+        work = self._retry(peer)
+        return await audited(self.parts.audit, actor, Act.SYNC_RETRY, subject, {}, work)
+
+    async def _retry(self, peer: str | None) -> LinkStatus:
         if self.pusher is None:
             raise InvalidInput(f"{self.parts.code} 是省级节点，没有上级，无需推送目录")
         if peer and peer != self.pusher.parent:
@@ -135,9 +145,18 @@ class SyncAdmin:
         self.pusher.retry_now()
         return await self._link(self.pusher.parent)
 
-    async def repair_catalogue(self, *, deep: bool = False) -> RepairReport:
+    async def repair_catalogue(
+        self, *, deep: bool = False, actor: Actor = ANONYMOUS
+    ) -> RepairReport:
         """Compare this node's subtree catalogue with its parent's copy and repair it now
         (``deep``: every field of every entry, see ``CatalogueRepairer.repair``)."""
+        subject = self.repairer.parent if self.repairer else ""
+        work = self._repair(deep)
+        return await audited(
+            self.parts.audit, actor, Act.SYNC_REPAIR, subject, {"deep": deep}, work
+        )
+
+    async def _repair(self, deep: bool) -> RepairReport:
         if self.repairer is None:
             raise InvalidInput(f"{self.parts.code} 是省级节点，没有上级目录可校验")
         return await self.repairer.repair(deep=deep)

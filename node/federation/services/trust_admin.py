@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from node.actors import ANONYMOUS, Actor
+from node.audit import Act
 from node.certificates import Application, Certificate
 from node.federation.parts import NodeParts
+from node.federation.services.audit import audited
 from node.federation.trust.events import Revocation
 from node.federation.trust.keeper import TrustKeeper
 
@@ -44,36 +47,38 @@ class TrustAdminService(Protocol):
         """Enrolment applications from children (``status``: pending, approved, rejected)."""
         ...
 
-    async def approve(self, code: str, key_id: str) -> tuple[Certificate, ...]:
+    async def approve(
+        self, code: str, key_id: str, *, actor: Actor = ANONYMOUS
+    ) -> tuple[Certificate, ...]:
         """Certify ``code``'s pending application for the key ``key_id`` the operator checked
         (``InvalidInput`` if the application's key is another); the child's new chain."""
         ...
 
-    async def reject(self, code: str, note: str = "") -> None: ...
+    async def reject(self, code: str, note: str = "", *, actor: Actor = ANONYMOUS) -> None: ...
 
-    async def revoke(self, code: str, reason: str) -> Revocation:
+    async def revoke(self, code: str, reason: str, *, actor: Actor = ANONYMOUS) -> Revocation:
         """Revoke every certificate descendant ``code`` holds (``Forbidden`` otherwise)."""
         ...
 
-    async def rotate(self) -> tuple[str, str]:
+    async def rotate(self, *, actor: Actor = ANONYMOUS) -> tuple[str, str]:
         """Move this node to a new key; (old key id, new key id)."""
         ...
 
-    async def renew(self) -> tuple[Certificate, ...]:
+    async def renew(self, *, actor: Actor = ANONYMOUS) -> tuple[Certificate, ...]:
         """A fresh certificate for the current key from the parent; the new chain."""
         ...
 
-    async def refresh(self) -> int:
+    async def refresh(self, *, actor: Actor = ANONYMOUS) -> int:
         """Fetch the directory from the parent now; the version held afterwards."""
         ...
 
-    async def ban(self, key_id: str, reason: str) -> None: ...
+    async def ban(self, key_id: str, reason: str, *, actor: Actor = ANONYMOUS) -> None: ...
 
-    async def unban(self, key_id: str) -> bool:
+    async def unban(self, key_id: str, *, actor: Actor = ANONYMOUS) -> bool:
         """Lift a ban; whether there was one."""
         ...
 
-    async def alias(self, old: str, new: str) -> None:
+    async def alias(self, old: str, new: str, *, actor: Actor = ANONYMOUS) -> None:
         """Registry only: division code ``old`` is now ``new``."""
         ...
 
@@ -107,29 +112,45 @@ class TrustAdmin:
     async def applications(self, status: str | None = None) -> tuple[Application, ...]:
         return tuple(await self.keeper.enrolment.applications(status))
 
-    async def approve(self, code: str, key_id: str) -> tuple[Certificate, ...]:
-        return await self.keeper.enrolment.approve(code, key_id)
+    # Each act is appended to the audit log once the keeper has done it (its writes are the
+    # keeper's own transactions), before the operator hears back; refusals are logged too.
 
-    async def reject(self, code: str, note: str = "") -> None:
-        await self.keeper.enrolment.reject(code, note)
+    async def approve(
+        self, code: str, key_id: str, *, actor: Actor = ANONYMOUS
+    ) -> tuple[Certificate, ...]:
+        work = self.keeper.enrolment.approve(code, key_id)
+        return await audited(self.parts.audit, actor, Act.APPROVE, code, {"key_id": key_id}, work)
 
-    async def revoke(self, code: str, reason: str) -> Revocation:
-        return await self.keeper.revocation.revoke(code, reason)
+    async def reject(self, code: str, note: str = "", *, actor: Actor = ANONYMOUS) -> None:
+        work = self.keeper.enrolment.reject(code, note)
+        await audited(self.parts.audit, actor, Act.REJECT, code, {"note": note}, work)
 
-    async def rotate(self) -> tuple[str, str]:
-        return await self.keeper.credentials.rotate()
+    async def revoke(self, code: str, reason: str, *, actor: Actor = ANONYMOUS) -> Revocation:
+        work = self.keeper.revocation.revoke(code, reason)
+        return await audited(self.parts.audit, actor, Act.REVOKE, code, {"reason": reason}, work)
 
-    async def renew(self) -> tuple[Certificate, ...]:
-        return await self.keeper.credentials.renew()
+    async def rotate(self, *, actor: Actor = ANONYMOUS) -> tuple[str, str]:
+        old = self.parts.signer.key.key_id
+        work = self.keeper.credentials.rotate()
+        keys = await audited(self.parts.audit, actor, Act.ROTATE, old, {}, work)
+        return keys
 
-    async def refresh(self) -> int:
-        return await self.keeper.directory.refresh()
+    async def renew(self, *, actor: Actor = ANONYMOUS) -> tuple[Certificate, ...]:
+        work = self.keeper.credentials.renew()
+        return await audited(self.parts.audit, actor, Act.RENEW, self.parts.code, {}, work)
 
-    async def ban(self, key_id: str, reason: str) -> None:
-        await self.keeper.revocation.ban(key_id, reason)
+    async def refresh(self, *, actor: Actor = ANONYMOUS) -> int:
+        work = self.keeper.directory.refresh()
+        return await audited(self.parts.audit, actor, Act.REFRESH, self.parts.code, {}, work)
 
-    async def unban(self, key_id: str) -> bool:
-        return await self.keeper.revocation.unban(key_id)
+    async def ban(self, key_id: str, reason: str, *, actor: Actor = ANONYMOUS) -> None:
+        work = self.keeper.revocation.ban(key_id, reason)
+        await audited(self.parts.audit, actor, Act.BAN, key_id, {"reason": reason}, work)
 
-    async def alias(self, old: str, new: str) -> None:
-        await self.keeper.revocation.alias(old, new)
+    async def unban(self, key_id: str, *, actor: Actor = ANONYMOUS) -> bool:
+        work = self.keeper.revocation.unban(key_id)
+        return await audited(self.parts.audit, actor, Act.UNBAN, key_id, {}, work)
+
+    async def alias(self, old: str, new: str, *, actor: Actor = ANONYMOUS) -> None:
+        work = self.keeper.revocation.alias(old, new)
+        await audited(self.parts.audit, actor, Act.ALIAS, old, {"new": new}, work)

@@ -1,9 +1,9 @@
 """Protobuf <-> domain conversion: the federation's ``Codec``, implemented over generated code.
 
-One module per message family (``envelope``, ``catalogue``, ``trust``, ``antientropy``, like
-the ``.proto`` files) exports its converters; they are merged into one table here, which must
-cover exactly the federation's ``MESSAGE_TYPES`` (checked on import, so a call added to the
-registry without its converters fails at once, not on first use).
+One module per message family (``envelope``, ``catalogue``, ``trust``, ``antientropy``,
+``audit``, like the ``.proto`` files) exports its converters; they are merged into one table
+here, which must cover exactly the federation's ``MESSAGE_TYPES`` (checked on import, so a
+call added to the registry without its converters fails at once, not on first use).
 
 Decoding never trusts its input: a parse failure or a field out of range is a
 ``ProtocolError`` (INVALID_ARGUMENT on the wire), never a crash. Envelopes must also be
@@ -19,10 +19,16 @@ from google.protobuf.message import DecodeError
 from node.errors import InvalidInput, ProtocolError
 from node.federation.codec import M, Message
 from node.federation.messages import MAX_MESSAGE_BYTES, MESSAGE_TYPES, Envelope
-from node.rpc.codec import antientropy, catalogue, envelope, trust
+from node.rpc.codec import antientropy, audit, catalogue, envelope, trust
 from node.rpc.codec.table import merged
 
-TABLE = merged(envelope.CONVERTERS, catalogue.CONVERTERS, trust.CONVERTERS, antientropy.CONVERTERS)
+TABLE = merged(
+    envelope.CONVERTERS,
+    catalogue.CONVERTERS,
+    trust.CONVERTERS,
+    antientropy.CONVERTERS,
+    audit.CONVERTERS,
+)
 if TABLE.keys() != MESSAGE_TYPES:
     raise RuntimeError(
         "the codec families do not convert exactly the registered messages: "

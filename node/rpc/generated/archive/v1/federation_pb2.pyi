@@ -5,7 +5,7 @@ The federation wire contract between archive nodes (DESIGN.md section 5): the se
 
 Every call's request and reply is an Envelope (envelope.proto) whose payload is the
 message named beside the call, defined in the file of its concern: catalogue.proto,
-trust.proto, antientropy.proto. The calls are listed once more in the registry of
+trust.proto, antientropy.proto, audit.proto. The calls are listed once more in the registry of
 node/federation/messages.py, which ties each to its request and reply types.
 """
 

@@ -85,6 +85,11 @@ class FederationStub:
                 request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
                 response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                 _registered_method=True)
+        self.AuditCheckpoint = channel.unary_unary(
+                '/archive.v1.Federation/AuditCheckpoint',
+                request_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+                response_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                _registered_method=True)
 
 
 class FederationServicer:
@@ -160,6 +165,13 @@ class FederationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AuditCheckpoint(self, request, context):
+        """payload AuditCheckpointRequest (from a child); reply payload AuditCheckpointAck
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -210,6 +222,11 @@ def add_FederationServicer_to_server(servicer, server):
             ),
             'RepairCatalogue': grpc.unary_unary_rpc_method_handler(
                     servicer.RepairCatalogue,
+                    request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+                    response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            ),
+            'AuditCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuditCheckpoint,
                     request_deserializer=archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
                     response_serializer=archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             ),
@@ -482,6 +499,33 @@ class Federation:
             request,
             target,
             '/archive.v1.Federation/RepairCatalogue',
+            archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
+            archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuditCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/archive.v1.Federation/AuditCheckpoint',
             archive_dot_v1_dot_envelope__pb2.Envelope.SerializeToString,
             archive_dot_v1_dot_envelope__pb2.Envelope.FromString,
             options,
