@@ -9,13 +9,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
-from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, OutboxSettings, TrustSettings
+from node.config import (
+    DEFAULT_ACCOUNTS,
+    DEFAULT_TRUST,
+    AccountSettings,
+    HostSettings,
+    NodeSettings,
+    OutboxSettings,
+    TrustSettings,
+    web_host_names,
+)
 from node.crypto import SigningKey
 from node.errors import ConfigError
 from node.federation import catalogue_handlers
@@ -29,6 +39,7 @@ from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
 from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
+from node.federation.services.accounts import AccountEvent, Accounts
 from node.federation.services.ingest import Ingest
 from node.federation.services.refusals import NodeRefusals
 from node.federation.services.retrieval import Retrieval
@@ -46,6 +57,7 @@ from node.jobs import build_scheduler
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.rpc.server import GrpcServer
+from node.storage.accounts import AccountStore
 from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
@@ -54,6 +66,7 @@ from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
 from node.storage.trust import TrustStore
 from node.web import create_app
+from node.web.hosts import WebHosts
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +101,8 @@ class Node:
         refusals: RefusalLog | None = None,
         clock: Clock = time.time,
         outbox: OutboxSettings | None = None,
+        accounts: AccountSettings = DEFAULT_ACCOUNTS,
+        on_account_event: AccountEvent | None = None,
     ) -> None:
         self.settings = settings
         self.code = settings.code
@@ -138,6 +153,11 @@ class Node:
         self.refusals = refusals or RefusalLog()  # the hosting daemon's refusals
         info = NodeInfo.of(self.code, settings.name)
         server = self.server
+        # Staff accounts live in this node's own database; ``on_account_event`` is where the
+        # audit log hears of logins and account changes.
+        self.accounts = Accounts(
+            self.code, AccountStore(self.db), accounts, clock=clock, on_event=on_account_event
+        )
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state),
@@ -146,6 +166,7 @@ class Node:
             sync=SyncAdmin(self.parts, info, self.pusher, self.repairer),
             trust=TrustAdmin(self.keeper, self.parts),
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
+            accounts=self.accounts,
         )
 
     def _changed(self) -> None:
@@ -174,6 +195,31 @@ class Node:
             await self.pusher.stop()
         await self.keeper.stop()
         await self.db.close()
+
+
+@asynccontextmanager
+async def offline_accounts(
+    data_dir: Path, code: str, settings: AccountSettings = DEFAULT_ACCOUNTS
+) -> AsyncIterator[Accounts]:
+    """The accounts of node ``code`` straight from its database under ``data_dir``, for the
+    offline ``archive-node account`` commands (the first operator's bootstrap). Safe while the
+    daemon runs too: SQLite serialises the writes.
+
+    Raises:
+        ConfigError: ``data_dir/code`` is not that node's folder.
+    """
+    node_dir = data_dir / code
+    if not key_path(node_dir).exists():
+        raise ConfigError(
+            f"{node_dir} 不是节点 {code} 的数据目录（没有 node.key）。请核对 --data 与 --node："
+            "--data 是 archive-node init 的 --data（其下有以节点代码命名的目录）。"
+        )
+    db = Database(node_dir / "node.db")
+    await db.open()
+    try:
+        yield Accounts(code, AccountStore(db), settings)
+    finally:
+        await db.close()
 
 
 @dataclass(frozen=True)
@@ -216,6 +262,7 @@ class Host:
                 refusals=self.dispatcher.refusals,
                 clock=clock,
                 outbox=settings.sync.outbox(),
+                accounts=settings.accounts,
             )
             for n in settings.nodes
         }
@@ -247,7 +294,11 @@ class Host:
             await node.open()
             self.dispatcher.add(node.server)
         await self.grpc.start()
-        app = create_app({code: node.services for code, node in self.nodes.items()})
+        # Until the port is bound, only loopback names pass; then the configured or own ones.
+        self.web_hosts = WebHosts()
+        app = create_app(
+            {code: node.services for code, node in self.nodes.items()}, web_hosts=self.web_hosts
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         web_host, _, web_port = self.settings.web_listen.rpartition(":")
@@ -256,6 +307,9 @@ class Host:
         server = site._server  # the bound socket tells the real port when 0 was asked
         sockets = getattr(server, "sockets", None) or []
         bound_port = sockets[0].getsockname()[1] if sockets else int(web_port)
+        self.web_hosts.names = web_host_names(
+            self.settings.web_listen, bound_port, self.settings.web_hosts
+        )
         for node in self.nodes.values():
             await node.start_sync()
         self.scheduler.start()

@@ -9,12 +9,14 @@ implementation over the node's parts, and the frozen dataclasses it answers with
     sync_admin  ``SyncAdminService``   node and link status, retry now, repair the catalogue
     trust_admin ``TrustAdminService``  the operator's enrolment, keys, revocation, bans, aliases
     refusals    ``RefusalsService``    the calls this node turned away, and how many it took
+    accounts    ``AccountsService``    staff logins (password, session, API token), accounts, roles
 
 ``NodeServices`` bundles one node's services with its ``NodeInfo``; ``node.node.Node`` builds
 it and ``node.web.create_app`` serves a mapping of them. The services are transport-free
 (like the rest of ``node.federation``); the web test fake implements the same Protocols.
 """
 
+from node.federation.services.accounts import AccountsService, IssuedToken, Session
 from node.federation.services.bundle import NodeServices
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestReport, IngestService
@@ -31,6 +33,9 @@ from node.federation.services.sync_admin import (
 from node.federation.services.trust_admin import TrustAdminService, TrustOverview
 
 __all__ = [
+    "AccountsService",
+    "IssuedToken",
+    "Session",
     "ChildSyncStatus",
     "Fetched",
     "IngestReport",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from node.federation.services.accounts import AccountsService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
 from node.federation.services.refusals import RefusalsService
@@ -26,3 +27,4 @@ class NodeServices:
     sync: SyncAdminService
     trust: TrustAdminService
     refusals: RefusalsService
+    accounts: AccountsService
