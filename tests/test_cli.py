@@ -26,6 +26,9 @@ from node.web import create_app
 def _fakes() -> types.ModuleType:
     """``tests/web/fake_service.py``, shared with the web tests (tests/ is not a package)."""
     name = "fake_service"
+    web_tests = str(Path(__file__).parent / "web")
+    if web_tests not in sys.path:  # fake_service imports its neighbour fake_accounts
+        sys.path.insert(0, web_tests)
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(
             name, Path(__file__).parent / "web" / "fake_service.py"

@@ -16,7 +16,7 @@ import jinja2
 from aiohttp import web
 
 from node.web import accounts, api, ingest, login, pages, registry, sync, sync_repair
-from node.web.auth import auth_middleware, session_context
+from node.web.auth import auth_middleware, session_bar
 from node.web.context import NODES, WEB_HOSTS
 from node.web.hosts import WebHosts
 from node.web.middleware import error_middleware
@@ -54,8 +54,9 @@ def create_app(
 
 
 def setup_templates(app: web.Application) -> jinja2.Environment:
-    """The page templates for ``app``: every value escaped, a missing value an error."""
-    return aiohttp_jinja2.setup(
+    """The page templates for ``app``: every value escaped, a missing value an error;
+    ``session_bar()`` tells the layout who is logged in at the page's node."""
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(["html"]),
@@ -65,8 +66,9 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         default_helpers=False,
-        context_processors=[session_context],
     )
+    env.globals["session_bar"] = session_bar
+    return env
 
 
 class _Escaped(str):

@@ -22,8 +22,8 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
 
 from aiohttp import web
 
@@ -39,6 +39,9 @@ SESSION: web.RequestKey[Session | None] = web.RequestKey("archive_session")
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The request being served by this task, for ``session_bar`` in the layout template (aiohttp
+# runs each request in its own task, so each sees its own).
+_SERVING: ContextVar[web.Request | None] = ContextVar("archive_serving", default=None)
 
 LOGIN_NEEDED = (
     "需要登录：请在浏览器中登录本节点；命令行请用 --token（或环境变量 ARCHIVE_NODE_TOKEN）"
@@ -71,7 +74,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     actor, session = await _identify(request)
     request[ACTOR] = actor
     request[SESSION] = session
-    return await handler(request)
+    serving = _SERVING.set(request)
+    try:
+        return await handler(request)
+    finally:
+        _SERVING.reset(serving)
 
 
 async def _identify(request: web.Request) -> tuple[Actor, Session | None]:
@@ -166,14 +173,18 @@ class SessionBar:
     csrf: str
 
 
-async def session_context(request: web.Request) -> dict[str, Any]:
-    """Template context of every page: ``session_bar`` (``None`` off a node's pages)."""
+def session_bar() -> SessionBar | None:
+    """For the layout: the login state at the node of the page being served (``None`` off a
+    node's pages, or outside a request)."""
+    request = _SERVING.get()
+    if request is None:
+        return None
     code = request.match_info.get("code", "")
     if not code or code not in hosted_nodes(request):
-        return {"session_bar": None}
+        return None
     session = current_session(request)
     if session is None:
-        return {"session_bar": SessionBar("", "", f"/n/{code}/login", "", "")}
+        return SessionBar("", "", f"/n/{code}/login", "", "")
     actor = session.actor
     roles = "、".join(r.zh for r in Role if actor.has(r))
-    return {"session_bar": SessionBar(actor.name, roles, "", f"/n/{code}/logout", session.csrf)}
+    return SessionBar(actor.name, roles, "", f"/n/{code}/logout", session.csrf)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from aiohttp.test_utils import TestClient
+from fake_accounts import bearer
 from fake_service import FakeNode
+
+from node.actors import Role
 
 from node.records import SearchQuery
 
@@ -23,7 +26,7 @@ async def test_nodes_lists_every_hosted_node(client: TestClient) -> None:
 
 @pytest.mark.asyncio
 async def test_status_is_the_node_status_as_json(client: TestClient) -> None:
-    response = await client.get("/api/v1/nodes/330106")
+    response = await client.get("/api/v1/nodes/330106", headers=bearer("330106", Role.CLERK))
     assert response.status == 200
     body = await response.json()
     assert body["info"]["code"] == "330106"
