@@ -13,7 +13,10 @@ from node.simulate import (
     free_port,
     ingest,
     make_record,
+    staff,
     tree,
 )
 
-__all__ = ["Network", "converged", "eventually", "free_port", "ingest", "make_record", "tree"]
+__all__ = [
+    "Network", "converged", "eventually", "free_port", "ingest", "make_record", "staff", "tree",
+]  # fmt: skip

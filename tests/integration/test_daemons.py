@@ -30,16 +30,27 @@ from .network import free_port, ingest, make_record
 CLI = [sys.executable, "-m", "node.cli"]
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
-    )
+        [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False,
+        input=stdin,
+    )  # fmt: skip
 
 
-def ok(*args: str, cwd: Path) -> str:
-    done = cli(*args, cwd=cwd)
+def ok(*args: str, cwd: Path, stdin: str | None = None) -> str:
+    done = cli(*args, cwd=cwd, stdin=stdin)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def operator_token(tmp: Path, code: str) -> list[str]:
+    """The first operator of ``code``, opened offline against its data folder as an operator
+    does (docs/operations.md), and ``--token`` with its API token."""
+    bootstrap = ["--data", code, "--node", code]
+    out = ok("account", "create", *bootstrap, "--role", "operator", "--password-stdin", "op",
+             cwd=tmp, stdin="correct horse battery\n")  # fmt: skip
+    assert "已在" in out and "operator" in out
+    return ["--token", ok("account", "token", *bootstrap, "op", cwd=tmp).strip()]
 
 
 def enrol(tmp: Path, code: str, name: str, root_pk: str, parent: str = "") -> dict[str, str]:
@@ -155,7 +166,8 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
     ok("registry", "issue", "--key", "root.key", "--request", "33/33/enrol-request.json",
        "-o", "33/33/chain.json", cwd=tmp_path)  # fmt: skip
     city = enrol(tmp_path, "3301", "杭州市档案馆", root_pk, parent=province["grpc"])
-    api = ["--api", province["api"]]
+    api = ["--api", province["api"], *operator_token(tmp_path, "33")]
+    city_api = ["--api", city["api"], *operator_token(tmp_path, "3301")]
     daemons = [Daemon(tmp_path, province["config"], province["api"])]
     try:
         daemons[0].wait_ready()
@@ -171,7 +183,7 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
         daemons[1].wait_ready()
 
         def city_has_the_directory() -> bool:
-            out = ok("--api", city["api"], "registry", "status", "--as", "3301", cwd=tmp_path)
+            out = ok(*city_api, "registry", "status", "--as", "3301", cwd=tmp_path)
             return json.loads(out)["certificates"] >= 2  # the province's and its own
 
         assert _until(city_has_the_directory)
@@ -179,7 +191,7 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
         # the city keeps calling (here: asking for the directory); the province refuses it
 
         def refused_by_the_province() -> bool:
-            refused = cli("--api", city["api"], "registry", "refresh", "--as", "3301", cwd=tmp_path)
+            refused = cli(*city_api, "registry", "refresh", "--as", "3301", cwd=tmp_path)
             assert refused.returncode != 0 and "revoked" in refused.stderr, refused.stderr
             out = ok(*api, "registry", "audit", "--as", "33", "--json", cwd=tmp_path)
             return any(r["origin"] == "3301" for r in json.loads(out)["refusals"])
