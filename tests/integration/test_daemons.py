@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -30,10 +31,18 @@ from .network import free_port, ingest, make_record
 CLI = [sys.executable, "-m", "node.cli"]
 
 
+TOKENS: dict[str, str] = {}  # node code -> the API token of its staff account (``enrol``)
+
+
 def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI, as the staff account of the node after ``--as`` (its token in the env)."""
+    env = dict(os.environ)
+    env.pop("ARCHIVE_NODE_TOKEN", None)
+    if "--as" in args and (code := args[args.index("--as") + 1]) in TOKENS:
+        env["ARCHIVE_NODE_TOKEN"] = TOKENS[code]
     return subprocess.run(
         [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False,
-        input=stdin,
+        input=stdin, env=env,
     )  # fmt: skip
 
 
@@ -43,14 +52,14 @@ def ok(*args: str, cwd: Path, stdin: str | None = None) -> str:
     return done.stdout
 
 
-def operator_token(tmp: Path, code: str) -> list[str]:
-    """The first operator of ``code``, opened offline against its data folder as an operator
-    does (docs/operations.md), and ``--token`` with its API token."""
+def staff_token(tmp: Path, code: str) -> str:
+    """The first operator (and archivist) of ``code``, opened offline against its data folder
+    as docs/operations.md says, and a new API token of it."""
     bootstrap = ["--data", code, "--node", code]
-    out = ok("account", "create", *bootstrap, "--role", "operator", "--password-stdin", "op",
-             cwd=tmp, stdin="correct horse battery\n")  # fmt: skip
-    assert "已在" in out and "operator" in out
-    return ["--token", ok("account", "token", *bootstrap, "op", cwd=tmp).strip()]
+    out = ok("account", "create", *bootstrap, "--role", "operator", "--role", "archivist",
+             "--password-stdin", "staff", cwd=tmp, stdin="correct horse battery\n")  # fmt: skip
+    assert f"已在 {code} 开设账号 staff" in out and "operator" in out
+    return ok("account", "token", *bootstrap, "staff", cwd=tmp).strip()
 
 
 def enrol(tmp: Path, code: str, name: str, root_pk: str, parent: str = "") -> dict[str, str]:
@@ -60,6 +69,7 @@ def enrol(tmp: Path, code: str, name: str, root_pk: str, parent: str = "") -> di
     if parent:
         args += ["--parent-address", parent]
     ok("init", *args, cwd=tmp)
+    TOKENS[code] = staff_token(tmp, code)
     return {"grpc": grpc_address, "api": f"http://{web_address}", "config": f"{code}/node.toml"}
 
 
@@ -166,8 +176,8 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
     ok("registry", "issue", "--key", "root.key", "--request", "33/33/enrol-request.json",
        "-o", "33/33/chain.json", cwd=tmp_path)  # fmt: skip
     city = enrol(tmp_path, "3301", "杭州市档案馆", root_pk, parent=province["grpc"])
-    api = ["--api", province["api"], *operator_token(tmp_path, "33")]
-    city_api = ["--api", city["api"], *operator_token(tmp_path, "3301")]
+    api = ["--api", province["api"]]
+    city_api = ["--api", city["api"]]
     daemons = [Daemon(tmp_path, province["config"], province["api"])]
     try:
         daemons[0].wait_ready()

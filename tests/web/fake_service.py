@@ -2,7 +2,8 @@
 
 ``FakeNode`` implements the clerk-side Protocols of ``node.federation.services`` (search,
 retrieval, ingest, sync admin) over a small catalogue; ``FakeTrust`` and ``FakeRefusals``
-the operator's, ``fake_accounts.FakeAccounts`` the staff accounts (one per role). ``FakeNode.services()`` bundles them as ``create_app`` takes them, and
+the operator's, ``fake_accounts.FakeAccounts`` the staff accounts (one per role).
+``FakeNode.services()`` bundles them as ``create_app`` takes them, and
 ``tests/web/test_fake_protocols.py`` checks every fake against its Protocol, so a change to
 a service's signature that the fake does not follow fails there. The real services are
 exercised by the integration tests. ``search_error`` / ``fetch_error`` make the next call

@@ -8,7 +8,6 @@ from fake_accounts import bearer
 from fake_service import FakeNode
 
 from node.actors import Role
-
 from node.records import SearchQuery
 
 

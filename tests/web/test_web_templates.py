@@ -118,7 +118,8 @@ def test_the_status_page_shows_links_children_and_the_retry_button(
     assert "<tr><td>330106001001001</td><td>4</td><td>-</td></tr>" in page
     assert (
         '<form method="post" action="/n/330106001001/status/retry" class="inline">'
-        '<input type="hidden" name="csrf" value="t"><button type="submit">立即重试推送</button></form>'
+        '<input type="hidden" name="csrf" value="t">'
+        '<button type="submit">立即重试推送</button></form>'
     ) in page
 
 
