@@ -6,7 +6,14 @@ import dataclasses
 import re
 from pathlib import Path
 
-from node.config import ENV_OVERRIDES, HostSettings, NodeSettings, SyncSettings, TrustSettings
+from node.config import (
+    ENV_OVERRIDES,
+    AccountSettings,
+    HostSettings,
+    NodeSettings,
+    SyncSettings,
+    TrustSettings,
+)
 from node.records import Access
 from node.sample_data import DEMO_NETWORK, sample_records
 
@@ -30,12 +37,14 @@ TRUST_KEYS = {
 
 def test_every_setting_is_documented() -> None:
     for f in dataclasses.fields(HostSettings):
-        if f.name not in ("sync", "trust", "nodes"):
+        if f.name not in ("sync", "trust", "nodes", "accounts"):
             assert f"`{f.name}`" in DOC, f"host.{f.name} is not in docs/configuration.md"
     for f in dataclasses.fields(SyncSettings):
         assert f"`{SYNC_KEYS[f.name]}`" in DOC
     for f in dataclasses.fields(TrustSettings):
         assert f"`{TRUST_KEYS[f.name]}`" in DOC
+    for f in dataclasses.fields(AccountSettings):
+        assert f"`{f.metadata['key']}`" in DOC, f"accounts.{f.metadata['key']} is not documented"
     for f in dataclasses.fields(NodeSettings):
         assert f"`{f.name}`" in DOC
     for env in ENV_OVERRIDES:

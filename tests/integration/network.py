@@ -38,14 +38,14 @@ async def browser_login(
     token for the forms that follow. ``http`` needs ``aiohttp.CookieJar(unsafe=True)`` to keep
     cookies for 127.0.0.1."""
     async with http.get(f"{web_url}/n/{code}/login") as form:
-        match = CSRF_FIELD.search(await form.text())
-        assert form.status == 200 and match, form.status
-    fields = {"name": name, "password": password, "csrf": match.group(1), "next": f"/n/{code}/"}
+        found = CSRF_FIELD.findall(await form.text())  # the login form's is the last one
+        assert form.status == 200 and found, form.status
+    fields = {"name": name, "password": password, "csrf": found[-1], "next": f"/n/{code}/"}
     async with http.post(
         f"{web_url}/n/{code}/login", data=fields, headers={"Origin": web_url}
     ) as done:
         page = await done.text()
         assert done.status == 200 and done.url.path == f"/n/{code}/", (done.status, page[:500])
-        found = CSRF_FIELD.search(page)  # the logout button's, the session's own token
-        assert found
-        return found.group(1)
+        session = CSRF_FIELD.search(page)  # the logout button's: the session's own token
+        assert session
+        return session.group(1)
