@@ -52,7 +52,7 @@ MASK = "[证件号已隐去]"
 
 
 class Act(StrEnum):
-    """What was done. Accounts work adds its own (``login``, ``account.*``) as plain strings."""
+    """What was done (the accounts' acts are named as ``services/accounts.py`` reports them)."""
 
     SEARCH = "search"
     FETCH = "fetch"
@@ -70,6 +70,16 @@ class Act(StrEnum):
     SYNC_REPAIR = "sync.repair"
     CHECKPOINT_REFUSED = "audit.checkpoint_refused"  # a child's checkpoint did not extend
     CHECKPOINT_REFUSED_BY_PARENT = "audit.refused_by_parent"  # ours was refused upstream
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGIN_PAUSED = "login_paused"  # refused while the failures' pause lasts
+    LOGOUT = "logout"
+    ACCOUNT_CREATE = "account_create"
+    ACCOUNT_DISABLE = "account_disable"
+    ACCOUNT_ENABLE = "account_enable"
+    ROLE_GRANT = "role_grant"
+    ROLE_REVOKE = "role_revoke"
+    TOKEN_CREATE = "token_create"
 
     @property
     def zh(self) -> str:
@@ -93,6 +103,16 @@ _ACT_ZH = {
     Act.SYNC_REPAIR: "目录校验修复",
     Act.CHECKPOINT_REFUSED: "拒绝下级检查点",
     Act.CHECKPOINT_REFUSED_BY_PARENT: "检查点被上级拒绝",
+    Act.LOGIN: "登录",
+    Act.LOGIN_FAILED: "登录失败",
+    Act.LOGIN_PAUSED: "登录暂停中被拒",
+    Act.LOGOUT: "退出登录",
+    Act.ACCOUNT_CREATE: "新建账号",
+    Act.ACCOUNT_DISABLE: "停用账号",
+    Act.ACCOUNT_ENABLE: "启用账号",
+    Act.ROLE_GRANT: "授予角色",
+    Act.ROLE_REVOKE: "撤销角色",
+    Act.TOKEN_CREATE: "签发接口令牌",
 }
 
 

@@ -132,6 +132,25 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class AccountSettings:
+    """Staff sessions and login rate limits (``[accounts]``), the same at every hosted node."""
+
+    # a session unused this long ends (the clerk stepped away)
+    session_idle_s: float = _setting(1800.0, "session_idle", "seconds")
+    # a session ends this long after login, however busy (one working day)
+    session_lifetime_s: float = _setting(12 * 3600.0, "session_lifetime", "seconds")
+    # failed logins of one account before its logins pause
+    failures_per_account: int = _setting(5, "login_failures_per_account", "int")
+    # failed logins from one client address (any account) before its logins pause
+    failures_per_address: int = _setting(20, "login_failures_per_address", "int")
+    # how long failures are counted, and how long logins then pause
+    lockout_s: float = _setting(900.0, "login_lockout", "seconds")
+
+
+DEFAULT_ACCOUNTS = AccountSettings()
+
+
+@dataclass(frozen=True)
 class NodeSettings:
     code: str
     name: str
@@ -153,6 +172,10 @@ class HostSettings:
     trust: TrustSettings = field(default_factory=TrustSettings)
     nodes: tuple[NodeSettings, ...] = ()
     audit: AuditSettings = field(default_factory=AuditSettings)
+    # Host names (``name`` or ``name:port``) the web listener answers to; () = the web_listen
+    # host, localhost, 127.0.0.1 and [::1] on the bound port (``web_host_names``)
+    web_hosts: tuple[str, ...] = ()
+    accounts: AccountSettings = field(default_factory=AccountSettings)
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -162,7 +185,7 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings, AuditSettings)
+_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings, AuditSettings, AccountSettings)
 
 
 def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
@@ -204,6 +227,51 @@ def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
     return settings
 
 
+_WEB_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
+
+
+def _web_hosts(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            'expected a list of host names, e.g. ["archive.example", "10.0.0.5:8080"]',
+            "host.web_hosts",
+        )
+    for name in value:
+        if not _WEB_HOST.fullmatch(name):
+            raise ConfigError(f"not a host name or host:port: {name!r}", "host.web_hosts")
+    return tuple(name.lower() for name in value)
+
+
+def _account_settings(table: Mapping[str, Any]) -> AccountSettings:
+    settings = _section(AccountSettings, table, "accounts")
+    for name in ("failures_per_account", "failures_per_address"):
+        if getattr(settings, name) < 1:
+            key = next(f.metadata["key"] for f in dataclasses.fields(settings) if f.name == name)
+            raise ConfigError("must be at least 1", f"accounts.{key}")
+    if settings.session_lifetime_s < settings.session_idle_s:
+        raise ConfigError(
+            "must not be shorter than accounts.session_idle", "accounts.session_lifetime"
+        )
+    return settings
+
+
+def web_host_names(web_listen: str, port: int, configured: tuple[str, ...] = ()) -> frozenset[str]:
+    """The ``Host`` values the web listener accepts: the configured names, else its own.
+
+    A name without a port matches on any port. Refusing every other name is what stops a
+    DNS-rebinding page (its own name pointed at 127.0.0.1) from reaching the API.
+    """
+    if configured:
+        return frozenset(configured)
+    host = web_listen.rpartition(":")[0].strip("[]").lower()
+    names = {"localhost", "127.0.0.1", "[::1]"}
+    if host and host not in ("0.0.0.0", "::"):
+        names.add(f"[{host}]" if ":" in host else host)
+    return frozenset(f"{name}:{port}" for name in names)
+
+
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> HostSettings:
     """Read a daemon's TOML file; ``environ`` (default ``os.environ``) overrides host keys."""
     try:
@@ -230,6 +298,7 @@ def settings_from_mapping(
         "admin_listen",
         "log_level",
         "tls",
+        "web_hosts",
     }
     if unknown:
         raise ConfigError(f"unknown setting(s) {sorted(unknown)}", "host")
@@ -255,6 +324,7 @@ def settings_from_mapping(
         if not 1 <= value <= MAX_ENROL_RATE:
             raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
     audit = _section(AuditSettings, _table(data, "audit"), "audit")
+    accounts = _account_settings(_table(data, "accounts"))
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -285,4 +355,6 @@ def settings_from_mapping(
         trust=trust,
         nodes=tuple(nodes),
         audit=audit,
+        web_hosts=_web_hosts(host.get("web_hosts", [])),
+        accounts=accounts,
     )

@@ -1,4 +1,4 @@
-"""Keys, signatures and hashing. Nothing else in the node imports ``nacl``.
+"""Keys, signatures, hashing and staff passwords. Nothing else in the node imports ``nacl``.
 
 Signatures are always made over a *signing input*: a length-prefixed tuple of byte strings
 (``signing_input``), never over a protobuf serialisation, which is not canonical.
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from pathlib import Path
 
 import nacl.bindings
 import nacl.exceptions
 import nacl.public
+import nacl.pwhash.argon2id
 import nacl.signing
 
 from node.errors import ConfigError
@@ -30,6 +32,45 @@ def sha256(data: bytes) -> bytes:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# argon2id at libsodium's "interactive" profile: 64 MiB and 2 passes, about 75 ms per hash on
+# the demo machine (docs/performance.md, bench/bench_login.py). Above OWASP's floor (19 MiB,
+# 2 passes); "moderate" (256 MiB) would let a handful of parallel logins take a gigabyte.
+PASSWORD_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE
+PASSWORD_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE
+TOKEN_BYTES = 32
+
+
+def hash_password(
+    password: str, *, opslimit: int = PASSWORD_OPSLIMIT, memlimit: int = PASSWORD_MEMLIMIT
+) -> str:
+    """An argon2id hash of ``password`` in the modular crypt format (``$argon2id$v=19$...``),
+    with its own random salt and parameters, so they may change without a migration.
+    Slow on purpose (tens of milliseconds): call it off the event loop."""
+    hashed: bytes = nacl.pwhash.argon2id.str(
+        password.encode("utf-8"), opslimit=opslimit, memlimit=memlimit
+    )
+    return hashed.decode("ascii")
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """True if ``password`` is the one ``stored`` (from ``hash_password``) was made from."""
+    try:
+        return bool(nacl.pwhash.argon2id.verify(stored.encode("ascii"), password.encode("utf-8")))
+    except (nacl.exceptions.InvalidkeyError, nacl.exceptions.CryptoError, ValueError):
+        return False
+
+
+def random_token(nbytes: int = TOKEN_BYTES) -> str:
+    """A new secret (API token, session id, CSRF token): ``nbytes`` random bytes, URL-safe."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def token_digest(token: str) -> str:
+    """How a token or session id is stored: its sha256 (a stolen database holds no usable
+    credential, and the token has 256 bits, so no slow hash is needed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _encode_part(part: Part) -> bytes:

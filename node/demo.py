@@ -1,9 +1,10 @@
 """``archive-node demo``: the whole demo network of DESIGN section 8 in one process.
 
 A root key, a certificate for every node, deterministic sample records, sync within seconds,
-and the URL of a village service point. Ctrl-C stops it cleanly. The network is built by
-``node.simulate`` from the one table in ``node.sample_data``; this module only chooses the
-demo's settings, loads the samples and talks to the person who started it.
+one documented staff account per role (``DEMO_ACCOUNTS``, password ``NAME-demo``) with an API
+token for the CLI, and the URL of a village service point. Ctrl-C stops it cleanly. The
+network is built by ``node.simulate`` from the one table in ``node.sample_data``; this module
+only chooses the demo's settings, loads the samples and talks to the person who started it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from node.accounts import console_actor
+from node.actors import Role
 from node.config import HostSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
 from node.errors import PortInUse
@@ -23,11 +26,48 @@ from node.node import Host
 from node.sample_data import DEMO_NETWORK, DEMO_VILLAGE, sample_records
 from node.simulate import Layout, Network, plan
 
-__all__ = ["DEMO_VILLAGE", "load_samples", "prepare", "run_demo"]
+__all__ = [
+    "DEMO_ACCOUNTS", "DEMO_VILLAGE", "demo_accounts", "demo_password", "load_samples", "prepare",
+    "run_demo",
+]  # fmt: skip
 
 # A short push interval and trust refresh, so a visitor sees sync and revocations happen.
 DEMO_SYNC = SyncSettings(interval_s=5.0)
 DEMO_TRUST = TrustSettings(refresh_interval_s=3.0)
+
+
+# (node, account, role): a clerk at the village service point; a clerk, an archivist and an
+# operator at the county; the province's operator for the registry. README lists them.
+DEMO_ACCOUNTS: tuple[tuple[str, str, Role], ...] = (
+    (DEMO_VILLAGE, "clerk", Role.CLERK),
+    ("330106", "clerk", Role.CLERK),
+    ("330106", "archivist", Role.ARCHIVIST),
+    ("330106", "operator", Role.OPERATOR),
+    ("33", "operator", Role.OPERATOR),
+)
+CLI_ACCOUNT = ("330106", "operator")  # whose token ``export ARCHIVE_NODE_TOKEN`` prints
+TOKENS_FILE = "demo-tokens.txt"
+
+
+def demo_password(name: str) -> str:
+    """A demo account's documented password (never do this outside a demo)."""
+    return f"{name}-demo"
+
+
+async def demo_accounts(host: Host, data_dir: Path) -> dict[tuple[str, str], str]:
+    """Open the demo accounts that do not exist yet and give each a new API token; the tokens
+    are written to ``data_dir/demo-tokens.txt`` (``CODE NAME TOKEN`` per line, mode 600)."""
+    tokens: dict[tuple[str, str], str] = {}
+    for code, name, role in DEMO_ACCOUNTS:
+        accounts = host.service(code).accounts
+        console = console_actor(code)
+        if name not in {a.name for a in await accounts.accounts()}:
+            await accounts.create(console, name, demo_password(name), [role.value])
+        tokens[(code, name)] = (await accounts.create_token(console, name, "demo")).token
+    path = data_dir / TOKENS_FILE
+    path.touch(mode=0o600)
+    path.write_text("".join(f"{c} {n} {t}\n" for (c, n), t in tokens.items()), encoding="utf-8")
+    return tokens
 
 
 def _layout(data_dir: Path, grpc_port: int, web_port: int) -> Layout:
@@ -80,8 +120,19 @@ async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
     loaded = await load_samples(host)
     if loaded:
         print(f"已载入 {loaded} 件样例档案，目录正在逐级汇总到省馆……", flush=True)
+    tokens = await demo_accounts(host, data_dir)
     print(flush=True)
     web_url = host.listening.web_url
+    names = dict(DEMO_NETWORK)
+    print("演示账号（密码为“账号名-demo”，如 clerk-demo）:", flush=True)
+    for code, name, role in DEMO_ACCOUNTS:
+        print(f"  {names[code]}（{code}）{role.zh}: {name}  {web_url}/n/{code}/login", flush=True)
+    print(
+        f"命令行令牌（{CLI_ACCOUNT[0]} 的 {CLI_ACCOUNT[1]}）:\n"
+        f"  export ARCHIVE_NODE_TOKEN={tokens[CLI_ACCOUNT]}\n"
+        f"  （全部演示令牌见 {data_dir / TOKENS_FILE}）",
+        flush=True,
+    )
     print(
         f"村级服务点（{dict(DEMO_NETWORK)[DEMO_VILLAGE]}）: {web_url}/n/{DEMO_VILLAGE}/", flush=True
     )

@@ -13,6 +13,10 @@ boundary). Messages say what was wrong and what to do about it.
     ├── NotFound             no such record, node or file           -> NOT_FOUND / 404
     ├── AccessDenied         record exists but may not be released  -> PERMISSION_DENIED / 403
     ├── StorageError         the database or blob store failed      -> INTERNAL / 500
+    ├── Unauthenticated      a person's login, session or token failed         -> 401
+    │   └── LoginRequired    nobody is logged in (pages redirect to the login form)
+    ├── RoleRequired         logged in, without the role this act needs        -> 403
+    ├── TooManyAttempts      too many failed logins; ``retry_at`` says when    -> 429
     └── FederationError      talking to another node failed
         ├── AuthError        signature, chain, key, time or nonce   -> UNAUTHENTICATED / 401
         ├── Misaddressed     call not meant for this node           -> PERMISSION_DENIED / 403
@@ -74,6 +78,28 @@ class AccessDenied(NodeError):
 
 class StorageError(NodeError):
     """The database or the blob store failed."""
+
+
+class Unauthenticated(NodeError):
+    """A person's password, session or API token did not check out (not a node's signature:
+    that is ``AuthError``)."""
+
+
+class LoginRequired(Unauthenticated):
+    """The act needs a logged-in account and none is: pages send the browser to log in."""
+
+
+class RoleRequired(NodeError):
+    """The account is logged in but lacks the role the act needs at this node."""
+
+
+class TooManyAttempts(NodeError):
+    """Logins are paused for an account or an address after too many failures."""
+
+    def __init__(self, message: str, retry_at: float, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at  # unix time from which a login is tried again
+        self.retry_after_s = retry_after_s  # seconds from now (the Retry-After header)
 
 
 class FederationError(NodeError):

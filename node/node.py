@@ -10,14 +10,25 @@ import asyncio
 import errno
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
 
 from node import tlscert
-from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, OutboxSettings, TrustSettings
+from node.actors import Actor
+from node.config import (
+    DEFAULT_ACCOUNTS,
+    DEFAULT_TRUST,
+    AccountSettings,
+    HostSettings,
+    NodeSettings,
+    OutboxSettings,
+    TrustSettings,
+    web_host_names,
+)
 from node.crypto import SigningKey
 from node.errors import ConfigError, PortInUse
 from node.federation import audit_handlers, catalogue_handlers
@@ -32,6 +43,7 @@ from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
 from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
+from node.federation.services.accounts import AccountEvent, Accounts
 from node.federation.services.audit import NodeAudit
 from node.federation.services.ingest import Ingest
 from node.federation.services.refusals import NodeRefusals
@@ -57,6 +69,7 @@ from node.jobs import build_scheduler
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.rpc.server import GrpcServer
+from node.storage.accounts import AccountStore
 from node.storage.audit import AuditLog
 from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
@@ -66,6 +79,7 @@ from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
 from node.storage.trust import SeenNonces, TrustStore
 from node.web import create_app
+from node.web.hosts import WebHosts
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +120,8 @@ class Node:
         refusals: RefusalLog | None = None,
         clock: Clock = time.time,
         outbox: OutboxSettings | None = None,
+        accounts: AccountSettings = DEFAULT_ACCOUNTS,
+        on_account_event: AccountEvent | None = None,
     ) -> None:
         self.settings = settings
         self.code = settings.code
@@ -159,6 +175,15 @@ class Node:
         self.refusals = refusals or RefusalLog()  # the hosting daemon's refusals
         info = NodeInfo.of(self.code, settings.name)
         server = self.server
+        # Staff accounts live in this node's own database; their logins and changes reach
+        # the audit log (``on_account_event`` replaces that, for tests).
+        self.accounts = Accounts(
+            self.code,
+            AccountStore(self.db),
+            accounts,
+            clock=clock,
+            on_event=on_account_event or self._account_event,
+        )
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state),
@@ -168,7 +193,12 @@ class Node:
             trust=TrustAdmin(self.keeper, self.parts),
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
             audit=NodeAudit(self.parts, self.checkpointer),
+            accounts=self.accounts,
         )
+
+    async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:
+        """Logins and account changes go to the audit log, about the account they concern."""
+        await self.parts.audit.append(actor, act, detail.get("account") or actor.name, detail)
 
     def _changed(self) -> None:
         """The catalogue changed (an ingest here, or a child's push applied)."""
@@ -197,6 +227,31 @@ class Node:
         await self.keeper.stop()
         await self.parts.audit.flush()  # queued entries (searches, fetches) reach the disk
         await self.db.close()
+
+
+@asynccontextmanager
+async def offline_accounts(
+    data_dir: Path, code: str, settings: AccountSettings = DEFAULT_ACCOUNTS
+) -> AsyncIterator[Accounts]:
+    """The accounts of node ``code`` straight from its database under ``data_dir``, for the
+    offline ``archive-node account`` commands (the first operator's bootstrap). Safe while the
+    daemon runs too: SQLite serialises the writes.
+
+    Raises:
+        ConfigError: ``data_dir/code`` is not that node's folder.
+    """
+    node_dir = data_dir / code
+    if not key_path(node_dir).exists():
+        raise ConfigError(
+            f"{node_dir} 不是节点 {code} 的数据目录（没有 node.key）。请核对 --data 与 --node："
+            "--data 是 archive-node init 的 --data（其下有以节点代码命名的目录）。"
+        )
+    db = Database(node_dir / "node.db")
+    await db.open()
+    try:
+        yield Accounts(code, AccountStore(db), settings)
+    finally:
+        await db.close()
 
 
 @dataclass(frozen=True)
@@ -239,6 +294,7 @@ class Host:
                 refusals=self.dispatcher.refusals,
                 clock=clock,
                 outbox=settings.sync.outbox(),
+                accounts=settings.accounts,
             )
             for n in settings.nodes
         }
@@ -312,7 +368,11 @@ class Host:
             await node.open()
             self.dispatcher.add(node.server)
         await self.grpc.start()
-        app = create_app({code: node.services for code, node in self.nodes.items()})
+        # Until the port is bound, only loopback names pass; then the configured or own ones.
+        self.web_hosts = WebHosts()
+        app = create_app(
+            {code: node.services for code, node in self.nodes.items()}, web_hosts=self.web_hosts
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         web_host, _, web_port = self.settings.web_listen.rpartition(":")
@@ -327,6 +387,9 @@ class Host:
         server = site._server  # the bound socket tells the real port when 0 was asked
         sockets = getattr(server, "sockets", None) or []
         bound_port = sockets[0].getsockname()[1] if sockets else int(web_port)
+        self.web_hosts.names = web_host_names(
+            self.settings.web_listen, bound_port, self.settings.web_hosts
+        )
         for node in self.nodes.values():
             await node.start_sync()
         self.scheduler.start()

@@ -8,7 +8,8 @@ loopback, or one host for all nodes (``one_process=True``, as ``archive-node dem
 ``net.service(code)`` and ``net.node(code)`` reach a node wherever it runs.
 
 Also here, for anything driving such a network: ``ingest`` and ``make_record`` to put records
-in, ``eventually`` and ``converged`` to wait for sync to settle. No test framework needed.
+in, ``eventually`` and ``converged`` to wait for sync to settle, ``staff`` to make an account
+(and its API token) at a node. No test framework needed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from node import crypto
+from node.accounts import console_actor
+from node.actors import Role
 from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
 from node.federation.services import NodeServices
@@ -246,6 +249,17 @@ def make_record(
         files=(ContentFile(f"{n}.txt", crypto.sha256_hex(data), len(data), "text/plain"),),
     )
     return record, data
+
+
+async def staff(
+    services: NodeServices, name: str, *roles: Role, password: str | None = None
+) -> str:
+    """Open account ``name`` with ``roles`` at a node (as its console would) and return a new
+    API token for it; the password is random unless given."""
+    console = console_actor(services.info.code)
+    secret = password or crypto.random_token()
+    await services.accounts.create(console, name, secret, [r.value for r in roles])
+    return (await services.accounts.create_token(console, name)).token
 
 
 async def ingest(services: NodeServices, items: Sequence[tuple[Record, bytes]]) -> None:

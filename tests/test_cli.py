@@ -18,6 +18,7 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner, Result
 
+from node.actors import Role
 from node.cli import cli
 from node.errors import AccessDenied, ConfigError
 from node.web import create_app
@@ -26,6 +27,9 @@ from node.web import create_app
 def _fakes() -> types.ModuleType:
     """``tests/web/fake_service.py``, shared with the web tests (tests/ is not a package)."""
     name = "fake_service"
+    web_tests = str(Path(__file__).parent / "web")
+    if web_tests not in sys.path:  # fake_service imports its neighbour fake_accounts
+        sys.path.insert(0, web_tests)
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(
             name, Path(__file__).parent / "web" / "fake_service.py"
@@ -275,7 +279,10 @@ def test_usage_errors_are_one_line_too() -> None:
     assert "--as" in line and "archive-node search --help" in line
 
 
-def test_audit_verify_names_the_first_bad_entry_and_fails(api: str, nodes: dict[str, Any]) -> None:
+def test_audit_verify_names_the_first_bad_entry_and_fails(
+    api: str, nodes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARCHIVE_NODE_TOKEN", "fake-token-archivist-330106-0123456789")
     audit = nodes["330106"].audit
     audit.add("account:wang@330106", "search", "33")
     ok = invoke("audit", "verify", "--as", "330106")
@@ -286,7 +293,10 @@ def test_audit_verify_names_the_first_bad_entry_and_fails(api: str, nodes: dict[
     assert "第 7 条日志缺失" in line and "第一条有问题的日志：第 7 条" in line
 
 
-def test_audit_list_filters_and_prints_a_table(api: str, nodes: dict[str, Any]) -> None:
+def test_audit_list_filters_and_prints_a_table(
+    api: str, nodes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARCHIVE_NODE_TOKEN", "fake-token-archivist-330106-0123456789")
     audit = nodes["330106"].audit
     audit.add("account:wang@330106", "fetch", "330106/R-1", '{"file": "1.pdf"}')
     audit.add("account:li@330106", "search", "33")
@@ -297,3 +307,78 @@ def test_audit_list_filters_and_prints_a_table(api: str, nodes: dict[str, Any]) 
     assert "330106/R-1" in lines[1] and "li@" not in result.stdout
     query = audit.queries[-1]
     assert (query.actor, query.act) == ("wang", "fetch")
+
+
+def _operator_token() -> str:
+    return "fake-token-operator-330106-0123456789"  # fake_accounts.token("330106", OPERATOR)
+
+
+def test_account_bootstrap_offline_against_the_data_folder(tmp_path: Path) -> None:
+    from node.crypto import SigningKey
+    from node.federation.trust.files import key_path
+    from node.node import offline_accounts
+
+    SigningKey.generate().save(key_path(tmp_path / "330106"))
+    where = ["--data", str(tmp_path), "--node", "330106"]
+    made = CliRunner().invoke(
+        cli, ["account", "create", *where, "--role", "operator", "--password-stdin", "wang"],
+        input="correct horse battery\n",
+    )  # fmt: skip
+    assert made.exit_code == 0 and "已在 330106 开设账号 wang" in made.output, made.output
+    issued = CliRunner().invoke(cli, ["account", "token", *where, "wang"])
+    assert issued.exit_code == 0 and "只显示这一次" in issued.stderr
+    token = issued.stdout.strip()
+
+    async def check() -> tuple[str, bool]:
+        async with offline_accounts(tmp_path, "330106") as accounts:
+            actor = await accounts.token_actor(token)
+            session = await accounts.login("wang", "correct horse battery", "127.0.0.1")
+            return actor.name, session.actor.has(Role.OPERATOR)
+
+    assert asyncio.run(check()) == ("wang", True)
+    again = CliRunner().invoke(
+        cli, ["account", "create", *where, "--role", "clerk", "--password-stdin", "wang"],
+        input="another password\n",
+    )  # fmt: skip
+    assert "已存在" in one_error_line(again)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "words"),
+    [
+        (
+            ["--data", "nowhere", "--node", "330106", "--role", "operator"],
+            "long enough!",
+            "node.key",
+        ),
+        (["--data", ".", "--node", "330106", "--as", "330106", "--role", "clerk"], "", "--as"),
+        (["--role", "clerk"], "", "--as CODE"),
+    ],
+)
+def test_account_create_mistakes_are_one_line(args: list[str], stdin: str, words: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["account", "create", *args, "--password-stdin", "wang"], input=stdin + "\n"
+    )
+    assert words in one_error_line(result)
+
+
+def test_online_account_commands_send_the_token(
+    api: str, monkeypatch: pytest.MonkeyPatch, nodes: dict[str, Any]
+) -> None:
+    monkeypatch.delenv("ARCHIVE_NODE_TOKEN", raising=False)
+    refused = one_error_line(invoke("account", "list", "--as", "330106"))
+    assert "--token" in refused and "archive-node account token" in refused
+    listed = invoke("account", "list", "--as", "330106", "--token", _operator_token())
+    assert listed.exit_code == 0 and "archivist" in listed.output and "档案员" in listed.output
+    monkeypatch.setenv("ARCHIVE_NODE_TOKEN", _operator_token())
+    made = CliRunner().invoke(
+        cli, ["account", "create", "--as", "330106", "--role", "clerk", "--password-stdin", "li"],
+        input="a long password\n",
+    )  # fmt: skip
+    assert made.exit_code == 0 and "已在 330106 开设账号 li" in made.output, made.output
+    assert nodes["330106"].accounts.passwords["li"] == "a long password"
+    granted = invoke("account", "grant", "--as", "330106", "li", "archivist")
+    assert granted.exit_code == 0 and "clerk, archivist" in granted.output
+    clerk = "fake-token-clerk-330106-0123456789"
+    line = one_error_line(invoke("account", "list", "--as", "330106", "--token", clerk))
+    assert "operator" in line and "角色" in line

@@ -86,3 +86,47 @@ def test_a_file_that_is_not_toml(tmp_path: Path) -> None:
         load_settings(config)
     with pytest.raises(ConfigError, match="不存在"):
         load_settings(tmp_path / "missing.toml")
+
+
+def test_account_settings_and_web_hosts_are_read() -> None:
+    data = _minimal(accounts={"session_idle": "10m", "login_failures_per_account": 3})
+    data["host"] = {**data["host"], "web_hosts": ["Archive.Example", "10.0.0.5:8080"]}  # type: ignore[dict-item]
+    settings = settings_from_mapping(data, {}, Path("."))
+    assert settings.accounts.session_idle_s == 600 and settings.accounts.failures_per_account == 3
+    assert settings.accounts.lockout_s == 900  # a key left out keeps its default
+    assert settings.web_hosts == ("archive.example", "10.0.0.5:8080")
+
+
+@pytest.mark.parametrize(
+    ("accounts", "web_hosts", "key"),
+    [
+        ({"session_lifetime": "1m"}, None, "accounts.session_lifetime"),
+        ({"login_failures_per_address": 0}, None, "accounts.login_failures_per_address"),
+        ({"login_lockout": "soon"}, None, "accounts.login_lockout"),
+        ({"colour": 1}, None, "accounts"),
+        ({}, "archive.example", "host.web_hosts"),
+        ({}, ["http://archive.example/"], "host.web_hosts"),
+    ],
+)
+def test_bad_account_settings_name_their_key(
+    accounts: dict[str, object], web_hosts: object, key: str
+) -> None:
+    data = _minimal(accounts=accounts)
+    if web_hosts is not None:
+        data["host"] = {**data["host"], "web_hosts": web_hosts}  # type: ignore[dict-item]
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        settings_from_mapping(data, {}, Path("."))
+
+
+def test_the_default_web_hosts_are_the_listeners_own_names() -> None:
+    from node.config import web_host_names
+    from node.web.hosts import WebHosts
+
+    names = WebHosts(web_host_names("127.0.0.1:0", 8123))
+    assert names.allows("127.0.0.1:8123") and names.allows("localhost:8123")
+    assert names.allows("[::1]:8123")
+    assert not names.allows("127.0.0.1:8124") and not names.allows("evil.example:8123")
+    assert not names.allows("") and not names.allows("attacker.example")
+    configured = WebHosts(web_host_names("0.0.0.0:80", 80, ("archive.example",)))
+    assert configured.allows("archive.example") and configured.allows("ARCHIVE.example:8443")
+    assert not configured.allows("0.0.0.0:80") and not configured.allows("localhost:80")

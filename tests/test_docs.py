@@ -8,6 +8,7 @@ from pathlib import Path
 
 from node.config import (
     ENV_OVERRIDES,
+    AccountSettings,
     AuditSettings,
     HostSettings,
     NodeSettings,
@@ -41,7 +42,7 @@ AUDIT_KEYS = {"checkpoint_interval_s": "checkpoint_interval"}
 
 def test_every_setting_is_documented() -> None:
     for f in dataclasses.fields(HostSettings):
-        if f.name not in ("sync", "trust", "nodes", "audit"):
+        if f.name not in ("sync", "trust", "nodes", "audit", "accounts"):
             assert f"`{f.name}`" in DOC, f"host.{f.name} is not in docs/configuration.md"
     for f in dataclasses.fields(SyncSettings):
         assert f"`{SYNC_KEYS[f.name]}`" in DOC
@@ -50,6 +51,8 @@ def test_every_setting_is_documented() -> None:
     assert "## `[audit]`" in DOC
     for f in dataclasses.fields(AuditSettings):
         assert f"`{AUDIT_KEYS[f.name]}`" in DOC
+    for f in dataclasses.fields(AccountSettings):
+        assert f"`{f.metadata['key']}`" in DOC, f"accounts.{f.metadata['key']} is not documented"
     for f in dataclasses.fields(NodeSettings):
         assert f"`{f.name}`" in DOC
     for env in ENV_OVERRIDES:

@@ -14,9 +14,21 @@ from __future__ import annotations
 
 import click
 
-from node.cli import audit, demo, fetch, ingest, registry, run, search, setup, stats, sync
-from node.cli.apiclient import API_ENV
-from node.cli.common import RootGroup, api_option, timeout_option
+from node.cli import (
+    account,
+    audit,
+    demo,
+    fetch,
+    ingest,
+    registry,
+    run,
+    search,
+    setup,
+    stats,
+    sync,
+)
+from node.cli.apiclient import API_ENV, TOKEN_ENV
+from node.cli.common import RootGroup, api_option, timeout_option, token_option
 
 COMMANDS: list[click.Command] = [
     search.search,
@@ -26,6 +38,7 @@ COMMANDS: list[click.Command] = [
     sync.sync,
     registry.registry,
     audit.audit,
+    account.account,
     setup.init,
     setup.enrol,
     run.run,
@@ -41,13 +54,14 @@ COMMANDS: list[click.Command] = [
     params=[
         api_option(f"守护进程 API 地址（或 ${API_ENV}）"),
         timeout_option("等待应答的秒数"),
+        token_option(f"API 令牌（或 ${TOKEN_ENV}）"),
     ],
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.pass_context
-def cli(ctx: click.Context, api_url: str | None, timeout: float | None) -> None:
+def cli(ctx: click.Context, api_url: str | None, timeout: float | None, token: str | None) -> None:
     """档案共享网络节点 archive-node：检索、调阅、运行节点。"""
-    ctx.obj = {"api_url": api_url, "timeout": timeout}
+    ctx.obj = {"api_url": api_url, "timeout": timeout, "token": token}
 
 
 def main() -> None:

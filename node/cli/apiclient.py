@@ -21,6 +21,11 @@ from urllib.parse import quote, unquote, urlencode
 
 DEFAULT_API = "http://127.0.0.1:8080"
 API_ENV = "ARCHIVE_NODE_API"
+TOKEN_ENV = "ARCHIVE_NODE_TOKEN"
+_NEED_TOKEN = (
+    "需要登录：请用 --token 或环境变量 ARCHIVE_NODE_TOKEN 传入本节点账号的 API 令牌"
+    "（在守护进程所在机器上用 archive-node account token --data DIR --node CODE NAME 生成）。"
+)
 DEFAULT_TIMEOUT = 30.0
 READ_BYTES = 256 * 1024
 
@@ -82,11 +87,14 @@ class ContentStream:
 class ApiClient:
     """Calls one daemon's JSON API at ``base_url`` (e.g. ``http://127.0.0.1:8080``)."""
 
-    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = DEFAULT_TIMEOUT, token: str | None = None
+    ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ApiError(f"API 地址应以 http:// 或 https:// 开头：{base_url!r}")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.token = token.strip() if token else None  # sent as Authorization: Bearer
 
     def nodes(self) -> list[dict[str, Any]]:
         """The nodes the daemon hosts."""
@@ -181,6 +189,8 @@ class ApiClient:
         query = urlencode([(k, v) for k, v in (params or {}).items() if v is not None])
         url = self.base_url + path + (f"?{query}" if query else "")
         headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         data = None
         if body is not None or method == "POST":
             data = json.dumps(body or {}, ensure_ascii=False).encode()
@@ -190,7 +200,10 @@ class ApiClient:
             response = urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
             with exc:
-                raise _api_error(exc) from None
+                error = _api_error(exc)
+            if exc.code == 401 and not self.token:
+                raise ApiError(_NEED_TOKEN, 401, error.kind) from None
+            raise error from None
         except urllib.error.URLError as exc:
             raise self._unreachable(exc.reason) from None
         except (TimeoutError, OSError, HTTPException) as exc:

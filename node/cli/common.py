@@ -12,7 +12,14 @@ from typing import IO, Any, Concatenate
 
 import click
 
-from node.cli.apiclient import API_ENV, DEFAULT_API, DEFAULT_TIMEOUT, ApiClient, ApiError
+from node.cli.apiclient import (
+    API_ENV,
+    DEFAULT_API,
+    DEFAULT_TIMEOUT,
+    TOKEN_ENV,
+    ApiClient,
+    ApiError,
+)
 from node.errors import NodeError
 
 # What @node_command decorates: called with the client, the --as code, then the command's own
@@ -46,13 +53,20 @@ class RootGroup(click.Group):
 def api_option(
     help_text: str = f"守护进程 API 地址（默认取 ${API_ENV}，否则 {DEFAULT_API}）",
 ) -> click.Option:
-    """``--api URL``: which daemon to talk to (see ``_client_for`` for the fallbacks)."""
+    """``--api URL``: which daemon to talk to (see ``client_for`` for the fallbacks)."""
     return click.Option(["--api", "api_url"], metavar="URL", help=help_text)
 
 
 def timeout_option(help_text: str = f"等待应答的秒数（默认 {DEFAULT_TIMEOUT:g}）") -> click.Option:
     """``--timeout SECONDS`` for every call to the daemon."""
     return click.Option(["--timeout"], type=click.FloatRange(min=0.1), default=None, help=help_text)
+
+
+def token_option(
+    help_text: str = f"本节点账号的 API 令牌（默认取 ${TOKEN_ENV}）",
+) -> click.Option:
+    """``--token TOKEN``: who the command acts as at the node (see ``client_for``)."""
+    return click.Option(["--token"], metavar="TOKEN", default=None, help=help_text)
 
 
 def node_command(
@@ -73,10 +87,16 @@ def node_command(
 
     def decorate(command: NodeCommand) -> Callable[..., None]:
         @functools.wraps(command)
-        def run(as_code: str, api_url: str | None, timeout: float | None, **params: Any) -> None:
+        def run(
+            as_code: str,
+            api_url: str | None,
+            timeout: float | None,
+            token: str | None,
+            **params: Any,
+        ) -> None:
             if check is not None:
                 check(as_code=as_code, **params)
-            api = _client_for(click.get_current_context(), api_url, timeout)
+            api = client_for(click.get_current_context(), api_url, timeout, token)
             command(api, as_code, **params)
 
         # click collects decorator options bottom-up in __click_params__ and reverses them once.
@@ -84,18 +104,22 @@ def node_command(
         # options among them parse the same anywhere (by name).
         own = list(reversed(getattr(command, "__click_params__", [])))
         as_option = click.Option(["--as", "as_code"], required=True, metavar="CODE", help=as_help)
-        params = [as_option, *own, timeout_option(), api_option()]
+        params = [as_option, *own, timeout_option(), api_option(), token_option()]
         run.__click_params__ = list(reversed(params))  # type: ignore[attr-defined]
         return run
 
     return decorate
 
 
-def _client_for(ctx: click.Context, api_url: str | None, timeout: float | None) -> ApiClient:
-    """The API client for a command: its ``--api``, else the group's, else env, else default."""
+def client_for(
+    ctx: click.Context, api_url: str | None, timeout: float | None, token: str | None = None
+) -> ApiClient:
+    """The API client for a command: its ``--api``, else the group's, else env, else default;
+    its ``--token``, else the group's, else ``$ARCHIVE_NODE_TOKEN``, else none (public calls)."""
     group: dict[str, Any] = ctx.find_root().obj or {}
     url = api_url or group.get("api_url") or os.environ.get(API_ENV) or DEFAULT_API
-    return ApiClient(url, timeout or group.get("timeout") or DEFAULT_TIMEOUT)
+    secret = token or group.get("token") or os.environ.get(TOKEN_ENV) or None
+    return ApiClient(url, timeout or group.get("timeout") or DEFAULT_TIMEOUT, secret)
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:

@@ -115,6 +115,38 @@ def _catalogue_versions(conn: sqlite3.Connection) -> None:
     )
 
 
+def _accounts(conn: sqlite3.Connection) -> None:
+    """Staff accounts of this node, their roles here, API tokens and sessions (both stored as
+    sha256 digests, never in clear), and failed-login counters for rate limiting
+    (``storage/accounts.py``). The node is the database's own, so no table names it."""
+    script = """
+        CREATE TABLE accounts (
+            name TEXT PRIMARY KEY, display_name TEXT NOT NULL, password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0, created_at REAL NOT NULL
+        );
+        CREATE TABLE account_roles (
+            account TEXT NOT NULL REFERENCES accounts(name), role TEXT NOT NULL,
+            granted_at REAL NOT NULL, PRIMARY KEY (account, role)
+        );
+        CREATE TABLE api_tokens (
+            digest TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES accounts(name),
+            label TEXT NOT NULL, created_at REAL NOT NULL, last_used_at REAL
+        );
+        CREATE INDEX api_tokens_account ON api_tokens(account);
+        CREATE TABLE sessions (
+            digest TEXT PRIMARY KEY, account TEXT NOT NULL REFERENCES accounts(name),
+            csrf TEXT NOT NULL, created_at REAL NOT NULL, last_seen_at REAL NOT NULL
+        );
+        CREATE INDEX sessions_account ON sessions(account);
+        CREATE TABLE login_failures (
+            key TEXT PRIMARY KEY, failures INTEGER NOT NULL, first_at REAL NOT NULL,
+            locked_until REAL
+        )
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 def _replay_and_pins(conn: sqlite3.Connection) -> None:
     """Nonces of state-changing calls kept across restarts (``storage/trust.py``
     ``SeenNonces``), pruned by their expiry, so a call captured on the wire and replayed
@@ -180,6 +212,7 @@ MIGRATIONS: list[Step] = [
     ("0003_sync_outbox", _sync_outbox),
     ("0005_search_compact_index", _search_compact_index),
     ("0006_ae_catalogue_versions", _catalogue_versions),
+    ("0007_accounts", _accounts),
     ("0008_audit_log", _audit_log),
     ("0009_replay_and_pins", _replay_and_pins),
     ("0010_record_files", _record_files),

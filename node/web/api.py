@@ -1,7 +1,7 @@
 """JSON API under ``/api/v1``: what the CLI and other programs call.
 
     GET /api/v1/nodes                                      hosted nodes
-    GET /api/v1/nodes/{code}                               a node's status
+    GET /api/v1/nodes/{code}                               a node's status (staff only)
     GET /api/v1/nodes/{code}/search?q=&scope=&category=&year_from=&year_to=&retention=
         &access=&limit=&cursor=   -> {"total", "total_exact", "answered_by", "next_cursor",
         "prev_cursor", "hits"}; pass a page's next_cursor (with the same q and filters) for
@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from node.actors import Role
 from node.records import Access, CatalogueEntry
+from node.web.auth import current_actor, requires
 from node.web.content import record_content
 from node.web.context import hosted_nodes, json_response, node_services
 from node.web.params import search_query
@@ -64,13 +66,16 @@ async def list_nodes(request: web.Request) -> web.Response:
     return json_response({"nodes": [node_json(nodes[code].info) for code in sorted(nodes)]})
 
 
+@requires(*Role)  # any staff account of the node: counts and links are not public
 async def node_status(request: web.Request) -> web.Response:
     status = await node_services(request).sync.status()
     return json_response(dataclasses.asdict(status))
 
 
 async def search(request: web.Request) -> web.Response:
-    page = await node_services(request).search.search(search_query(request.query))
+    page = await node_services(request).search.search(
+        search_query(request.query), actor=current_actor(request)
+    )
     return json_response(
         {
             "total": page.total,

@@ -15,8 +15,10 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from node.web import api, audit, ingest, pages, registry, sync, sync_repair
-from node.web.context import NODES
+from node.web import accounts, api, audit, ingest, login, pages, registry, sync, sync_repair
+from node.web.auth import auth_middleware, session_bar
+from node.web.context import NODES, WEB_HOSTS
+from node.web.hosts import WebHosts
 from node.web.middleware import error_middleware
 
 if TYPE_CHECKING:
@@ -26,13 +28,18 @@ STATIC_DIR = Path(__file__).parent / "static"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
-def create_app(nodes: Mapping[str, NodeServices]) -> web.Application:
+def create_app(
+    nodes: Mapping[str, NodeServices], *, web_hosts: WebHosts | None = None
+) -> web.Application:
     """The web application for ``nodes`` (division code -> that node's services).
 
     The mapping is kept, not copied, so a host that adds a node later serves it at once.
+    ``web_hosts``: the ``Host`` names answered (``web/hosts.py``); loopback names if None.
+    Errors map to HTTP outside the authority checks, so a refusal there is answered too.
     """
-    app = web.Application(middlewares=[error_middleware])
+    app = web.Application(middlewares=[error_middleware, auth_middleware])
     app[NODES] = nodes
+    app[WEB_HOSTS] = web_hosts if web_hosts is not None else WebHosts()
     setup_templates(app)
     pages.add_routes(app)
     api.add_routes(app)
@@ -41,13 +48,16 @@ def create_app(nodes: Mapping[str, NodeServices]) -> web.Application:
     sync_repair.add_routes(app)
     ingest.add_routes(app)
     audit.add_routes(app)
+    login.add_routes(app)
+    accounts.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 
 
 def setup_templates(app: web.Application) -> jinja2.Environment:
-    """The page templates for ``app``: every value escaped, a missing value an error."""
-    return aiohttp_jinja2.setup(
+    """The page templates for ``app``: every value escaped, a missing value an error;
+    ``session_bar()`` tells the layout who is logged in at the page's node."""
+    env = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
         autoescape=jinja2.select_autoescape(["html"]),
@@ -58,6 +68,8 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
         keep_trailing_newline=True,
         default_helpers=False,
     )
+    env.globals["session_bar"] = session_bar
+    return env
 
 
 class _Escaped(str):

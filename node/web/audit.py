@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp_jinja2 import render_template
 
+from node.actors import Role
 from node.audit import AuditQuery, audit_query
 from node.web import views
+from node.web.auth import requires
 from node.web.context import json_response, node_services
 from node.web.views import audit as audit_views
 
@@ -49,6 +51,7 @@ def _page_no(params: MultiMapping[str]) -> int:
     return int(text) if text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
 
 
+@requires(Role.ARCHIVIST, Role.OPERATOR)
 async def entries(request: web.Request) -> web.Response:
     page = await node_services(request).audit.entries(_query(request.query))
     return json_response(
@@ -66,14 +69,17 @@ def report_json(report: AuditReport) -> dict[str, object]:
     return body
 
 
+@requires(Role.ARCHIVIST, Role.OPERATOR)
 async def verify(request: web.Request) -> web.Response:
     return json_response(report_json(await node_services(request).audit.verify()))
 
 
+@requires(Role.ARCHIVIST, Role.OPERATOR)
 async def checkpoints(request: web.Request) -> web.Response:
     return json_response(dataclasses.asdict(await node_services(request).audit.checkpoints()))
 
 
+@requires(Role.ARCHIVIST, Role.OPERATOR)
 async def audit_log_page(request: web.Request) -> web.Response:
     """``GET /n/{code}/audit-log``: the log for the archivist, filterable and paged."""
     services = node_services(request)

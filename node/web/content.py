@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from node.web.auth import current_actor
 from node.web.context import node_services
 
 if TYPE_CHECKING:
@@ -79,7 +80,9 @@ async def record_content(request: web.Request) -> web.StreamResponse:
     holder = request.match_info["holder"]
     record_id = request.match_info["record_id"]
     download = request.query.get("download", "").lower() in _TRUE
-    fetched = await retrieval.fetch(holder, record_id, request.query.get("file", ""))
+    fetched = await retrieval.fetch(
+        holder, record_id, request.query.get("file", ""), actor=current_actor(request)
+    )
     chunks = fetched.chunks
     try:
         first = await anext(chunks, b"")

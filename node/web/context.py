@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from node.errors import Forbidden, InvalidInput, NotFound
+from node.web.hosts import WebHosts
 
 if TYPE_CHECKING:
     from node.federation.services import NodeServices
 
 NODES: web.AppKey[Mapping[str, NodeServices]] = web.AppKey("archive_nodes")
+WEB_HOSTS: web.AppKey[WebHosts] = web.AppKey("archive_web_hosts")
 
 
 def hosted_nodes(request: web.Request) -> Mapping[str, NodeServices]:
@@ -42,16 +44,23 @@ def json_response(body: object, status: int = 200) -> web.Response:
     )
 
 
-def same_origin(request: web.Request) -> None:
-    """Refuse a browser POST sent from another site's page (the pages have no login, so this
-    is what stops a foreign page from making a clerk's browser approve or retry things).
+def same_origin(request: web.Request, *, required: bool = False) -> None:
+    """Refuse a browser POST sent from another site's page: its ``Origin`` must be one of the
+    configured names (``WebHosts``), never merely equal to the request's own ``Host``, which
+    a DNS-rebinding page controls. ``required``: a request without ``Origin`` is refused too
+    (a browser always sends it on a POST; the CLI, which sends none, uses a token instead).
 
     Raises:
-        Forbidden: the request's ``Origin`` is another host.
+        Forbidden: the ``Origin`` is another site's, or missing when required.
     """
     origin = request.headers.get("Origin")
-    if origin and origin.split("://", 1)[-1] != request.host:
-        raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作")
+    if origin is None:
+        if required:
+            raise Forbidden("提交缺少来源（Origin）信息，已拒绝：请在本系统的页面上操作。")
+        return
+    scheme, _, authority = origin.partition("://")
+    if scheme not in ("http", "https") or not request.app[WEB_HOSTS].allows(authority):
+        raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作。")
 
 
 async def post_fields(request: web.Request) -> dict[str, str]:

@@ -12,9 +12,11 @@ from typing import Any
 
 from aiohttp import web
 
+from node.actors import Role
 from node.errors import InvalidInput, InvalidRecord
 from node.records import MAX_INGEST_RECORDS, Access, ContentFile, Record, Retention
-from node.web.context import json_response, node_services, same_origin
+from node.web.auth import current_actor, requires
+from node.web.context import json_response, node_services
 
 _FIELDS = {
     "record_id", "archival_code", "fonds", "category", "year", "retention", "title",
@@ -59,8 +61,8 @@ def record_from_json(data: Any, holder: str) -> Record:
         raise InvalidRecord(f"字段取值无效（{exc}）") from None
 
 
+@requires(Role.ARCHIVIST)
 async def ingest(request: web.Request) -> web.Response:
-    same_origin(request)
     services = node_services(request)
     try:
         body = await request.json()
@@ -75,7 +77,7 @@ async def ingest(request: web.Request) -> web.Response:
             records.append(record_from_json(item, services.info.code))
         except InvalidRecord as exc:
             raise InvalidRecord(f"第 {index} 条档案: {exc}") from None
-    report = await services.ingest.ingest(records)
+    report = await services.ingest.ingest(records, actor=current_actor(request))
     return json_response({"accepted": report.accepted, "change_head": report.change_head})
 
 

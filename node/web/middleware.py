@@ -2,6 +2,8 @@
 
     InvalidInput -> 400    NotFound -> 404    AccessDenied, Misaddressed, Forbidden -> 403
     AuthError -> 401       PeerUnavailable, ProtocolError -> 502    Overloaded -> 503
+    Unauthenticated -> 401 (LoginRequired on a page: a redirect to that node's login page)
+    RoleRequired -> 403    TooManyAttempts -> 429 with Retry-After
     any other NodeError -> 500 (its message)   anything else -> 500 (generic, logged)
 
 A ``ProtocolError`` seen here was sent by another node, not by the web caller, hence 502.
@@ -14,6 +16,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from aiohttp import web
 from aiohttp_jinja2 import render_template
@@ -23,12 +26,16 @@ from node.errors import (
     AuthError,
     Forbidden,
     InvalidInput,
+    LoginRequired,
     Misaddressed,
     NodeError,
     NotFound,
     Overloaded,
     PeerUnavailable,
     ProtocolError,
+    RoleRequired,
+    TooManyAttempts,
+    Unauthenticated,
 )
 from node.web.context import hosted_nodes, json_response
 from node.web.views import error_heading
@@ -42,6 +49,9 @@ _NODE_PATH = re.compile(r"/n/([0-9]{2,12})/")
 
 # (error class, HTTP status, zh-CN message used when the error's own text is not Chinese)
 _MAPPING: tuple[tuple[type[NodeError], int, str], ...] = (
+    (Unauthenticated, 401, "需要登录或身份校验未通过（{detail}）。请登录后重试。"),
+    (RoleRequired, 403, "当前账号无权执行该操作（{detail}）。请联系本节点运维管理员授权。"),
+    (TooManyAttempts, 429, "尝试次数过多（{detail}）。请稍后再试。"),
     (InvalidInput, 400, "请求参数有误（{detail}）。请检查输入后重试。"),
     (NotFound, 404, "未找到所请求的档案、文件或节点（{detail}）。请核对档号或节点代码。"),
     (AccessDenied, 403, "该档案暂不能提供（{detail}）。控制使用的档案需提交利用申请。"),
@@ -78,6 +88,7 @@ class Problem:
     status: int
     type: str
     message: str
+    retry_after_s: float | None = None  # sent as Retry-After (429)
 
 
 def problem_for(exc: NodeError) -> Problem:
@@ -93,7 +104,8 @@ def problem_for(exc: NodeError) -> Problem:
         message = fallback.format(detail=detail or type(exc).__name__)
     if isinstance(exc, AccessDenied) and "申请" not in message:
         message += "如需利用，请提交利用申请。"
-    return Problem(status, type(exc).__name__, message)
+    retry = exc.retry_after_s if isinstance(exc, TooManyAttempts) else None
+    return Problem(status, type(exc).__name__, message, retry)
 
 
 @web.middleware
@@ -108,6 +120,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             exc.status, ("HTTPError", f"请求无法处理（HTTP {exc.status}）。")
         )
         problem = Problem(exc.status, kind, message)
+    except LoginRequired as exc:
+        if request.path.startswith("/api/") or (login := _login_page(request)) is None:
+            problem = problem_for(exc)
+        else:
+            raise web.HTTPSeeOther(login) from None
     except NodeError as exc:
         problem = problem_for(exc)
         level = logging.WARNING if problem.status >= 500 else logging.INFO
@@ -129,14 +146,28 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 def _respond(request: web.Request, problem: Problem) -> web.Response:
     if request.path.startswith("/api/"):
         body = {"error": {"type": problem.type, "message": problem.message}}
-        return json_response(body, status=problem.status)
-    page = {
-        "status": problem.status,
-        "heading": error_heading(problem.status),
-        "message": problem.message,
-        "back": _back_link(request) or "",
-    }
-    return render_template("error.html", request, page, status=problem.status)
+        response = json_response(body, status=problem.status)
+    else:
+        page = {
+            "status": problem.status,
+            "heading": error_heading(problem.status),
+            "message": problem.message,
+            "back": _back_link(request) or "",
+        }
+        response = render_template("error.html", request, page, status=problem.status)
+    if problem.retry_after_s is not None:
+        response.headers["Retry-After"] = str(max(1, round(problem.retry_after_s)))
+    return response
+
+
+def _login_page(request: web.Request) -> str | None:
+    """The login page of the node a page request is for, coming back to it after (a POST
+    comes back to the node's service point: its form is gone)."""
+    match = _NODE_PATH.match(request.path)
+    if match is None or match.group(1) not in hosted_nodes(request):
+        return None
+    back = request.path_qs if request.method == "GET" else match.group(0)
+    return f"{match.group(0)}login?next={quote(back, safe='')}"
 
 
 def _back_link(request: web.Request) -> str | None:

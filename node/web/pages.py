@@ -15,6 +15,7 @@ from aiohttp_jinja2 import render_template
 
 from node.errors import InvalidQuery
 from node.web import views
+from node.web.auth import current_actor
 from node.web.content import record_content
 from node.web.context import hosted_nodes, node_services
 from node.web.params import filters, integer
@@ -46,7 +47,7 @@ async def service_point(request: web.Request) -> web.Response:
         # Pages come by cursor; a bare page number (an old bookmark) by offset.
         offset = 0 if query.cursor else (page_no - 1) * PAGE_SIZE
         query = replace(query, limit=PAGE_SIZE, offset=offset)
-        result = await services.search.search(query)
+        result = await services.search.search(query, actor=current_actor(request))
         by = _node_label(request, result.answered_by)
         results = catalogue.results(info.code, result, page_no, PAGE_SIZE, params, by)
     return render_template("search.html", request, {"form": form, "results": results})

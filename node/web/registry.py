@@ -1,10 +1,10 @@
 """The operator's side of trust: enrolment approvals, revocation, rotation, bans, the audit.
 
 JSON under ``/api/v1/nodes/{code}/registry/...`` (what ``archive-node registry`` calls) and
-one zh-CN page, ``/n/{code}/registry`` (``templates/registry.html``), where an archivist
-approves or rejects applications and sees refused calls. Writes are POSTs; a browser POST
-must come from this site's own pages (its ``Origin`` is checked), so another site cannot make
-a clerk's browser approve.
+one zh-CN page, ``/n/{code}/registry`` (``templates/registry.html``), where an operator
+approves or rejects applications and sees refused calls. Every route, read or write, needs an
+operator of this node (``@requires``); a browser's POST must also come from this site's own
+pages (``Origin``) with the session's CSRF token.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ import dataclasses
 from aiohttp import web
 from aiohttp_jinja2 import render_template
 
+from node.actors import Role
 from node.certificates import Application
 from node.crypto import key_id_of
 from node.errors import InvalidInput
 from node.federation.refusals import Refusal
 from node.web import views
-from node.web.context import json_response, node_services, post_fields, same_origin
+from node.web.auth import current_actor, current_session, requires
+from node.web.context import json_response, node_services, post_fields
 from node.web.views import admin
 
 
@@ -43,76 +45,102 @@ def application_json(application: Application) -> dict[str, object]:
     }
 
 
+@requires(Role.OPERATOR)
 async def trust_status(request: web.Request) -> web.Response:
     """``GET .../registry``: this node's certificate and its copy of the directory."""
     overview = await node_services(request).trust.overview()
     return json_response(dataclasses.asdict(overview))
 
 
+@requires(Role.OPERATOR)
 async def list_applications(request: web.Request) -> web.Response:
     status = request.query.get("status") or None
     applications = await node_services(request).trust.applications(status)
     return json_response({"applications": [application_json(a) for a in applications]})
 
 
+@requires(Role.OPERATOR)
 async def approve(request: web.Request) -> web.Response:
     """``POST .../applications/{child}/approve`` with ``key_id``: the key id the operator
     checked with the applicant; refused if the application's key is another."""
     body = await post_fields(request)
     key_id = _field(body, "key_id", "核对过的密钥标识")
-    chain = await node_services(request).trust.approve(request.match_info["child"], key_id)
+    chain = await node_services(request).trust.approve(
+        request.match_info["child"], key_id, actor=current_actor(request)
+    )
     return json_response({"approved": chain[0].to_json()})
 
 
+@requires(Role.OPERATOR)
 async def reject(request: web.Request) -> web.Response:
     body = await post_fields(request)
     child = request.match_info["child"]
-    await node_services(request).trust.reject(child, body.get("note", ""))
+    await node_services(request).trust.reject(
+        child, body.get("note", ""), actor=current_actor(request)
+    )
     return json_response({"rejected": child})
 
 
+@requires(Role.OPERATOR)
 async def revoke(request: web.Request) -> web.Response:
     body = await post_fields(request)
     revocation = await node_services(request).trust.revoke(
-        _field(body, "code", "要吊销的节点代码"), _field(body, "reason", "吊销原因")
+        _field(body, "code", "要吊销的节点代码"),
+        _field(body, "reason", "吊销原因"),
+        actor=current_actor(request),
     )
     return json_response({"revoked": dataclasses.asdict(revocation)})
 
 
+@requires(Role.OPERATOR)
 async def rotate(request: web.Request) -> web.Response:
     await post_fields(request)
-    old, new = await node_services(request).trust.rotate()
+    old, new = await node_services(request).trust.rotate(actor=current_actor(request))
     return json_response({"old_key_id": old, "new_key_id": new})
 
 
+@requires(Role.OPERATOR)
 async def renew(request: web.Request) -> web.Response:
     await post_fields(request)
-    chain = await node_services(request).trust.renew()
+    chain = await node_services(request).trust.renew(actor=current_actor(request))
     return json_response({"serial": chain[0].serial, "not_after_ms": chain[0].not_after_ms})
 
 
+@requires(Role.OPERATOR)
 async def refresh(request: web.Request) -> web.Response:
     await post_fields(request)
-    return json_response({"directory_version": await node_services(request).trust.refresh()})
+    return json_response(
+        {
+            "directory_version": await node_services(request).trust.refresh(
+                actor=current_actor(request)
+            )
+        }
+    )
 
 
+@requires(Role.OPERATOR)
 async def ban(request: web.Request) -> web.Response:
     body = await post_fields(request)
     key_id = _field(body, "key_id", "要封禁的密钥标识")
-    await node_services(request).trust.ban(key_id, _field(body, "reason", "封禁原因"))
+    await node_services(request).trust.ban(
+        key_id, _field(body, "reason", "封禁原因"), actor=current_actor(request)
+    )
     return json_response({"banned": key_id})
 
 
+@requires(Role.OPERATOR)
 async def unban(request: web.Request) -> web.Response:
-    same_origin(request)
     key_id = request.match_info["key_id"]
-    return json_response({"unbanned": await node_services(request).trust.unban(key_id)})
+    return json_response(
+        {"unbanned": await node_services(request).trust.unban(key_id, actor=current_actor(request))}
+    )
 
 
+@requires(Role.OPERATOR)
 async def alias(request: web.Request) -> web.Response:
     body = await post_fields(request)
     old, new = _field(body, "old", "原区划代码"), _field(body, "new", "新区划代码")
-    await node_services(request).trust.alias(old, new)
+    await node_services(request).trust.alias(old, new, actor=current_actor(request))
     return json_response({"old": old, "new": new})
 
 
@@ -120,6 +148,7 @@ def refusal_json(refusal: Refusal) -> dict[str, object]:
     return dataclasses.asdict(refusal)
 
 
+@requires(Role.OPERATOR)
 async def audit(request: web.Request) -> web.Response:
     """``GET .../audit``: the newest refused calls for this node, and counts by kind."""
     refusals = node_services(request).refusals
@@ -140,6 +169,7 @@ async def audit(request: web.Request) -> web.Response:
 # -- the archivist's page ------------------------------------------------------------------
 
 
+@requires(Role.OPERATOR)
 async def registry_page(request: web.Request) -> web.Response:
     """``GET /n/{code}/registry``: pending applications with approve/reject, and refusals."""
     services = node_services(request)
@@ -156,15 +186,23 @@ async def registry_page(request: web.Request) -> web.Response:
         "version": overview.directory_version,
         "applications": rows,
         "refusals": refusals,
+        "csrf": _csrf(request),
     }
     return render_template("registry.html", request, page)
 
 
+def _csrf(request: web.Request) -> str:
+    session = current_session(request)
+    return session.csrf if session is not None else ""
+
+
+@requires(Role.OPERATOR)
 async def approve_form(request: web.Request) -> web.Response:
     await approve(request)
     raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/registry")
 
 
+@requires(Role.OPERATOR)
 async def reject_form(request: web.Request) -> web.Response:
     await reject(request)
     raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/registry")

@@ -1,17 +1,18 @@
 """``POST /api/v1/nodes/{code}/sync/repair[?deep=1]``: run anti-entropy with the parent now.
 
 What ``archive-node sync repair`` calls. The answer says what was compared and what the
-parent changed (``federation/antientropy.py``). Like every write, a browser POST must come
-from this site's own pages.
+parent changed (``federation/antientropy.py``). An operator's act (``@requires``).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from node.actors import Role
 from node.errors import InvalidInput
 from node.federation.antientropy import RepairReport
-from node.web.context import json_response, node_services, same_origin
+from node.web.auth import current_actor, requires
+from node.web.context import json_response, node_services
 
 
 def report_json(report: RepairReport) -> dict[str, object]:
@@ -34,12 +35,14 @@ def report_json(report: RepairReport) -> dict[str, object]:
     }
 
 
+@requires(Role.OPERATOR)
 async def repair(request: web.Request) -> web.Response:
-    same_origin(request)
     deep = request.query.get("deep", "0")
     if deep not in ("0", "1"):
         raise InvalidInput("deep 应为 0 或 1")
-    report = await node_services(request).sync.repair_catalogue(deep=deep == "1")
+    report = await node_services(request).sync.repair_catalogue(
+        deep=deep == "1", actor=current_actor(request)
+    )
     return json_response(report_json(report))
 
 

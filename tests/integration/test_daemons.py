@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -34,16 +35,35 @@ from .network import free_port, ingest, make_record
 CLI = [sys.executable, "-m", "node.cli"]
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+TOKENS: dict[str, str] = {}  # node code -> the API token of its staff account (``enrol``)
+
+
+def cli(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI, as the staff account of the node after ``--as`` (its token in the env)."""
+    env = dict(os.environ)
+    env.pop("ARCHIVE_NODE_TOKEN", None)
+    if "--as" in args and (code := args[args.index("--as") + 1]) in TOKENS:
+        env["ARCHIVE_NODE_TOKEN"] = TOKENS[code]
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False
-    )
+        [*CLI, *args], capture_output=True, text=True, cwd=cwd, timeout=60, check=False,
+        input=stdin, env=env,
+    )  # fmt: skip
 
 
-def ok(*args: str, cwd: Path) -> str:
-    done = cli(*args, cwd=cwd)
+def ok(*args: str, cwd: Path, stdin: str | None = None) -> str:
+    done = cli(*args, cwd=cwd, stdin=stdin)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def staff_token(tmp: Path, code: str) -> str:
+    """The first operator (and archivist) of ``code``, opened offline against its data folder
+    as docs/operations.md says, and a new API token of it."""
+    bootstrap = ["--data", code, "--node", code]
+    out = ok("account", "create", *bootstrap, "--role", "operator", "--role", "archivist",
+             "--password-stdin", "staff", cwd=tmp, stdin="correct horse battery\n")  # fmt: skip
+    assert f"已在 {code} 开设账号 staff" in out and "operator" in out
+    return ok("account", "token", *bootstrap, "staff", cwd=tmp).strip()
 
 
 def enrol(tmp: Path, code: str, name: str, root_pk: str, parent: str = "") -> dict[str, str]:
@@ -53,6 +73,7 @@ def enrol(tmp: Path, code: str, name: str, root_pk: str, parent: str = "") -> di
     if parent:
         args += ["--parent-address", parent]
     ok("init", *args, cwd=tmp)
+    TOKENS[code] = staff_token(tmp, code)
     return {"grpc": grpc_address, "api": f"http://{web_address}", "config": f"{code}/node.toml"}
 
 
@@ -165,6 +186,7 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
        "-o", "33/33/chain.json", cwd=tmp_path)  # fmt: skip
     city = enrol(tmp_path, "3301", "杭州市档案馆", root_pk, parent=province["grpc"])
     api = ["--api", province["api"]]
+    city_api = ["--api", city["api"]]
     daemons = [Daemon(tmp_path, province["config"], province["api"])]
     try:
         daemons[0].wait_ready()
@@ -183,7 +205,7 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
         daemons[1].wait_ready()
 
         def city_has_the_directory() -> bool:
-            out = ok("--api", city["api"], "registry", "status", "--as", "3301", cwd=tmp_path)
+            out = ok(*city_api, "registry", "status", "--as", "3301", cwd=tmp_path)
             return json.loads(out)["certificates"] >= 2  # the province's and its own
 
         assert _until(city_has_the_directory)
@@ -199,7 +221,7 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
         # the city keeps calling (here: asking for the directory); the province refuses it
 
         def refused_by_the_province() -> bool:
-            refused = cli("--api", city["api"], "registry", "refresh", "--as", "3301", cwd=tmp_path)
+            refused = cli(*city_api, "registry", "refresh", "--as", "3301", cwd=tmp_path)
             assert refused.returncode != 0 and "revoked" in refused.stderr, refused.stderr
             out = ok(*api, "registry", "audit", "--as", "33", "--json", cwd=tmp_path)
             return any(r["origin"] == "3301" for r in json.loads(out)["refusals"])

@@ -19,7 +19,14 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
-from node.demo import DEMO_VILLAGE, load_samples, prepare
+from node.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_VILLAGE,
+    demo_accounts,
+    demo_password,
+    load_samples,
+    prepare,
+)
 from node.node import Host
 from node.records import Access, SearchQuery
 
@@ -27,6 +34,7 @@ from .network import converged, eventually, free_port
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 CLI = [sys.executable, "-m", "node.cli"]
+TOKENS: dict[tuple[str, str], str] = {}  # the demo's API tokens, by (node, account)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -36,6 +44,7 @@ async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
     listening = await host.start()
     loaded = await load_samples(host)
     assert loaded > 800
+    TOKENS.update(await demo_accounts(host, data))
 
     await eventually(lambda: converged(host), timeout=60)
     yield host, listening.web_url
@@ -130,3 +139,21 @@ async def test_a_download_from_the_page_matches_the_holders_hash(demo: tuple[Hos
             == hashlib.sha256(body).hexdigest()
             == hit.content_sha256
         )
+
+
+async def test_each_demo_account_logs_in_with_its_documented_password(
+    demo: tuple[Host, str],
+) -> None:
+    host, _ = demo
+    for code, name, role in DEMO_ACCOUNTS:
+        session = await host.service(code).accounts.login(name, demo_password(name), "127.0.0.1")
+        assert session.actor.has(role) and session.actor.node == code
+
+
+async def test_the_demo_token_lets_the_cli_act_and_none_is_refused(demo: tuple[Host, str]) -> None:
+    _, api = demo
+    token = TOKENS[("330106", "operator")]
+    code, out, err = await cli(api, "registry", "audit", "--as", "330106", "--token", token)
+    assert code == 0, err
+    code, out, err = await cli(api, "registry", "audit", "--as", "330106")
+    assert code != 0 and "--token" in err and len(err.strip().splitlines()) == 1

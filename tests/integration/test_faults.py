@@ -25,7 +25,7 @@ from node.records import Record
 from node.storage.entries import ENTRY_COLUMNS
 
 from .network import make_record
-from .test_daemons import Daemon, enrol, network, ok  # noqa: F401  (``network``: the fixture)
+from .test_daemons import TOKENS, Daemon, enrol, network, ok  # noqa: F401  (``network``: the fixture)
 
 CITY, COUNTY = "3301", "330106"
 BULK, BATCH = 6_000, 500  # a dozen push batches, so a kill lands between or inside them
@@ -158,7 +158,10 @@ def test_kill_9_of_the_parent_while_it_applies_a_batch(network) -> None:  # type
 
 
 def _status(api: str) -> dict[str, object]:
-    with urllib.request.urlopen(f"{api}/api/v1/nodes/{CITY}", timeout=5) as resp:
+    request = urllib.request.Request(
+        f"{api}/api/v1/nodes/{CITY}", headers={"Authorization": f"Bearer {TOKENS[CITY]}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as resp:
         return dict(json.load(resp))
 
 

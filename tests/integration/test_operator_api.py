@@ -1,10 +1,11 @@
 """The operator's ingest and repair endpoints on a real host (one process, real SQLite), and
-their CLI commands run as subprocesses against it."""
+their CLI commands run as subprocesses against it, each authenticated by an API token."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +15,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from node.actors import Role
 from node.records import MAX_INGEST_RECORDS
 
-from .network import Network, converged, eventually, make_record, tree
+from .network import Network, converged, eventually, make_record, staff, tree
 
 COUNTY = "330106"
 
@@ -39,17 +41,30 @@ def record_json(n: int, **changes: object) -> dict[str, Any]:
     return fields
 
 
+TOKENS: dict[str, str] = {}  # node code -> an archivist-and-operator's API token there
+
+
 @pytest_asyncio.fixture
 async def api(tmp_path: Path) -> AsyncIterator[tuple[Network, str]]:
     net = await Network.start(tmp_path, tree("33", "3301", COUNTY), one_process=True)
     listening = net.hosts[COUNTY].listening
     assert listening is not None
+    for code in ("33", COUNTY):
+        TOKENS[code] = await staff(net.service(code), "ops", Role.ARCHIVIST, Role.OPERATOR)
     yield net, listening.web_url
     await net.stop()
 
 
-async def post(url: str, body: object = None, **kwargs: Any) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session, session.post(url, json=body, **kwargs) as r:
+async def post(
+    url: str, body: object = None, *, code: str = COUNTY, **kwargs: Any
+) -> tuple[int, Any]:
+    """POST as the staff account of ``code`` (``code=""``: as nobody)."""
+    headers = {"Authorization": f"Bearer {TOKENS[code]}"} if code else {}
+    headers.update(kwargs.pop("headers", {}))
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json=body, headers=headers, **kwargs) as r,
+    ):
         return r.status, await r.json()
 
 
@@ -77,6 +92,8 @@ async def test_ingest_is_all_or_nothing_and_bad_input_is_refused(
     assert status == 200 and body["accepted"] == 3
     status, body = await post(url, {"records": [record_json(1)]}, headers={"Origin": "http://x"})
     assert status == 403
+    status, body = await post(url, {"records": [record_json(4)]}, code="")
+    assert status == 401 and "--token" in body["error"]["message"]
     assert await records.count() == 3
 
 
@@ -93,7 +110,7 @@ async def test_repair_endpoint_and_cli(api: tuple[Network, str], tmp_path: Path)
     await eventually(lambda: converged(net.hosts[COUNTY]))
     status, body = await post(f"{base}/api/v1/nodes/{COUNTY}/sync/repair")
     assert status == 200 and body["intact"] and body["parent"] == "3301", body
-    status, body = await post(f"{base}/api/v1/nodes/33/sync/repair")
+    status, body = await post(f"{base}/api/v1/nodes/33/sync/repair", code="33")
     assert status == 400 and "没有上级" in body["error"]["message"]
     code, out, err = await cli(base, "sync", "repair", "--as", COUNTY, cwd=tmp_path)
     assert code == 0 and "一致" in out, err
@@ -114,6 +131,7 @@ async def cli(api: str, *args: str, cwd: Path) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "node.cli", "--api", api, *args, cwd=cwd,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "ARCHIVE_NODE_TOKEN": TOKENS[COUNTY]},
     )  # fmt: skip
     out, err = await proc.communicate()
     return proc.returncode or 0, out.decode(), err.decode()

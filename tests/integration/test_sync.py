@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 
+from node.actors import Role
 from node.cli import cli
 from node.config import SyncSettings
 from node.errors import NotFound
@@ -29,7 +30,9 @@ from node.identity import parent_of
 from node.node import Host
 from node.records import Access, Record, SearchQuery, catalogue_entry
 
-from .network import Network, eventually, ingest, make_record, tree
+from .network import Network, browser_login, eventually, ingest, make_record, staff, tree
+
+PASSWORD = "operator-password"
 
 VILLAGE, TOWNSHIP, COUNTY, CITY, PROVINCE = (
     "330106001001",
@@ -268,9 +271,11 @@ async def test_operators_see_links_and_can_force_a_retry(net: Network) -> None:
     await eventually(lambda: _idle(net, VILLAGE))
     url = net.hosts[VILLAGE].listening.web_url
     runner = CliRunner()
+    token = await staff(net.service(VILLAGE), "ops", Role.OPERATOR, password=PASSWORD)
+    province_token = await staff(net.service(PROVINCE), "ops", Role.OPERATOR)
 
-    def run(*args: str):  # type: ignore[no-untyped-def]
-        return runner.invoke(cli, ["--api", url, *args], catch_exceptions=False)
+    def run(*args: str, token: str = token):  # type: ignore[no-untyped-def]
+        return runner.invoke(cli, ["--api", url, "--token", token, *args], catch_exceptions=False)
 
     result = await asyncio.to_thread(run, "stats", "--as", VILLAGE)
     assert result.exit_code == 0, result.output
@@ -285,20 +290,30 @@ async def test_operators_see_links_and_can_force_a_retry(net: Network) -> None:
     assert result.exit_code != 0 and "不是" in result.output
     province_url = net.hosts[PROVINCE].listening.web_url
     result = await asyncio.to_thread(
-        runner.invoke, cli, ["--api", province_url, "sync", "retry", "--as", PROVINCE]
-    )
+        runner.invoke, cli,
+        ["--api", province_url, "--token", province_token, "sync", "retry", "--as", PROVINCE],
+    )  # fmt: skip
     assert result.exit_code != 0 and "没有上级" in result.output
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        async with session.get(f"{url}/n/{VILLAGE}/status") as response:
+            assert response.url.path == f"/n/{VILLAGE}/login"  # nobody logged in yet
+        csrf = await browser_login(session, url, VILLAGE, "ops", PASSWORD)
         async with session.get(f"{url}/n/{VILLAGE}/status") as response:
             page = await response.text()
         assert response.status == 200 and "目录同步状态" in page and TOWNSHIP in page
-        async with session.get(f"{province_url}/api/v1/nodes/{PROVINCE}/sync") as response:
+        province = {"Authorization": f"Bearer {province_token}"}
+        async with session.get(
+            f"{province_url}/api/v1/nodes/{PROVINCE}/sync", headers=province
+        ) as response:
             body = await response.json()
         assert body["links"] == [] and body["children"][0]["child"] == CITY
+        retry = f"{url}/n/{VILLAGE}/status/retry"
         async with session.post(
-            f"{url}/n/{VILLAGE}/status/retry", headers={"Origin": "http://evil.example"}
+            retry, data={"csrf": csrf}, headers={"Origin": "http://evil.example"}
         ) as response:
             assert response.status == 403
+        async with session.post(retry, data={"csrf": csrf}, headers={"Origin": url}) as response:
+            assert response.status == 200 and response.url.path == f"/n/{VILLAGE}/status"
 
 
 async def test_an_older_version_pushed_late_changes_nothing(net: Network) -> None:

@@ -15,6 +15,7 @@ import grpc
 import pytest
 import pytest_asyncio
 
+from node.actors import Role
 from node.crypto import SigningKey
 from node.errors import AccessDenied, AuthError, Forbidden
 from node.federation.messages import ENROL, FETCH, MANIFEST_SUFFIX, SEARCH, EnrolApplication
@@ -25,7 +26,7 @@ from node.records import SearchQuery
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import call_address
 
-from .network import Network, eventually, ingest, make_record, tree
+from .network import Network, browser_login, eventually, ingest, make_record, staff, tree
 from .raw import raw_call
 
 NODES = tree("33", "3301", "330106", "330108", "330110", "330106001", "330106001001")
@@ -265,7 +266,9 @@ async def test_the_archivist_page_approves_and_refuses_cross_site_posts(net: Net
     web = net.hosts["330110"].listening
     assert web is not None
     base = f"{web.web_url}/n/330110/registry"
-    async with aiohttp.ClientSession() as http:
+    await staff(net.service("330110"), "ops", Role.OPERATOR, password="ops-password")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        csrf = await browser_login(http, web.web_url, "330110", "ops", "ops-password")
         async with http.get(base) as page:
             text = await page.text()
         assert page.status == 200 and "仓前街道档案室" in text and "批准" in text
@@ -273,13 +276,16 @@ async def test_the_archivist_page_approves_and_refuses_cross_site_posts(net: Net
         # the form approves the key id it showed, carried as a hidden field
         assert f'<input type="hidden" name="key_id" value="{key.key_id}">' in text
         approve = f"{base}/applications/330110005/approve"
-        form = {"key_id": key.key_id}
+        form = {"key_id": key.key_id, "csrf": csrf}
         async with http.post(
             approve, data=form, headers={"Origin": "http://evil.example"}
         ) as refused:
             assert refused.status == 403
+        async with http.post(approve, headers={"Origin": web.web_url}) as no_token:
+            assert no_token.status == 403 and "CSRF" in await no_token.text()
         assert (await net.service("330110").trust.applications("pending"))[0].code == "330110005"
-        other = {"key_id": SigningKey.generate().key_id}  # what another key's page would show
+        # what another key's page would show
+        other = {"key_id": SigningKey.generate().key_id, "csrf": csrf}
         async with http.post(approve, data=other, headers={"Origin": web.web_url}) as changed:
             assert changed.status == 400 and "密钥已变更" in await changed.text()
         assert await net.service("330110").trust.applications("pending")

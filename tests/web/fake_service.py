@@ -2,7 +2,8 @@
 
 ``FakeNode`` implements the clerk-side Protocols of ``node.federation.services`` (search,
 retrieval, ingest, sync admin) over a small catalogue; ``FakeTrust`` and ``FakeRefusals``
-the operator's. ``FakeNode.services()`` bundles them as ``create_app`` takes them, and
+the operator's, ``fake_accounts.FakeAccounts`` the staff accounts (one per role).
+``FakeNode.services()`` bundles them as ``create_app`` takes them, and
 ``tests/web/test_fake_protocols.py`` checks every fake against its Protocol, so a change to
 a service's signature that the fake does not follow fails there. The real services are
 exercised by the integration tests. ``search_error`` / ``fetch_error`` make the next call
@@ -15,6 +16,8 @@ import hashlib
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from fake_accounts import FakeAccounts
 
 from node.actors import ANONYMOUS, Actor
 from node.audit import AuditEntry, AuditFinding, AuditPage, AuditQuery
@@ -114,9 +117,17 @@ class FakeNode:
     ingested: list[Record] = field(default_factory=list)
     closed_streams: int = 0
     audit: FakeAudit = field(default_factory=lambda: FakeAudit(""))
+    staff: FakeAccounts | None = None  # made on first use, one per node
 
     def __post_init__(self) -> None:
         self.audit.code = self.code
+
+    @property
+    def accounts(self) -> FakeAccounts:
+        """This node's staff: clerk, archivist, operator (``fake_accounts``)."""
+        if self.staff is None:
+            self.staff = FakeAccounts(self.code)
+        return self.staff
 
     @property
     def info(self) -> NodeInfo:
@@ -134,6 +145,7 @@ class FakeNode:
             trust=FakeTrust(self.code),
             refusals=FakeRefusals(),
             audit=self.audit,
+            accounts=self.accounts,
         )
 
     async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:

@@ -29,7 +29,9 @@ SERVICES = {
 
 
 def test_every_service_has_a_protocol_with_members() -> None:
-    assert set(SERVICES) == {"search", "retrieval", "ingest", "sync", "trust", "refusals", "audit"}
+    assert set(SERVICES) == {
+        "search", "retrieval", "ingest", "sync", "trust", "refusals", "audit", "accounts",
+    }  # fmt: skip
     for protocol in SERVICES.values():
         assert getattr(protocol, "_is_protocol", False) and _members(protocol)
 

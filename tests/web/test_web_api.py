@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from aiohttp.test_utils import TestClient
+from fake_accounts import bearer
 from fake_service import FakeNode
 
+from node.actors import Role
 from node.records import SearchQuery
 
 
@@ -23,7 +25,7 @@ async def test_nodes_lists_every_hosted_node(client: TestClient) -> None:
 
 @pytest.mark.asyncio
 async def test_status_is_the_node_status_as_json(client: TestClient) -> None:
-    response = await client.get("/api/v1/nodes/330106")
+    response = await client.get("/api/v1/nodes/330106", headers=bearer("330106", Role.CLERK))
     assert response.status == 200
     body = await response.json()
     assert body["info"]["code"] == "330106"
@@ -127,9 +129,11 @@ async def test_unknown_api_path_is_404_json(client: TestClient) -> None:
 @pytest.mark.asyncio
 async def test_an_approval_must_name_the_key_id_checked(client: TestClient) -> None:
     path = "/api/v1/nodes/330106/registry/applications/330106001/approve"
-    response = await client.post(path, json={})
+    operator = bearer("330106", Role.OPERATOR)
+    response = await client.post(path, json={}, headers=operator)
     assert response.status == 400
     error = (await response.json())["error"]
     assert error["type"] == "InvalidInput" and "key_id" in error["message"]
-    response = await client.post(path, json={"key_id": "ed25519:0000000000000000"})
+    key_id = {"key_id": "ed25519:0000000000000000"}
+    response = await client.post(path, json=key_id, headers=operator)
     assert response.status == 404  # the fake has no application; the key id reached it

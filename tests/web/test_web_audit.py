@@ -7,11 +7,14 @@ import json
 
 import pytest
 from aiohttp.test_utils import TestClient
+from fake_accounts import bearer
 from fake_service import FakeNode
 
+from node.actors import Role
 from node.audit import AuditFinding
 
 CODE = "330106"
+ARCHIVIST = bearer(CODE, Role.ARCHIVIST)  # the log is the archivists' to read
 
 
 def _fill(node: FakeNode, n: int = 60) -> None:
@@ -26,7 +29,7 @@ async def test_the_page_shows_the_newest_entries_with_labels_and_links(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
     _fill(nodes[CODE])
-    response = await client.get(f"/n/{CODE}/audit-log")
+    response = await client.get(f"/n/{CODE}/audit-log", headers=ARCHIVIST)
     assert response.status == 200
     page = await response.text()
     assert "审计日志" in page and "archive-node audit verify --as 330106" in page
@@ -46,13 +49,15 @@ async def test_filters_and_the_older_and_newer_pages(
 ) -> None:
     _fill(nodes[CODE])
     params = {"person": "wang", "act": "fetch", "record": "330106/R-3"}
-    response = await client.get(f"/n/{CODE}/audit-log", params=params)
+    response = await client.get(f"/n/{CODE}/audit-log", params=params, headers=ARCHIVIST)
     assert response.status == 200
     query = nodes[CODE].audit.queries[-1]
     assert (query.actor, query.act, query.subject) == ("wang", "fetch", "330106/R-3")
     page = await response.text()
     assert '<option value="fetch" selected>' in page and "清除筛选" in page
-    older = await client.get(f"/n/{CODE}/audit-log", params={"before": "11", "page": "2"})
+    older = await client.get(
+        f"/n/{CODE}/audit-log", params={"before": "11", "page": "2"}, headers=ARCHIVIST
+    )
     text = await older.text()
     assert "<td>10</td>" in text and "<td>11</td>" not in text and "第 2 页" in text
     assert 'href="/n/330106/audit-log?after=10&amp;page=1" rel="prev"' in text
@@ -66,7 +71,7 @@ async def test_filters_out_of_range_are_a_400_in_chinese(
     client: TestClient, params: dict[str, str]
 ) -> None:
     for path in (f"/n/{CODE}/audit-log", f"/api/v1/nodes/{CODE}/audit-log"):
-        response = await client.get(path, params=params)
+        response = await client.get(path, params=params, headers=ARCHIVIST)
         assert response.status == 400, path
         assert "应为" in await response.text()
 
@@ -76,11 +81,19 @@ async def test_the_api_lists_verifies_and_reports_checkpoints(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
     _fill(nodes[CODE], 3)
-    body = await (await client.get(f"/api/v1/nodes/{CODE}/audit-log", params={"limit": "2"})).json()
+    body = await (
+        await client.get(
+            f"/api/v1/nodes/{CODE}/audit-log", params={"limit": "2"}, headers=ARCHIVIST
+        )
+    ).json()
     assert [e["seq"] for e in body["entries"]] == [3, 2] and body["next_before"] == 2
     assert body["entries"][0]["detail"] == {"q": "<b>3</b>"}
     nodes[CODE].audit.finding = AuditFinding(2, "edited", "第 2 条日志的内容与其哈希不符", 2)
-    report = await (await client.get(f"/api/v1/nodes/{CODE}/audit-log/verify")).json()
+    report = await (
+        await client.get(f"/api/v1/nodes/{CODE}/audit-log/verify", headers=ARCHIVIST)
+    ).json()
     assert report["ok"] is False and report["finding"]["seq"] == 2
-    status = await (await client.get(f"/api/v1/nodes/{CODE}/audit-log/checkpoints")).json()
+    status = await (
+        await client.get(f"/api/v1/nodes/{CODE}/audit-log/checkpoints", headers=ARCHIVIST)
+    ).json()
     assert status["size"] == 3

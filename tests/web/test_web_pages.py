@@ -144,7 +144,7 @@ async def test_a_capped_total_says_more_than(
 ) -> None:
     hits = tuple(entry("330106", f"R{i:03d}", f"王五档案{i}") for i in range(20))
 
-    async def capped(query: SearchQuery) -> SearchPage:
+    async def capped(query: SearchQuery, **_: object) -> SearchPage:
         return SearchPage(total=10000, hits=hits, total_exact=False, next_cursor="c2")
 
     nodes["330106"].search = capped  # type: ignore[method-assign]

@@ -35,7 +35,8 @@ def env() -> jinja2.Environment:
 
 def test_every_page_extends_the_layout() -> None:
     assert PAGES == [
-        "audit_log.html", "error.html", "index.html", "registry.html", "search.html", "status.html",
+        "audit_log.html", "error.html", "index.html", "login.html", "registry.html",
+        "search.html", "status.html",
     ]  # fmt: skip
     for name in PAGES:
         assert '{% extends "base.html" %}' in (TEMPLATES / name).read_text(), name
@@ -71,6 +72,7 @@ def test_the_registry_page_escapes_applicants_and_refusals(env: jinja2.Environme
         version=3,
         applications=[admin.application_row("330110", a) for a in applications],
         refusals=[admin.refusal_row(refusal)],
+        csrf="tok<en>",
     )
     assert "<script>" not in page and "<b>" not in page
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;仓前街道</td>" in page
@@ -80,9 +82,11 @@ def test_the_registry_page_escapes_applicants_and_refusals(env: jinja2.Environme
     base = "/n/330110/registry/applications/330110005"
     assert (
         f'<form method="post" action="{base}/approve" class="inline">'
+        '<input type="hidden" name="csrf" value="tok&lt;en&gt;">'
         f'<input type="hidden" name="key_id" value="{key_id_of(bytes(32))}">'
         '<button type="submit">批准</button></form> '
         f'<form method="post" action="{base}/reject" class="inline">'
+        '<input type="hidden" name="csrf" value="tok&lt;en&gt;">'
         '<input name="note" placeholder="拒绝原因"><button type="submit">拒绝</button></form>'
     ) in page
     assert page.count("<form") == 2  # the rejected one has no buttons
@@ -90,8 +94,9 @@ def test_the_registry_page_escapes_applicants_and_refusals(env: jinja2.Environme
 
 def test_the_registry_page_says_when_tables_are_empty(env: jinja2.Environment) -> None:
     page = env.get_template("registry.html").render(
-        name="n", code="33", key_id="k", expires="e", version=1, applications=[], refusals=[]
-    )
+        name="n", code="33", key_id="k", expires="e", version=1, applications=[], refusals=[],
+        csrf="",
+    )  # fmt: skip
     assert '<tr><td colspan="7">暂无入网申请。</td></tr>' in page
     assert '<tr><td colspan="5">暂无被拒绝的调用。</td></tr>' in page
     assert "<title>n · 入网与信任管理</title>" in page and '<span class="sub">n 运维</span>' in page
@@ -110,19 +115,21 @@ def test_the_status_page_shows_links_children_and_the_retry_button(
         links=[admin.link_row(link, 100.0)],
         children=[admin.child_row(ChildSyncStatus("330106001001001", 4, 0.0), 100.0)],
         retry_action=views.sync_retry_url("330106001001"),
+        csrf="t",
     )
     assert "<td>330106001</td><td>待推送</td><td>9 / 11</td><td>2</td><td>1.2 分钟</td>" in page
     assert "&lt;refused&gt;（-，连续失败 3 次）" in page and "<refused>" not in page
     assert "<tr><td>330106001001001</td><td>4</td><td>-</td></tr>" in page
     assert (
         '<form method="post" action="/n/330106001001/status/retry" class="inline">'
+        '<input type="hidden" name="csrf" value="t">'
         '<button type="submit">立即重试推送</button></form>'
     ) in page
 
 
 def test_the_province_status_page_has_no_parent_and_no_button(env: jinja2.Environment) -> None:
     page = env.get_template("status.html").render(
-        name="省馆", code="33", head=0, links=[], children=[], retry_action=""
+        name="省馆", code="33", head=0, links=[], children=[], retry_action="", csrf=""
     )
     assert '<tr><td colspan="8">本节点是省级节点，没有上级。</td></tr>' in page
     assert '<tr><td colspan="3">尚无下级推送过目录。</td></tr>' in page

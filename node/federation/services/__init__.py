@@ -10,12 +10,14 @@ implementation over the node's parts, and the frozen dataclasses it answers with
     trust_admin ``TrustAdminService``  the operator's enrolment, keys, revocation, bans, aliases
     refusals    ``RefusalsService``    the calls this node turned away, and how many it took
     audit       ``AuditService``       the audit log: entries, verification, checkpoints
+    accounts    ``AccountsService``    staff logins (password, session, API token), accounts, roles
 
 ``NodeServices`` bundles one node's services with its ``NodeInfo``; ``node.node.Node`` builds
 it and ``node.web.create_app`` serves a mapping of them. The services are transport-free
 (like the rest of ``node.federation``); the web test fake implements the same Protocols.
 """
 
+from node.federation.services.accounts import AccountsService, IssuedToken, Session
 from node.federation.services.audit import AuditReport, AuditService, CheckpointStatus
 from node.federation.services.bundle import NodeServices
 from node.federation.services.info import NodeInfo
@@ -36,6 +38,9 @@ __all__ = [
     "AuditReport",
     "AuditService",
     "CheckpointStatus",
+    "AccountsService",
+    "IssuedToken",
+    "Session",
     "ChildSyncStatus",
     "Fetched",
     "IngestReport",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from node.federation.services.accounts import AccountsService
 from node.federation.services.audit import AuditService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
@@ -28,3 +29,4 @@ class NodeServices:
     trust: TrustAdminService
     refusals: RefusalsService
     audit: AuditService
+    accounts: AccountsService
