@@ -49,7 +49,9 @@ class Ingest:
         """Store records held by this node, with the content of their files.
 
         ``contents`` maps sha256 to bytes for files not yet in the blob store; every file of
-        every record must be present (given or stored) before anything is written.
+        every record must be present (given or stored), with the size the record gives it,
+        before anything is written. Each record's fields were checked when it was built
+        (``node/records.py``), whichever transport it came by.
         """
         p = self.parts
         contents = contents or {}
@@ -57,15 +59,23 @@ class Ingest:
             await asyncio.to_thread(_check_digests, contents)
         # ContentFile has checked every sha256 is well formed, so one batch of lookups
         # refuses exactly what a lookup per file, in order, would.
-        missing = await p.blobs.missing(
+        sizes = await p.blobs.sizes(
             f.sha256 for r in records for f in r.files if f.sha256 not in contents
         )
+        sizes.update((sha, len(data)) for sha, data in contents.items())
         for record in records:
             if record.holder != p.code:
                 raise InvalidRecord(f"档案 {record.ref} 的馆藏单位不是本节点 {p.code}")
             for file in record.files:
-                if file.sha256 in missing:
+                if file.sha256 not in sizes:
                     raise InvalidRecord(f"档案 {record.ref} 的文件 {file.name} 缺少内容")
+                if sizes[file.sha256] != file.size:
+                    # the manifest announces the registered size: a wrong one makes every
+                    # fetch of this file fail its check, so the record could never be used
+                    raise InvalidRecord(
+                        f"档案 {record.ref} 的文件 {file.name} 实际为 {sizes[file.sha256]} 字节，"
+                        f"与登记的大小 {file.size} 不符。请更正 size 后重试。"
+                    )
         for data in contents.values():
             await p.blobs.put(data)
         await p.records.put(records, p.name)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from node.errors import AuthError
+from node.errors import AuthError, NotFound
 from node.federation import release
 from node.federation.client import FederationClient
 from node.federation.messages import CHUNK_BYTES, FETCH, ContentManifest, FetchRequest
@@ -59,11 +59,24 @@ class Retrieval:
         """Fetch an open record's content from its holder, hop by hop through the tree.
 
         A holder whose division code was succeeded (``registry alias``) is reached under its
-        successor's code. Raises ``NotFound``, ``AccessDenied`` (not open),
-        ``PeerUnavailable``, ``AuthError``.
+        successor's code. Raises ``NotFound`` (also for a holder code that no node of the
+        directory has: never a ``PeerUnavailable`` for a node that does not exist),
+        ``AccessDenied`` (not open), ``PeerUnavailable``, ``AuthError``.
         """
         p = self.parts
         holder = self.directory.resolve(validate_code(holder))
+        if (
+            holder != p.code
+            and self.directory.version
+            and holder not in self.directory.certificates
+        ):
+            # No node was ever certified under this code: nothing to route to. Without this
+            # the call went down the tree until a hop knew no address for it: a 502 saying
+            # "try again later" for a code that will never answer.
+            raise NotFound(
+                f"目录中没有区划代码为 {holder} 的节点。请核对档案的馆藏单位代码；"
+                "如该节点刚刚入网，请稍后重试。"
+            )
         request = FetchRequest(holder=holder, record_id=record_id, file_name=file_name)
         if holder == p.code:
             manifest = await release.manifest_for(p, request)
