@@ -20,6 +20,7 @@ from node.federation.messages import (
     HEARTBEAT,
     PUSH,
     REPORT_TRUST,
+    SEARCH,
     DirectoryRequest,
     Envelope,
     Heartbeat,
@@ -149,3 +150,27 @@ async def test_an_honest_directory_request_is_answered(net: Network) -> None:
     assert code == grpc.StatusCode.OK, details
     assert json  # imported for the event literals' shape above
     assert replace and Envelope and TrustReport
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"limit": -1},
+        {"limit": 2**31 - 1},
+        {"offset": -5},
+        {"text": "王" * 10_000},
+        {"year_from": -(2**31)},
+        {"scope": "x"},
+        {"cursor": "\x00" * 3},
+    ],
+    ids=["negative-limit", "huge-limit", "negative-offset", "long-text", "year", "scope", "cursor"],
+)
+async def test_a_search_no_client_could_send_is_refused(  # a guard: storage checks these
+    net: Network, changes: dict[str, object]
+) -> None:
+    fields: dict[str, object] = {"text": "结婚", "scope": CITY, "limit": 10, **changes}
+    request = catalogue_pb2.SearchRequest(**fields)  # type: ignore[arg-type]
+    code, details = await raw_call(
+        net, CITY, SEARCH, _signed(net, SEARCH, request.SerializeToString())
+    )
+    assert code == INVALID_ARGUMENT, (code, details)
