@@ -181,8 +181,9 @@ async def test_the_largest_record_accepted_reaches_the_parent(net: Network) -> N
         '{"key_id": "ed25519:0011223344556677", "reason": "\\ud800"}',
         DEEP,
         '"just a string"',
+        '{"key_id": "not a key id", "reason": "x"}',
     ],
-    ids=["object", "list", "infinity", "lone-surrogate", "deep", "not-an-object"],
+    ids=["object", "list", "infinity", "lone-surrogate", "deep", "not-an-object", "not-a-key-id"],
 )
 async def test_ban_refuses_what_is_not_text(net: Network, raw: str) -> None:
     status, body = await post(net, f"/api/v1/nodes/{COUNTY}/registry/bans", raw)
@@ -238,6 +239,36 @@ async def test_any_ban_is_a_2xx_or_a_4xx(net: Network, fields: dict[str, Any]) -
         net, f"/api/v1/nodes/{COUNTY}/registry/bans", json.dumps(fields, allow_nan=True)
     )
     assert status < 500, (fields, body)
+    for key_id in list(net.node(COUNTY).parts.gatekeeper.chains.state.banned):
+        await net.service(COUNTY).trust.unban(key_id)
+
+
+# the operator's writes at the county (a leaf here: nothing it may revoke or alias changes
+# the network the other tests use); their own parsing is fuzzed over fakes in tests/web/
+WRITES = [
+    "/registry/bans",
+    "/registry/revocations",
+    "/registry/aliases",
+    "/registry/applications/330106001/approve",
+    "/registry/applications/330106001/reject",
+    "/sync/retry",
+    "/sync/repair?deep=1",
+]
+
+
+@HYPOTHESIS
+@given(
+    route=st.sampled_from(WRITES),
+    fields=st.dictionaries(
+        st.sampled_from(["code", "reason", "key_id", "old", "new", "note", "peer"]), VALUES
+    ),
+)
+async def test_any_operator_write_to_real_nodes_is_a_2xx_or_a_4xx(
+    net: Network, route: str, fields: dict[str, Any]
+) -> None:
+    raw = json.dumps(fields, allow_nan=True)
+    status, body = await post(net, f"/api/v1/nodes/{COUNTY}{route}", raw)
+    assert status < 500, (route, fields, body)
     for key_id in list(net.node(COUNTY).parts.gatekeeper.chains.state.banned):
         await net.service(COUNTY).trust.unban(key_id)
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from node import crypto
 from node.certificates import Application, Certificate
 from node.federation.parts import NodeParts
 from node.federation.trust.events import Revocation
@@ -125,7 +126,8 @@ class TrustAdmin:
         return await self.keeper.directory.refresh()
 
     async def ban(self, key_id: str, reason: str) -> None:
-        await self.keeper.revocation.ban(key_id, reason)
+        """Ban ``key_id`` here; ``InvalidInput`` unless it is written as key ids are."""
+        await self.keeper.revocation.ban(crypto.validate_key_id(key_id), reason)
 
     async def unban(self, key_id: str) -> bool:
         return await self.keeper.revocation.unban(key_id)
