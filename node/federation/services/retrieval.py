@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from node.errors import AuthError, NotFound
+from node.errors import AuthError, NotFound, PeerUnavailable
 from node.federation import release
 from node.federation.client import FederationClient
 from node.federation.messages import CHUNK_BYTES, FETCH, ContentManifest, FetchRequest
@@ -65,24 +65,23 @@ class Retrieval:
         """
         p = self.parts
         holder = self.directory.resolve(validate_code(holder))
-        if (
-            holder != p.code
-            and self.directory.version
-            and holder not in self.directory.certificates
-        ):
-            # No node was ever certified under this code: nothing to route to. Without this
-            # the call went down the tree until a hop knew no address for it: a 502 saying
-            # "try again later" for a code that will never answer.
-            raise NotFound(
-                f"目录中没有区划代码为 {holder} 的节点。请核对档案的馆藏单位代码；"
-                "如该节点刚刚入网，请稍后重试。"
-            )
         request = FetchRequest(holder=holder, record_id=record_id, file_name=file_name)
         if holder == p.code:
             manifest = await release.manifest_for(p, request)
             chunks = p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES)
         else:
-            envelope, chunks = await self.client.stream(FETCH, holder, p.codec.encode(request))
+            try:
+                envelope, chunks = await self.client.stream(FETCH, holder, p.codec.encode(request))
+            except PeerUnavailable:
+                if holder in self.directory.certificates:
+                    raise  # a node that exists, down or unreachable: try again later
+                # No node was ever certified under this code (as far as this node's copy of
+                # the directory says), and no hop could route to it: a 404, not a 502 saying
+                # "try again later" for a code that will never answer.
+                raise NotFound(
+                    f"目录中没有区划代码为 {holder} 的节点，无法调阅。请核对档案的馆藏单位"
+                    "代码；如该节点刚刚入网，请稍后重试。"
+                ) from None
             manifest = p.codec.decode(ContentManifest, envelope.payload)
             if (manifest.holder, manifest.record_id) != (holder, record_id):
                 raise AuthError(f"{holder} answered with a manifest for another record")
