@@ -81,3 +81,22 @@ def test_a_record_of_the_wrong_type_is_refused_by_the_node(
     line = one_error_line(invoke("ingest", "--as", _code(nodes), str(path)))
     assert "第 1–1 行未导入" in line
     assert not any(node.ingested for node in nodes.values())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"[1, 2]", b'"text"', b"\xff\xfe{}", b"[" * 100_000 + b"]" * 100_000],
+    ids=["list", "string", "not-utf8", "deep"],
+)
+def test_registry_issue_with_a_request_that_is_not_an_object_is_one_line(
+    tmp_path: Path, content: bytes
+) -> None:
+    key = tmp_path / "root.key"
+    invoke("registry", "init-root", "--key", str(key))
+    request = tmp_path / "enrol-request.json"
+    request.write_bytes(content)
+    out = tmp_path / "chain.json"
+    line = one_error_line(
+        invoke("registry", "issue", "--key", str(key), "--request", str(request), "-o", str(out))
+    )
+    assert "入网申请" in line and not out.exists()
