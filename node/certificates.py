@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from node import crypto
+from node.fields import MAX_INT64, integer, text
 from node.identity import level_of, parent_of
 
 CERT_TAG = b"archfed/v1/certificate"
@@ -81,19 +82,21 @@ class Certificate:
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> Certificate:
+        """A certificate from ``to_json``'s form, every field typed and in range (a serial
+        of ``1e999`` or 2**63 is ``InvalidInput``, as is a missing field: ``KeyError``)."""
         return cls(
-            node_id=str(data["node_id"]),
-            level=int(data["level"]),  # type: ignore[call-overload]
-            parent_id=str(data["parent_id"]),
-            name=str(data["name"]),
-            key_id=str(data["key_id"]),
-            public_key=bytes.fromhex(str(data["public_key"])),
-            address=str(data["address"]),
-            not_before_ms=int(data["not_before_ms"]),  # type: ignore[call-overload]
-            not_after_ms=int(data["not_after_ms"]),  # type: ignore[call-overload]
-            serial=int(data["serial"]),  # type: ignore[call-overload]
-            signature=bytes.fromhex(str(data["signature"])),
-            tls_sha256=bytes.fromhex(str(data.get("tls_sha256", ""))),
+            node_id=text(data["node_id"], "node_id", 12),
+            level=integer(data["level"], "level", 0, 4),
+            parent_id=text(data["parent_id"], "parent_id", 12),
+            name=text(data["name"], "name", 200),
+            key_id=text(data["key_id"], "key_id", 64),
+            public_key=bytes.fromhex(text(data["public_key"], "public_key", 128)),
+            address=text(data["address"], "address", 300),
+            not_before_ms=integer(data["not_before_ms"], "not_before_ms", -MAX_INT64),
+            not_after_ms=integer(data["not_after_ms"], "not_after_ms", -MAX_INT64),
+            serial=integer(data["serial"], "serial"),
+            signature=bytes.fromhex(text(data["signature"], "signature", 256)),
+            tls_sha256=bytes.fromhex(text(data.get("tls_sha256", ""), "tls_sha256", 64)),
         )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import nacl.public
 import nacl.pwhash.argon2id
 import nacl.signing
 
-from node.errors import ConfigError
+from node.errors import ConfigError, InvalidInput
 
 DOMAIN_TAG = b"archfed/v1"
 PUBLIC_KEY_BYTES = 32
@@ -100,6 +101,19 @@ def signing_input(*parts: Part) -> bytes:
 def key_id_of(public_key: bytes) -> str:
     """Short, stable name of a public key: ``ed25519:`` + first 16 hex of its sha256."""
     return "ed25519:" + hashlib.sha256(public_key).hexdigest()[:16]
+
+
+_KEY_ID = re.compile(r"ed25519:[0-9a-f]{16}")
+
+
+def validate_key_id(key_id: object) -> str:
+    """``key_id`` if it is written as ``key_id_of`` writes one, else ``InvalidInput``."""
+    if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
+        raise InvalidInput(
+            f"密钥标识应为 ed25519: 加 16 位小写十六进制（如 ed25519:0123456789abcdef）: "
+            f"{str(key_id)[:40]!r}"
+        )
+    return key_id
 
 
 def verify(public_key: bytes, message: bytes, signature: bytes) -> bool:

@@ -2,15 +2,23 @@
 
 A ``Record`` is what the holder keeps; a ``CatalogueEntry`` is the shareable part of it that
 flows up the tree. Both are frozen: a change is a new version.
+
+This is the domain boundary for records: a ``Record``, ``ContentFile`` or ``CatalogueEntry``
+cannot be built with a field of the wrong type or out of range (``node/fields.py``), whichever
+transport parsed it. The limits (``MAX_*`` below, listed in docs/operations.md) keep every
+accepted record storable in SQLite and its catalogue entry small enough for any push batch,
+so a record that is accepted can always be shared.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import date as calendar_date
 from enum import StrEnum
 
-from node.errors import InvalidRecord
+from node.errors import InvalidCode, InvalidRecord
+from node.fields import MAX_INT64, flag, integer, text, texts
 from node.identity import validate_code
 
 
@@ -66,7 +74,21 @@ _ARCHIVAL_CODE = re.compile(
 _RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FILE_NAME = re.compile(r"[^/\\\x00-\x1f]{1,128}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MIN_YEAR, MAX_YEAR = 1600, 2100
+# Field limits: generous for real records, and small enough that the largest catalogue entry
+# (about 12 KB) times a full push batch stays far below what the wire carries per message
+# (the pusher also splits a batch that would not fit).
+MAX_TITLE_CHARS = 500
+MAX_CREATOR_CHARS = 200
+MAX_SUBJECTS = 50  # persons a record is about
+MAX_SUBJECT_CHARS = 64
+MAX_INDEX_CHARS = 128  # one blind-index value
+MAX_FILES = 100
+MAX_MEDIA_TYPE_CHARS = 127
+MAX_NAME_CHARS = 100  # a holder's name carried in its entries
+MAX_VERSION = MAX_INT64
+MAX_CONTENT_SIZE = MAX_INT64
 CLASSIFIED_MARKERS = ("涉密", "秘密", "机密", "绝密")
 
 
@@ -115,12 +137,13 @@ class ContentFile:
     media_type: str = "application/octet-stream"
 
     def __post_init__(self) -> None:
-        if not _FILE_NAME.fullmatch(self.name) or self.name in (".", ".."):
-            raise InvalidRecord(f"文件名不能含路径或控制字符: {self.name!r}")
-        if not _SHA256.fullmatch(self.sha256):
+        name = text(self.name, "文件名", 128)
+        if not _FILE_NAME.fullmatch(name) or name in (".", ".."):
+            raise InvalidRecord(f"文件名不能含路径或控制字符: {name!r}")
+        if not _SHA256.fullmatch(text(self.sha256, "文件摘要", 64)):
             raise InvalidRecord(f"文件摘要应为 64 位小写十六进制 sha256: {self.sha256!r}")
-        if self.size < 0:
-            raise InvalidRecord("文件大小不能为负数")
+        integer(self.size, "文件大小（字节）", 0, MAX_CONTENT_SIZE)
+        text(self.media_type, "文件类型（media_type）", MAX_MEDIA_TYPE_CHARS)
 
 
 @dataclass(frozen=True)
@@ -157,15 +180,27 @@ class Record:
 
 
 def validate_record(record: Record) -> None:
-    """Raise ``InvalidRecord`` naming the first thing wrong with ``record``."""
-    validate_code(record.holder)
-    if not _RECORD_ID.fullmatch(record.record_id or ""):
+    """Raise ``InvalidRecord`` naming the first thing wrong with ``record``: each field's type
+    and range first, then how the fields agree with each other and with the 档号."""
+    _holder(record.holder, "馆藏单位（holder）")
+    if not _RECORD_ID.fullmatch(text(record.record_id, "档案标识（record_id）", 64)):
         raise InvalidRecord(
             f"档案标识只能含字母、数字、点、下划线和连字符（最长 64 位）: {record.record_id!r}"
         )
-    code = parse_archival_code(record.archival_code)
-    if record.category not in CATEGORIES:
-        raise InvalidRecord(f"门类未知: {record.category!r}（可选: {'、'.join(CATEGORIES)}）")
+    _facets(record.category, record.year, record.retention, record.access)
+    text(record.fonds, "全宗号（fonds）", 8)
+    text(record.title, "题名（title）", MAX_TITLE_CHARS)
+    text(record.creator, "责任者（creator）", MAX_CREATOR_CHARS)
+    _date(record.date)
+    texts(record.subjects, "当事人（subjects）", MAX_SUBJECTS, MAX_SUBJECT_CHARS)
+    texts(record.subject_index, "身份索引（subject_index）", MAX_SUBJECTS, MAX_INDEX_CHARS)
+    if not isinstance(record.files, tuple) or len(record.files) > MAX_FILES:
+        raise InvalidRecord(f"文件（files）应为列表，最多 {MAX_FILES} 个")
+    if not all(isinstance(f, ContentFile) for f in record.files):
+        raise InvalidRecord("文件（files）的每一项应为文件说明")
+    integer(record.version, "版本号（version）", 1, MAX_VERSION)
+    flag(record.deleted, "删除标记（deleted）")
+    code = parse_archival_code(text(record.archival_code, "档号（archival_code）", 40))
     if CATEGORIES[record.category] != code.category_code:
         raise InvalidRecord(f"档号门类代码 {code.category_code} 与门类 {record.category} 不符")
     if code.year != record.year:
@@ -176,16 +211,41 @@ def validate_record(record: Record) -> None:
         )
     if code.fonds != record.fonds:
         raise InvalidRecord(f"档号全宗号 {code.fonds} 与全宗号 {record.fonds} 不符")
-    if not MIN_YEAR <= record.year <= MAX_YEAR:
-        raise InvalidRecord(f"年度超出范围: {record.year}")
     if not record.title.strip():
         raise InvalidRecord("题名不能为空")
     if any(marker in record.title for marker in CLASSIFIED_MARKERS):
         raise InvalidRecord("涉密档案不得进入本网络，请按保密规定另行处理")
-    if record.version < 1:
-        raise InvalidRecord("版本号从 1 开始")
-    Access(record.access)
-    Retention(record.retention)
+
+
+def _holder(code: object, label: str) -> str:
+    try:
+        return validate_code(code)  # type: ignore[arg-type]  # any type: it is checked
+    except InvalidCode as exc:
+        raise InvalidRecord(f"{label}应为区划代码: {exc}") from None
+
+
+def _facets(category: object, year: object, retention: object, access: object) -> None:
+    """The filing facets a record and its entry share, typed (a plain string is not an
+    ``Access``: whoever builds a record converts, so the value is known to be one)."""
+    if not isinstance(category, str) or category not in CATEGORIES:
+        raise InvalidRecord(f"门类未知: {category!r}（可选: {'、'.join(CATEGORIES)}）")
+    integer(year, "年度（year）", MIN_YEAR, MAX_YEAR)
+    if not isinstance(retention, Retention):
+        raise InvalidRecord(f"保管期限未知: {retention!r}（可选: 永久、30年、10年）")
+    if not isinstance(access, Access):
+        raise InvalidRecord(f"开放状态未知: {access!r}（可选: open、controlled、closed）")
+
+
+def _date(value: object) -> None:
+    """形成日期: empty, or a real calendar date written ``yyyy-mm-dd``."""
+    if not text(value, "形成日期（date）", 10):
+        return
+    try:
+        if not _DATE.fullmatch(str(value)):
+            raise ValueError
+        calendar_date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidRecord(f"形成日期应为 yyyy-mm-dd（如 2015-05-20）: {value!r}") from None
 
 
 def redacted_title(record: Record) -> str:
@@ -220,18 +280,25 @@ class CatalogueEntry:
 
 
 def validate_entry(entry: CatalogueEntry) -> None:
-    """Raise ``InvalidRecord`` if an entry received from another node is malformed."""
-    validate_code(entry.holder)
-    if not _RECORD_ID.fullmatch(entry.record_id or ""):
+    """Raise ``InvalidRecord`` if an entry received from another node is malformed: the same
+    types and limits as a record's (an entry a child could not have made is refused)."""
+    _holder(entry.holder, "目录条目的馆藏单位")
+    if not _RECORD_ID.fullmatch(text(entry.record_id, "目录条目的档案标识", 64)):
         raise InvalidRecord(f"目录条目的档案标识无效: {entry.record_id!r}")
-    if entry.version < 1:
-        raise InvalidRecord(f"目录条目 {entry.ref} 的版本号无效: {entry.version}")
-    if entry.category not in CATEGORIES:
-        raise InvalidRecord(f"目录条目 {entry.ref} 的门类未知: {entry.category!r}")
-    if not MIN_YEAR <= entry.year <= MAX_YEAR:
-        raise InvalidRecord(f"目录条目 {entry.ref} 的年度超出范围: {entry.year}")
-    if entry.content_sha256 and not _SHA256.fullmatch(entry.content_sha256):
+    integer(entry.version, f"目录条目 {entry.ref} 的版本号", 1, MAX_VERSION)
+    _facets(entry.category, entry.year, entry.retention, entry.access)
+    text(entry.archival_code, "目录条目的档号", 40)
+    text(entry.title, "目录条目的题名", MAX_TITLE_CHARS + 40)  # a redacted title is longer
+    text(entry.creator, "目录条目的责任者", MAX_CREATOR_CHARS)
+    text(entry.holder_name, "目录条目的馆藏单位名称", MAX_NAME_CHARS)
+    texts(entry.subjects, "目录条目的当事人", MAX_SUBJECTS, MAX_SUBJECT_CHARS)
+    texts(entry.subject_index, "目录条目的身份索引", MAX_SUBJECTS, MAX_INDEX_CHARS)
+    if text(entry.content_sha256, "目录条目的内容摘要", 64) and not _SHA256.fullmatch(
+        entry.content_sha256
+    ):
         raise InvalidRecord(f"目录条目 {entry.ref} 的内容摘要无效")
+    integer(entry.content_size, f"目录条目 {entry.ref} 的内容大小", 0, MAX_CONTENT_SIZE)
+    flag(entry.deleted, "目录条目的删除标记")
     if entry.access != Access.OPEN and entry.subjects:
         raise InvalidRecord(f"目录条目 {entry.ref} 不是开放档案，不得带有当事人姓名")
 

@@ -20,14 +20,31 @@ from node.records import MAX_INGEST_RECORDS
 
 
 def _lines(path: Path) -> list[tuple[int, Any]]:
+    """The records of a JSON Lines file, each with its line number.
+
+    Read as bytes and decoded line by line, so a file that is not UTF-8 (saved as GBK, say)
+    is refused naming the first bad line, not with a traceback; a UTF-8 byte-order mark at
+    the start is allowed. A line nested too deep for the parser is refused the same way.
+    """
     items = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if line.strip():
-                try:
-                    items.append((number, json.loads(line)))
-                except ValueError as exc:
-                    raise CliError(f"{path} 第 {number} 行不是有效的 JSON：{exc}") from None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"无法读取 {path}：{exc.strerror or exc}") from None
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CliError(
+                f"{path} 第 {number} 行不是 UTF-8 编码的文本。请将文件另存为 UTF-8 后重试。"
+            ) from None
+        if line.strip():
+            try:
+                items.append((number, json.loads(line)))
+            except (ValueError, RecursionError) as exc:
+                reason = exc if isinstance(exc, ValueError) else "嵌套过深"
+                raise CliError(f"{path} 第 {number} 行不是有效的 JSON：{reason}") from None
     return items
 
 

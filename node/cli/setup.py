@@ -161,9 +161,11 @@ def issue_cmd(
     issuer = SigningKey.load(key_file)
     issuer_chain = load_chain(chain_file) if chain_file else ()
     try:
-        request = json.loads(request_file.read_text())
-    except ValueError as exc:
-        raise ConfigError(f"入网申请不是有效的 JSON: {exc}") from None
+        request = json.loads(request_file.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as exc:  # ValueError includes a file not in UTF-8
+        raise ConfigError(f"入网申请不是有效的 UTF-8 JSON: {request_file}: {exc}") from None
+    if not isinstance(request, dict):
+        raise ConfigError(f"入网申请应为 JSON 对象（enrol-request.json）: {request_file}")
     chain = issue_for_request(
         request, issuer, issuer_chain, now_ms=int(time.time() * 1000), lifetime_ms=days * DAY_MS
     )

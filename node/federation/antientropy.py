@@ -41,6 +41,7 @@ from node.errors import Forbidden, InvalidInput, Misaddressed, NodeError, Protoc
 from node.federation.client import FederationClient
 from node.federation.messages import (
     COMPARE,
+    MAX_PAYLOAD_BYTES,
     REPAIR,
     CompareReply,
     CompareRequest,
@@ -284,7 +285,14 @@ class _RepairBuffer:
         request = RepairRequest(
             entries, tuple(r for r in removals if r.key not in present), deep=self.report.deep
         )
-        reply = await repairer.client.call(REPAIR, repairer.parent, parts.codec.encode(request))
+        payload = parts.codec.encode(request)
+        if len(payload) > MAX_PAYLOAD_BYTES and len(keyed) > 1:
+            # large entries: send the keys in two calls rather than one the parent refuses
+            half = len(keyed) // 2
+            await self._send(keyed[:half], removals)
+            await self._send(keyed[half:], [])
+            return
+        reply = await repairer.client.call(REPAIR, repairer.parent, payload)
         self.report.sent += len(request.entries)
         self.report.removals += len(request.removals)
         self.report.counts = _add(

@@ -25,6 +25,10 @@ REPLY_SUFFIX = "#reply"
 MANIFEST_SUFFIX = "#manifest"
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# What a sender puts in one payload: room is left for the envelope, its certificate chain and
+# the relays' envelopes around it. Senders of many entries (the pusher, the repairer) split a
+# batch that would be larger, since a message over the limit is refused on every retry.
+MAX_PAYLOAD_BYTES = MAX_MESSAGE_BYTES - 256 * 1024
 CHUNK_BYTES = 256 * 1024
 
 

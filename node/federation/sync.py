@@ -40,7 +40,7 @@ from node.errors import (
 )
 from node.federation.admission import RETRYABLE
 from node.federation.client import FederationClient
-from node.federation.messages import PUSH, PushAck, PushBatch
+from node.federation.messages import MAX_PAYLOAD_BYTES, PUSH, PushAck, PushBatch
 
 log = logging.getLogger(__name__)
 
@@ -135,17 +135,25 @@ class CataloguePusher:
         return sent
 
     async def _prepare(self, cursor: int) -> _Prepared | None:
+        """The next batch after ``cursor``: ``batch_size`` changes, or fewer when that many
+        would not fit in one message (records are bounded in size, not in how many of the
+        largest a batch may hold; a batch over the limit would be refused on every retry)."""
         parts = self.client.parts
-        to_seq, entries = await parts.changelog.batch_after(cursor, self.settings.batch_size)
-        if to_seq == cursor:
-            return None
-        batch = PushBatch(
-            batch_id=f"{self.code}:{cursor}-{to_seq}",
-            from_seq=cursor,
-            to_seq=to_seq,
-            entries=tuple(entries),
-        )
-        return _Prepared(to_seq, parts.codec.encode(batch))
+        limit = self.settings.batch_size
+        while True:
+            to_seq, entries = await parts.changelog.batch_after(cursor, limit)
+            if to_seq == cursor:
+                return None
+            batch = PushBatch(
+                batch_id=f"{self.code}:{cursor}-{to_seq}",
+                from_seq=cursor,
+                to_seq=to_seq,
+                entries=tuple(entries),
+            )
+            payload = parts.codec.encode(batch)
+            if len(payload) <= MAX_PAYLOAD_BYTES or limit == 1:
+                return _Prepared(to_seq, payload)
+            limit = max(1, limit // 2)
 
     async def _send(self, prepared: _Prepared) -> PushAck:
         """One batch, with a few immediate retries (each a new transaction, same batch id)."""

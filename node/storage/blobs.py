@@ -76,6 +76,21 @@ class BlobStore:
             lambda: frozenset(sha for sha in wanted if not self.has(sha))
         )
 
+    async def sizes(self, sha256s: Iterable[str]) -> dict[str, int]:
+        """The size in bytes of each of ``sha256s`` that is stored (absent ones left out),
+        looked up off the event loop in one go. ``InvalidInput`` if one is not 64 hex."""
+        wanted = list(sha256s)
+
+        def stat() -> dict[str, int]:
+            found = {}
+            for sha in wanted:
+                path = self.path(sha)
+                if path.is_file():
+                    found[sha] = path.stat().st_size
+            return found
+
+        return await asyncio.to_thread(stat) if wanted else {}
+
     def put_file(self, src: Path) -> tuple[str, int]:
         """Copy the file ``src`` in (streaming, hashing as it goes); return ``(sha256, size)``.
 

@@ -25,7 +25,7 @@ from node.accounts import Account
 from node.actors import Role
 from node.errors import InvalidInput
 from node.web.auth import current_actor, requires
-from node.web.context import json_response, node_services
+from node.web.context import json_response, node_services, read_json
 
 _MAX_BODY_FIELDS = 16
 
@@ -43,10 +43,7 @@ def account_json(account: Account) -> dict[str, object]:
 async def _body(request: web.Request) -> dict[str, Any]:
     """A JSON object (the CLI) or a form (a future page); nothing else."""
     if request.content_type == "application/json":
-        try:
-            data: Any = await request.json()
-        except ValueError:
-            raise InvalidInput("请求内容不是有效的 JSON") from None
+        data: Any = await read_json(request)
         if not isinstance(data, dict) or len(data) > _MAX_BODY_FIELDS:
             raise InvalidInput("请求内容应为 JSON 对象")
         return data

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from node.errors import Forbidden, InvalidInput, NotFound
+from node.errors import Forbidden, InvalidInput, InvalidRecord, NotFound
+from node.fields import text
 from node.web.hosts import WebHosts
 
 if TYPE_CHECKING:
@@ -63,21 +65,66 @@ def same_origin(request: web.Request, *, required: bool = False) -> None:
         raise Forbidden("跨站提交被拒绝：请在本系统的页面上操作。")
 
 
+MAX_FIELD_CHARS = 2_000  # one form or JSON field of an operator's POST (a reason, a code)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request's JSON body, or ``InvalidInput``: not JSON, not UTF-8, or nested so deep
+    that parsing it would exhaust the parser's stack (``RecursionError``, a 500 before).
+
+    The body's size is bounded by aiohttp's ``client_max_size`` (413 above it).
+    """
+    try:
+        return await request.json()
+    except (ValueError, RecursionError):  # ValueError includes UnicodeDecodeError
+        raise InvalidInput("请求内容不是有效的 JSON（或嵌套过深）。请检查后重试。") from None
+
+
 async def post_fields(request: web.Request) -> dict[str, str]:
     """A POST's fields, from a JSON object (the CLI) or a form (the pages); JSON nulls are
-    left out. Checks the origin first.
+    left out. Checks the origin first. Every field is text (a JSON number or ``true`` is
+    taken as its text), at most ``MAX_FIELD_CHARS`` long, valid UTF-8 without control
+    characters other than line breaks: what the services store and sign can always be
+    stored and signed.
 
     Raises:
         Forbidden: sent from another site's page.
-        InvalidInput: the JSON body is not an object.
+        InvalidInput: the body is not a JSON object, or a field is an object, a list, a file
+            upload, too long or not valid text.
     """
     same_origin(request)
     if request.content_type == "application/json" and request.can_read_body:
-        try:
-            data: Any = await request.json()
-        except ValueError:
-            raise InvalidInput("请求内容不是有效的 JSON") from None
+        data: Any = await read_json(request)
         if not isinstance(data, dict):
             raise InvalidInput("请求内容应为 JSON 对象")
-        return {str(k): str(v) for k, v in data.items() if v is not None}
-    return {k: str(v) for k, v in (await request.post()).items()}
+        fields = {k: _json_scalar(k, v) for k, v in data.items() if v is not None}
+    else:
+        try:
+            form = await request.post()
+        except ValueError:
+            raise InvalidInput("表单内容无法解析。请从本系统的页面提交。") from None
+        fields = {}
+        for key, value in form.items():
+            if not isinstance(value, str):
+                raise InvalidInput(f"字段 {key!r:.40} 应为文本，不接受上传文件")
+            fields[key] = value
+    for key, value in fields.items():
+        try:
+            text(key, "字段名", 100)
+            text(value, f"字段 {key}", MAX_FIELD_CHARS, lines=True)
+        except InvalidRecord as exc:
+            raise InvalidInput(str(exc)) from None
+    return fields
+
+
+def _json_scalar(key: str, value: object) -> str:
+    """A JSON field's value as text; objects, lists, infinities and huge integers refused."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and value.bit_length() < 64:
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    raise InvalidInput(f"字段 {key!r:.40} 应为文本或数字，不接受对象、列表、无穷大或超大整数")

@@ -24,6 +24,13 @@ def token(code: str, role: Role) -> str:
     return f"fake-token-{role.value}-{code}-0123456789"
 
 
+STAFF = "staff"  # one more account, holding every role (the fuzzing tests reach every route)
+
+
+def staff_token(code: str) -> str:
+    return f"fake-token-{STAFF}-{code}-0123456789"
+
+
 def bearer(code: str, role: Role) -> dict[str, str]:
     """Request headers that authenticate as the ``role`` account at ``code``."""
     return {"Authorization": f"Bearer {token(code, role)}"}
@@ -43,6 +50,8 @@ class FakeAccounts:
             self.accounts_by_name[role.value] = Account(role.value, role.zh, (role,), False, 0.0)
             self.passwords[role.value] = PASSWORDS[role]
             self.tokens[token(self.code, role)] = role.value
+        self.accounts_by_name[STAFF] = Account(STAFF, "全部角色", tuple(Role), False, 0.0)
+        self.tokens[staff_token(self.code)] = STAFF
 
     async def login(self, name: str, password: str, address: str) -> Session:
         account = self.accounts_by_name.get(name)

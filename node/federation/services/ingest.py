@@ -66,7 +66,9 @@ class Ingest:
 
         ``contents`` maps sha256 to bytes. A file whose content is not in ``contents`` must
         be a file of the stored version of the same record (a new version keeping its
-        scan); else ``InvalidRecord`` names it and nothing is written.
+        scan); every file must have the size the record gives it. Else ``InvalidRecord``
+        names the file and nothing is written. Each record's fields were checked when it was
+        built (``node/records.py``), whichever transport it came by.
         """
         p = self.parts
         contents = contents or {}
@@ -84,13 +86,22 @@ class Ingest:
                         f"档案 {record.ref} 的文件 {file.name} 没有随档案上传内容；"
                         "本档案此前的版本中也没有这一文件。请将该文件的内容与档案一并上传"
                     )
-            # ContentFile has checked every sha256 is well formed, so one batch of lookups
-            # refuses exactly what a lookup per file, in order, would.
-            missing = await p.blobs.missing(f.sha256 for _, f in unsent)
-            for record, file in unsent:
-                if file.sha256 in missing:
+        # ContentFile has checked every sha256 is well formed, so one batch of lookups
+        # refuses exactly what a lookup per file, in order, would.
+        sizes = await p.blobs.sizes(f.sha256 for _, f in unsent)
+        sizes.update((sha, len(data)) for sha, data in contents.items())
+        for record in records:
+            for file in record.files:
+                if file.sha256 not in sizes:
                     raise InvalidRecord(
                         f"档案 {record.ref} 的文件 {file.name} 的内容已不在本节点，请重新上传"
+                    )
+                if sizes[file.sha256] != file.size:
+                    # the manifest announces the registered size: a wrong one makes every
+                    # fetch of this file fail its check, so the record could never be used
+                    raise InvalidRecord(
+                        f"档案 {record.ref} 的文件 {file.name} 实际为 {sizes[file.sha256]} 字节，"
+                        f"与登记的大小 {file.size} 不符。请更正 size 后重试。"
                     )
         for data in contents.values():
             await p.blobs.put(data)

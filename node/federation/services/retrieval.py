@@ -13,10 +13,10 @@ from typing import Protocol, runtime_checkable
 
 from node.actors import ANONYMOUS, Actor
 from node.audit import Act
-from node.errors import AuthError, NodeError
+from node.errors import AuthError, NodeError, NotFound, PeerUnavailable
 from node.federation import release
 from node.federation.client import FederationClient
-from node.federation.messages import CHUNK_BYTES, FETCH, ContentManifest, FetchRequest
+from node.federation.messages import CHUNK_BYTES, FETCH, ContentManifest, Envelope, FetchRequest
 from node.federation.parts import NodeParts
 from node.federation.trust.events import TrustState
 from node.identity import validate_code
@@ -65,8 +65,9 @@ class Retrieval:
         """Fetch an open record's content from its holder, hop by hop through the tree.
 
         A holder whose division code was succeeded (``registry alias``) is reached under its
-        successor's code. Raises ``NotFound``, ``AccessDenied`` (not open),
-        ``PeerUnavailable``, ``AuthError``.
+        successor's code. Raises ``NotFound`` (also for a holder code that no node of the
+        directory has: never a ``PeerUnavailable`` for a node that does not exist),
+        ``AccessDenied`` (not open), ``PeerUnavailable``, ``AuthError``.
         """
         p = self.parts
         holder = self.directory.resolve(validate_code(holder))
@@ -77,7 +78,7 @@ class Retrieval:
                 manifest = await release.manifest_for(p, request)
                 chunks = p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES)
             else:
-                envelope, chunks = await self.client.stream(FETCH, holder, p.codec.encode(request))
+                envelope, chunks = await self._stream(holder, request)
                 manifest = p.codec.decode(ContentManifest, envelope.payload)
                 if (manifest.holder, manifest.record_id) != (holder, record_id):
                     raise AuthError(f"{holder} answered with a manifest for another record")
@@ -93,6 +94,24 @@ class Retrieval:
             {"file": manifest.file_name, "sha256": manifest.sha256, "remote": holder != p.code},
         )
         return Fetched(manifest=manifest, chunks=_verified(manifest, chunks))
+
+    async def _stream(
+        self, holder: str, request: FetchRequest
+    ) -> tuple[Envelope, AsyncIterator[bytes]]:
+        """The holder's signed manifest envelope and its chunks, hop by hop."""
+        p = self.parts
+        try:
+            return await self.client.stream(FETCH, holder, p.codec.encode(request))
+        except PeerUnavailable:
+            if holder in self.directory.certificates:
+                raise  # a node that exists, down or unreachable: try again later
+            # No node was ever certified under this code (as far as this node's copy of the
+            # directory says), and no hop could route to it: a 404, not a 502 saying "try
+            # again later" for a code that will never answer.
+            raise NotFound(
+                f"目录中没有区划代码为 {holder} 的节点，无法调阅。请核对档案的馆藏单位"
+                "代码；如该节点刚刚入网，请稍后重试。"
+            ) from None
 
 
 async def _verified(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from node import crypto
 from node.actors import ANONYMOUS, Actor
 from node.audit import Act
 from node.certificates import Application, Certificate
@@ -144,7 +145,8 @@ class TrustAdmin:
         return await audited(self.parts.audit, actor, Act.REFRESH, self.parts.code, {}, work)
 
     async def ban(self, key_id: str, reason: str, *, actor: Actor = ANONYMOUS) -> None:
-        work = self.keeper.revocation.ban(key_id, reason)
+        """Ban ``key_id`` here; ``InvalidInput`` unless it is written as key ids are."""
+        work = self.keeper.revocation.ban(crypto.validate_key_id(key_id), reason)
         await audited(self.parts.audit, actor, Act.BAN, key_id, {"reason": reason}, work)
 
     async def unban(self, key_id: str, *, actor: Actor = ANONYMOUS) -> bool:

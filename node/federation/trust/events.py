@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from node import crypto
 from node.certificates import Certificate
 from node.errors import AuthError, InvalidInput, ProtocolError
+from node.fields import integer, text
 from node.identity import covers, validate_code
 
 DIRECTORY_TAG = b"archfed/v1/directory"
@@ -78,6 +79,9 @@ def encode_event(event: TrustEvent) -> bytes:
 
 
 def decode_event(data: bytes) -> TrustEvent:
+    """The event logged as ``data``; ``ProtocolError`` if it is not one, with every field of
+    its type and in range (``node/fields.py``: a serial of ``1e999``, ``1.5`` or 2**63 is
+    refused here, not as a crash in storage)."""
     try:
         body = json.loads(data)
         kind = body.pop("kind")
@@ -85,21 +89,33 @@ def decode_event(data: bytes) -> TrustEvent:
             return Certificate.from_json(body["cert"])
         if kind == "revoke":
             return Revocation(
-                str(body["node_id"]),
-                int(body["serial"]),
-                str(body["by"]),
-                int(body["at_ms"]),
-                str(body["reason"]),
+                _text(body["node_id"]),
+                integer(body["serial"], "serial"),
+                _text(body["by"]),
+                integer(body["at_ms"], "at_ms"),
+                _text(body["reason"]),
             )
         if kind == "retire":
-            return Retirement(str(body["node_id"]), int(body["serial"]), int(body["at_ms"]))
+            return Retirement(
+                _text(body["node_id"]),
+                integer(body["serial"], "serial"),
+                integer(body["at_ms"], "at_ms"),
+            )
         if kind == "alias":
             return Alias(
-                validate_code(str(body["old"])), validate_code(str(body["new"])), int(body["at_ms"])
+                validate_code(body["old"]),
+                validate_code(body["new"]),
+                integer(body["at_ms"], "at_ms"),
             )
-    except (ValueError, KeyError, TypeError, AttributeError, InvalidInput) as exc:
+    except (
+        ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError, InvalidInput
+    ) as exc:  # fmt: skip
         raise ProtocolError(f"malformed directory event: {exc}") from None
     raise ProtocolError(f"unknown directory event kind {kind!r}")
+
+
+def _text(value: object) -> str:
+    return text(value, "directory event text", 500)
 
 
 def next_hash(previous: bytes, event: bytes) -> bytes:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from node.certificates import Certificate
-from node.errors import ConfigError
+from node.errors import ConfigError, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -60,5 +60,5 @@ def load_chain(path: Path) -> tuple[Certificate, ...]:
         return tuple(Certificate.from_json(item) for item in json.loads(path.read_text()))
     except FileNotFoundError:
         raise ConfigError(f"证书链文件不存在: {path}（节点尚未入网）") from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError, InvalidInput) as exc:
         raise ConfigError(f"证书链文件已损坏: {path}: {exc}") from None

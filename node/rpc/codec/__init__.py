@@ -6,8 +6,10 @@ here, which must cover exactly the federation's ``MESSAGE_TYPES`` (checked on im
 call added to the registry without its converters fails at once, not on first use).
 
 Decoding never trusts its input: a parse failure or a field out of range is a
-``ProtocolError`` (INVALID_ARGUMENT on the wire), never a crash. Envelopes must also be
-canonically encoded, so each signed envelope has exactly one byte form.
+``ProtocolError`` (INVALID_ARGUMENT on the wire), never a crash. Unsigned 64-bit fields are
+range-checked to what SQLite holds (``ranges.py``); the converters build domain values, whose
+own checks (``node/records.py``) refuse the rest. Envelopes must also be canonically encoded,
+so each signed envelope has exactly one byte form: no unknown field, at any depth.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from node.errors import InvalidInput, ProtocolError
 from node.federation.codec import M, Message
 from node.federation.messages import MAX_MESSAGE_BYTES, MESSAGE_TYPES, Envelope
 from node.rpc.codec import antientropy, audit, catalogue, envelope, trust
+from node.rpc.codec.ranges import check_int64
 from node.rpc.codec.table import merged
 
 TABLE = merged(
@@ -51,10 +54,26 @@ class ProtobufCodec:
         msg = pb_type()
         try:
             msg.ParseFromString(data)
-            if kind is Envelope and msg.SerializeToString() != data:
+            if kind is Envelope:
                 # Only the canonical encoding is accepted: no second spelling of one envelope
                 # (a bool written as 2, a varint padded, a field repeated or unknown) passes.
-                raise ProtocolError("envelope is not canonically encoded")
+                # Protobuf keeps unknown fields and writes them back out, so a round trip
+                # alone let an appended unknown field through: drop them (at every depth)
+                # before comparing.
+                msg.DiscardUnknownFields()
+                if msg.SerializeToString() != data:
+                    raise ProtocolError("envelope is not canonically encoded")
+            check_int64(msg)
             return cast(M, from_pb(msg))
-        except (DecodeError, ValueError, InvalidInput, RuntimeWarning) as exc:
+        except ProtocolError:
+            raise
+        except (
+            DecodeError,
+            ValueError,  # includes UnicodeError
+            TypeError,
+            OverflowError,
+            RecursionError,
+            InvalidInput,
+            RuntimeWarning,
+        ) as exc:
             raise ProtocolError(f"malformed {kind.__name__}: {exc}") from None
