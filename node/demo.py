@@ -103,7 +103,7 @@ async def load_samples(host: Host) -> int:
         if samples:
             records = [record for record, _ in samples]
             contents = {record.files[0].sha256: data for record, data in samples if record.files}
-            await node.services.ingest.ingest(records, contents)
+            await node.services.ingest.ingest(records, contents, actor=console_actor(node.code))
             total += len(records)
         print(
             f"  [{index}/{len(host.nodes)}] {names[code]}（{code}）: {len(samples)} 件样例档案",

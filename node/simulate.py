@@ -264,4 +264,8 @@ async def staff(
 
 async def ingest(services: NodeServices, items: Sequence[tuple[Record, bytes]]) -> None:
     """Ingest ``(record, content)`` pairs at one node, as a clerk's batch."""
-    await services.ingest.ingest([r for r, _ in items], {r.files[0].sha256: d for r, d in items})
+    await services.ingest.ingest(
+        [r for r, _ in items],
+        {r.files[0].sha256: d for r, d in items},
+        actor=console_actor(services.info.code),
+    )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from node.accounts import console_actor
 from node.config import HostSettings, NodeSettings
 from node.crypto import SigningKey
 from node.errors import Forbidden, InvalidInput, Overloaded
@@ -85,12 +86,12 @@ async def test_approval_names_the_key_id_the_operator_checked(province: Node) ->
     await enrolment.receive_application(_apply(key), PEER)
     other = SigningKey.generate().key_id
     with pytest.raises(InvalidInput, match="密钥已变更.*re-check the key id"):
-        await province.services.trust.approve("3301", other)
+        await province.services.trust.approve("3301", other, actor=console_actor("test"))
     with pytest.raises(InvalidInput, match="密钥已变更"):
-        await province.services.trust.approve("3301", "")
+        await province.services.trust.approve("3301", "", actor=console_actor("test"))
     assert await enrolment.applications("pending")  # nothing was decided
     assert not province.keeper.state.current("3301")  # nor certified
-    chain = await province.services.trust.approve("3301", key.key_id)
+    chain = await province.services.trust.approve("3301", key.key_id, actor=console_actor("test"))
     assert chain[0].public_key == key.public_key
     assert province.keeper.state.current("3301") == [chain[0]]
 

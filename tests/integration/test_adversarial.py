@@ -18,6 +18,7 @@ import grpc
 import pytest
 import pytest_asyncio
 
+from node.accounts import console_actor
 from node.certificates import issue
 from node.crypto import SigningKey
 from node.errors import NodeError
@@ -214,7 +215,7 @@ async def test_certificate_from_another_root(net: Network) -> None:
 
 async def test_revoked_serial(net: Network) -> None:
     village = "330106001001"
-    await net.service("330106001").trust.revoke(village, "对抗测试")
+    await net.service("330106001").trust.revoke(village, "对抗测试", actor=console_actor("test"))
     query = CODEC.encode(SearchQuery(text="结婚", scope="330106001", limit=1))
     env = net.node(village).parts.signer.seal(SEARCH, "330106001", query)
     details = await _refused(net, CODEC.encode(env), UNAUTHENTICATED, to="330106001", method=SEARCH)
@@ -223,14 +224,14 @@ async def test_revoked_serial(net: Network) -> None:
 
 async def test_banned_key(net: Network) -> None:
     county = net.node(COUNTY).parts.signer
-    await net.service(CITY).trust.ban(county.key.key_id, "对抗测试")
+    await net.service(CITY).trust.ban(county.key.key_id, "对抗测试", actor=console_actor("test"))
     try:
         details = await _refused(
             net, CODEC.encode(county.seal(PUSH, CITY, _batch())), UNAUTHENTICATED
         )
         assert "banned" in details
     finally:
-        await net.service(CITY).trust.unban(county.key.key_id)
+        await net.service(CITY).trust.unban(county.key.key_id, actor=console_actor("test"))
 
 
 # -- time, replay, transactions ----------------------------------------------------------------

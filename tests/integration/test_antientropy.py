@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from node.accounts import console_actor
 from node.digests import EntryDigest, KeyRange, RangeDigest, subtree_range
 from node.errors import AccessDenied, InvalidInput, NodeError, NotFound
 from node.federation import antientropy
@@ -136,7 +137,7 @@ async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
     differing = damage(city_db)
     assert rows(city_db, COUNTY) != rows(county_db, COUNTY)
 
-    report = await net.service(COUNTY).sync.repair_catalogue()
+    report = await net.service(COUNTY).sync.repair_catalogue(actor=console_actor("test"))
 
     assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
     assert report.sent == differing  # every differing entry the county holds, no other
@@ -145,7 +146,7 @@ async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
     assert report.counts.skipped == report.counts.unchanged == 0
     assert report.rounds >= 2 and not report.intact
     # the repaired city is intact with the province, whose copy was never damaged
-    assert (await net.service(CITY).sync.repair_catalogue()).intact
+    assert (await net.service(CITY).sync.repair_catalogue(actor=console_actor("test"))).intact
     assert rows(tmp_path / "33" / "node.db", COUNTY) == rows(county_db, COUNTY)
     # a field changed without a new version: only a deep comparison finds it
     with sqlite3.connect(city_db) as conn:
@@ -153,15 +154,18 @@ async def test_repair_makes_the_parents_copy_equal_sending_only_what_differs(
             "UPDATE catalogue SET title = '篡改' WHERE holder = ? AND id % 50 = 7", (COUNTY,)
         )
         edited = conn.execute("SELECT changes()").fetchone()[0]
-    assert edited > 0 and (await net.service(COUNTY).sync.repair_catalogue()).intact
-    deep = await net.service(COUNTY).sync.repair_catalogue(deep=True)
+    assert (
+        edited > 0
+        and (await net.service(COUNTY).sync.repair_catalogue(actor=console_actor("test"))).intact
+    )
+    deep = await net.service(COUNTY).sync.repair_catalogue(deep=True, actor=console_actor("test"))
     assert deep.deep and (deep.sent, deep.removals, deep.counts.written) == (edited, 0, edited)
     assert rows(city_db, COUNTY) == rows(county_db, COUNTY)
 
 
 @pytest.mark.asyncio
 async def test_an_intact_pair_sends_nothing(net: Network) -> None:
-    report = await net.service(COUNTY).sync.repair_catalogue()
+    report = await net.service(COUNTY).sync.repair_catalogue(actor=console_actor("test"))
     assert report.intact and (report.ranges, report.rounds) == (1, 1)
     assert report.sent == report.removals == 0
     assert dataclasses.astuple(report.counts) == (0, 0, 0, 0)
@@ -301,7 +305,7 @@ async def test_random_damage_is_repaired_exactly(net: Network, tmp_path: Path) -
         differing = sum(1 for key, row in mine.items() if theirs.get(key) != row)
         extra = len(set(theirs) - set(mine))
 
-        report = await county.sync.repair_catalogue(deep=deep)
+        report = await county.sync.repair_catalogue(deep=deep, actor=console_actor("test"))
 
         assert (report.sent, report.removals) == (differing, extra), (seed, report)
         assert rows(city_db, COUNTY) == rows(county_db, COUNTY), seed
@@ -317,7 +321,7 @@ async def test_a_removed_entry_with_an_unpushed_change_leaves_no_lag(net: Networ
     held = (await city.parts.catalogue.search(SearchQuery(scope=COUNTY, limit=1))).hits[0]
     entry = await city.parts.catalogue.get(held.holder, held.record_id)
     await city.parts.catalogue.apply([dataclasses.replace(entry, record_id="NEVER-HELD")])
-    report = await net.service(COUNTY).sync.repair_catalogue()
+    report = await net.service(COUNTY).sync.repair_catalogue(actor=console_actor("test"))
     assert report.removals == 1
     with pytest.raises(NotFound):
         await city.parts.catalogue.get(COUNTY, "NEVER-HELD")
@@ -325,7 +329,7 @@ async def test_a_removed_entry_with_an_unpushed_change_leaves_no_lag(net: Networ
     province = Host(net.hosts["33"].settings)
     await province.start()
     net.hosts["33"] = province
-    await net.service(CITY).sync.retry_sync()
+    await net.service(CITY).sync.retry_sync(actor=console_actor("test"))
 
     async def caught_up() -> bool:
         link = (await net.service(CITY).sync.sync_status()).links[0]

@@ -19,6 +19,7 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from node.accounts import console_actor
 from node.actors import Role
 from node.errors import NotFound
 from node.records import (
@@ -148,7 +149,9 @@ async def _earlier_version(net: Network, n: int, data: bytes) -> str:
     """Version 1 of record ``n``, ingested with the content of its one file: the JSON API
     carries metadata only, so a file named there must be one of the stored version's."""
     record, _ = make_record(COUNTY, n, title=f"王秀英婚姻登记档案{n}", content=data)
-    await net.service(COUNTY).ingest.ingest([record], {record.files[0].sha256: data})
+    await net.service(COUNTY).ingest.ingest(
+        [record], {record.files[0].sha256: data}, actor=console_actor("test")
+    )
     return record.files[0].sha256
 
 
@@ -257,7 +260,7 @@ async def test_any_ban_is_a_2xx_or_a_4xx(net: Network, fields: dict[str, Any]) -
     )
     assert status < 500, (fields, body)
     for key_id in list(net.node(COUNTY).parts.gatekeeper.chains.state.banned):
-        await net.service(COUNTY).trust.unban(key_id)
+        await net.service(COUNTY).trust.unban(key_id, actor=console_actor("test"))
 
 
 # the operator's writes at the county (a leaf here: nothing it may revoke or alias changes
@@ -287,7 +290,7 @@ async def test_any_operator_write_to_real_nodes_is_a_2xx_or_a_4xx(
     status, body = await post(net, f"/api/v1/nodes/{COUNTY}{route}", raw)
     assert status < 500, (route, fields, body)
     for key_id in list(net.node(COUNTY).parts.gatekeeper.chains.state.banned):
-        await net.service(COUNTY).trust.unban(key_id)
+        await net.service(COUNTY).trust.unban(key_id, actor=console_actor("test"))
 
 
 async def test_a_batch_of_the_largest_records_is_split_to_fit_the_wire(
@@ -322,7 +325,7 @@ async def test_a_batch_of_the_largest_records_is_split_to_fit_the_wire(
         # would be as large, so the repairer splits it too
         with sqlite3.connect(data_dir / CITY / "node.db") as conn:
             conn.execute("DELETE FROM catalogue WHERE holder = ?", (COUNTY,))
-        report = await network.service(COUNTY).sync.repair_catalogue()
+        report = await network.service(COUNTY).sync.repair_catalogue(actor=console_actor("test"))
         assert (report.sent, report.counts.written) == (300, 300)
         assert await city.parts.catalogue.count(COUNTY) == 300
     finally:

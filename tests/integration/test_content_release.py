@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from node.accounts import console_actor
 from node.errors import AccessDenied, InvalidRecord
 from node.records import Access, Record, SearchQuery
 from node.storage.catalogue import CatalogueStore
@@ -60,12 +61,12 @@ async def test_an_open_record_naming_a_controlled_records_hash_without_its_conte
     assert county.parts.blobs.has(alias.files[0].sha256)  # the bytes are there, by hash
     records, head = await county.parts.records.count(), await county.parts.changelog.head()
     with pytest.raises(InvalidRecord, match="公开件.txt.*一并上传"):
-        await net.service(COUNTY).ingest.ingest([alias])
+        await net.service(COUNTY).ingest.ingest([alias], actor=console_actor("test"))
     assert await county.parts.records.count() == records
     assert await county.parts.changelog.head() == head
     # a new version of the controlled record itself keeps its scan without sending it again
     corrected = CONTROLLED.next_version(title="王秀英社保缴费记录（更正）")
-    await net.service(COUNTY).ingest.ingest([corrected])
+    await net.service(COUNTY).ingest.ingest([corrected], actor=console_actor("test"))
     assert (await county.parts.records.get(CONTROLLED.record_id)).files == CONTROLLED.files
 
 

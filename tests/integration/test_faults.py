@@ -19,6 +19,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from node.accounts import console_actor
 from node.config import load_settings
 from node.node import Host
 from node.records import Record
@@ -90,7 +91,7 @@ def bulk(tmp: Path, nodes: dict[str, dict[str, str]]) -> None:
         await node.open()
         try:
             await node.services.ingest.ingest(
-                [record(i, "杭州知青档案") for i in range(1, BULK + 1)]
+                [record(i, "杭州知青档案") for i in range(1, BULK + 1)], actor=console_actor("test")
             )
         finally:
             await node.close()

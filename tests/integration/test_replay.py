@@ -15,6 +15,7 @@ import grpc
 import pytest
 import pytest_asyncio
 
+from node.accounts import console_actor
 from node.crypto import SigningKey
 from node.errors import AccessDenied, Overloaded
 from node.federation.messages import (
@@ -140,7 +141,9 @@ async def test_an_application_with_another_key_is_refused_over_the_wire(net: Net
         )  # fmt: skip
     (pending,) = await net.service("3301").trust.applications("pending")
     assert pending.public_key == applicant.public_key
-    chain = await net.service("3301").trust.approve("330108", applicant.key_id)
+    chain = await net.service("3301").trust.approve(
+        "330108", applicant.key_id, actor=console_actor("test")
+    )
     assert chain[0].public_key == applicant.public_key
 
 

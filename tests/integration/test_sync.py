@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 from click.testing import CliRunner
 
+from node.accounts import console_actor
 from node.actors import Role
 from node.cli import cli
 from node.config import SyncSettings
@@ -126,7 +127,7 @@ async def test_versions_reclassification_closing_deletion_travel_up(net: Network
 
     # re-classified open -> controlled: the redacted entry replaces the open one everywhere
     controlled = open_record.next_version(access=Access.CONTROLLED, subjects=())
-    await net.service(VILLAGE).ingest.ingest([controlled])
+    await net.service(VILLAGE).ingest.ingest([controlled], actor=console_actor("test"))
     await eventually(lambda: everywhere(net, controlled))
     entry = await net.node(PROVINCE).parts.catalogue.get(VILLAGE, controlled.record_id)
     assert entry.access == Access.CONTROLLED and "李建国" not in entry.title
@@ -135,7 +136,7 @@ async def test_versions_reclassification_closing_deletion_travel_up(net: Network
     # closed: its entry leaves every catalogue above, leaving a tombstone with no text
     closed = controlled.next_version(access=Access.CLOSED)
     deleted = gone.next_version(deleted=True)
-    await net.service(VILLAGE).ingest.ingest([closed, deleted])
+    await net.service(VILLAGE).ingest.ingest([closed, deleted], actor=console_actor("test"))
     await eventually(lambda: everywhere(net, closed))
     await eventually(lambda: everywhere(net, deleted))
     for code in CHAIN[1:]:
@@ -154,8 +155,8 @@ async def test_three_quick_versions_end_with_the_newest(net: Network) -> None:
     third = second.next_version(title="土地承包合同（第三版）")
     service = net.service(VILLAGE)
     await ingest(service, [(first, data)])
-    await service.ingest.ingest([second])
-    await service.ingest.ingest([third])
+    await service.ingest.ingest([second], actor=console_actor("test"))
+    await service.ingest.ingest([third], actor=console_actor("test"))
     await eventually(lambda: everywhere(net, third))
     entry = await net.node(PROVINCE).parts.catalogue.get(VILLAGE, third.record_id)
     assert entry.title == "土地承包合同（第三版）"
@@ -172,7 +173,7 @@ async def test_a_change_of_holder_travels_as_new_versions(net: Network) -> None:
     moved = replace(record, holder=TOWNSHIP, version=1)
     await ingest(net.service(TOWNSHIP), [(moved, data)])
     handed_over = record.next_version(deleted=True)
-    await net.service(VILLAGE).ingest.ingest([handed_over])
+    await net.service(VILLAGE).ingest.ingest([handed_over], actor=console_actor("test"))
     await eventually(lambda: everywhere(net, handed_over))
     await eventually(lambda: everywhere(net, moved, CHAIN[1:]))
     page = await net.service(PROVINCE).search.search(SearchQuery(text="陈静安置"))
@@ -321,7 +322,7 @@ async def test_an_older_version_pushed_late_changes_nothing(net: Network) -> Non
     record, data = make_record(TOWNSHIP, 40, title="北山街道房屋所有权登记", category="房产")
     newer = record.next_version(title="北山街道房屋所有权登记（更正）")
     await ingest(net.service(TOWNSHIP), [(record, data)])
-    await net.service(TOWNSHIP).ingest.ingest([newer])
+    await net.service(TOWNSHIP).ingest.ingest([newer], actor=console_actor("test"))
     await eventually(lambda: everywhere(net, newer, CHAIN[1:]))
     county_head = await net.node(COUNTY).parts.changelog.head()
     cursor = await net.node(COUNTY).parts.catalogue.child_cursor(TOWNSHIP)

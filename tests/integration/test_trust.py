@@ -15,6 +15,7 @@ import grpc
 import pytest
 import pytest_asyncio
 
+from node.accounts import console_actor
 from node.actors import Role
 from node.crypto import SigningKey
 from node.errors import AccessDenied, AuthError, Forbidden
@@ -73,7 +74,7 @@ async def test_a_node_restarted_keeps_its_copy_of_the_directory(net: Network) ->
 async def test_revocation_is_refused_everywhere_and_audited(net: Network) -> None:
     before = net.node("33").keeper.head.version
     # the city revokes one of its counties; the report travels up, the directory down
-    await net.service("3301").trust.revoke("330108", "测试：密钥失窃")
+    await net.service("3301").trust.revoke("330108", "测试：密钥失窃", actor=console_actor("test"))
     status, _ = await raw_call(net, "3301", SEARCH, _search_from(net, "330108", "3301"))
     assert status == grpc.StatusCode.UNAUTHENTICATED  # at once where it was revoked
     await eventually(lambda: _everyone_has(net, before + 1, but="330108"))
@@ -87,21 +88,25 @@ async def test_revocation_is_refused_everywhere_and_audited(net: Network) -> Non
 
 async def test_only_an_ancestor_may_revoke(net: Network) -> None:
     with pytest.raises(Forbidden):
-        await net.service("330106").trust.revoke("330110", "兄弟节点无权吊销")
+        await net.service("330106").trust.revoke(
+            "330110", "兄弟节点无权吊销", actor=console_actor("test")
+        )
     with pytest.raises(Forbidden):
-        await net.service("330106").trust.revoke("330106", "不能吊销自己")
+        await net.service("330106").trust.revoke(
+            "330106", "不能吊销自己", actor=console_actor("test")
+        )
 
 
 async def test_a_ban_refuses_a_key_at_once_on_that_node_only(net: Network) -> None:
     county = net.node("330110").parts.signer.key.key_id
-    await net.service("3301").trust.ban(county, "测试封禁")
+    await net.service("3301").trust.ban(county, "测试封禁", actor=console_actor("test"))
     try:
         status, details = await raw_call(net, "3301", SEARCH, _search_from(net, "330110", "3301"))
         assert status == grpc.StatusCode.UNAUTHENTICATED and "banned" in details
         status, _ = await raw_call(net, "33", SEARCH, _search_from(net, "330110", "33"))
         assert status == grpc.StatusCode.OK  # a ban is local
     finally:
-        await net.service("3301").trust.unban(county)
+        await net.service("3301").trust.unban(county, actor=console_actor("test"))
     status, _ = await raw_call(net, "3301", SEARCH, _search_from(net, "330110", "3301"))
     assert status == grpc.StatusCode.OK
 
@@ -132,7 +137,7 @@ async def test_rotation_publishes_the_new_key_then_retires_the_old(net: Network)
 async def test_renewal_gives_a_fresh_certificate_and_saves_it(net: Network) -> None:
     node = net.node("330106001")
     before = node.parts.signer.chain[0]
-    chain = await node.services.trust.renew()
+    chain = await node.services.trust.renew(actor=console_actor("test"))
     assert chain[0].serial != before.serial and chain[0].public_key == before.public_key
     assert chain[0].not_after_ms <= chain[1].not_after_ms  # never past the parent's
     assert node.parts.signer.chain == chain
@@ -155,7 +160,7 @@ async def test_online_enrolment_needs_the_parents_approval(net: Network, tmp_pat
     assert status.status == "pending" and not status.chain
     pending = await county.services.trust.applications("pending")
     assert [a.code for a in pending] == ["330106002"]
-    await county.services.trust.approve("330106002", key.key_id)
+    await county.services.trust.approve("330106002", key.key_id, actor=console_actor("test"))
     status = await apply_for_enrolment(key, application, root, CODEC, send)
     assert status.status == "approved"
     assert status.chain[0].public_key == key.public_key and status.chain[1].node_id == "330106"
@@ -195,7 +200,7 @@ async def test_an_application_to_the_wrong_parent_is_refused(net: Network) -> No
 
 async def test_an_alias_resolves_the_old_code(net: Network) -> None:
     # 330182 (建德, say it was renamed) now answers as 330110
-    await net.service("33").trust.alias("330182", "330110")
+    await net.service("33").trust.alias("330182", "330110", actor=console_actor("test"))
     await eventually(lambda: _alias_known(net, "330106001001"))
     village = net.service("330106001001")
     page = await village.search.search(SearchQuery(text="张三", scope="330182"))
@@ -203,7 +208,9 @@ async def test_an_alias_resolves_the_old_code(net: Network) -> None:
     fetched = await village.retrieval.fetch("330182", page.hits[0].record_id)
     assert fetched.manifest.holder == "330110"
     with pytest.raises(Forbidden):
-        await net.service("3301").trust.alias("330183", "330110")  # the registry's alone
+        await net.service("3301").trust.alias(
+            "330183", "330110", actor=console_actor("test")
+        )  # the registry's alone
 
 
 async def _alias_known(net: Network, code: str) -> bool:

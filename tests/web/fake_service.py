@@ -212,7 +212,7 @@ class FakeNode:
         records: Sequence[Record],
         contents: Mapping[str, bytes] | None = None,
         *,
-        actor: Actor = ANONYMOUS,
+        actor: Actor,
     ) -> IngestReport:
         self.ingested.extend(records)
         return IngestReport(accepted=len(records), change_head=CHANGE_HEAD + len(self.ingested))
@@ -231,7 +231,7 @@ class FakeNode:
         links = (self._link(),) if parent_of(self.code) else ()
         return SyncStatus(self.code, CHANGE_HEAD, time.time(), links, children=())
 
-    async def retry_sync(self, peer: str | None = None, *, actor: Actor = ANONYMOUS) -> LinkStatus:
+    async def retry_sync(self, peer: str | None = None, *, actor: Actor) -> LinkStatus:
         parent = parent_of(self.code)
         if parent is None:
             raise InvalidInput(f"{self.code} 是省级节点，没有上级，无需推送目录")
@@ -239,9 +239,7 @@ class FakeNode:
             raise NotFound(f"{peer} 不是 {self.code} 的上级")
         return self._link()
 
-    async def repair_catalogue(
-        self, *, deep: bool = False, actor: Actor = ANONYMOUS
-    ) -> RepairReport:
+    async def repair_catalogue(self, *, deep: bool = False, actor: Actor) -> RepairReport:
         parent = parent_of(self.code)
         if parent is None:
             raise InvalidInput(f"{self.code} 是省级节点，没有上级目录可校验")
@@ -280,33 +278,31 @@ class FakeTrust:
     async def applications(self, status: str | None = None) -> tuple[Application, ...]:
         return ()
 
-    async def approve(
-        self, code: str, key_id: str, *, actor: Actor = ANONYMOUS
-    ) -> tuple[Certificate, ...]:
+    async def approve(self, code: str, key_id: str, *, actor: Actor) -> tuple[Certificate, ...]:
         raise NotFound(f"没有 {code} 的入网申请")
 
-    async def reject(self, code: str, note: str = "", *, actor: Actor = ANONYMOUS) -> None:
+    async def reject(self, code: str, note: str = "", *, actor: Actor) -> None:
         raise NotFound(f"没有 {code} 的入网申请")
 
-    async def revoke(self, code: str, reason: str, *, actor: Actor = ANONYMOUS) -> Revocation:
+    async def revoke(self, code: str, reason: str, *, actor: Actor) -> Revocation:
         raise Forbidden(_NO_DIRECTORY)
 
-    async def rotate(self, *, actor: Actor = ANONYMOUS) -> tuple[str, str]:
+    async def rotate(self, *, actor: Actor) -> tuple[str, str]:
         raise Forbidden(_NO_DIRECTORY)
 
-    async def renew(self, *, actor: Actor = ANONYMOUS) -> tuple[Certificate, ...]:
+    async def renew(self, *, actor: Actor) -> tuple[Certificate, ...]:
         raise Forbidden(_NO_DIRECTORY)
 
-    async def refresh(self, *, actor: Actor = ANONYMOUS) -> int:
+    async def refresh(self, *, actor: Actor) -> int:
         return 0
 
-    async def ban(self, key_id: str, reason: str, *, actor: Actor = ANONYMOUS) -> None:
+    async def ban(self, key_id: str, reason: str, *, actor: Actor) -> None:
         raise Forbidden(_NO_DIRECTORY)
 
-    async def unban(self, key_id: str, *, actor: Actor = ANONYMOUS) -> bool:
+    async def unban(self, key_id: str, *, actor: Actor) -> bool:
         return False
 
-    async def alias(self, old: str, new: str, *, actor: Actor = ANONYMOUS) -> None:
+    async def alias(self, old: str, new: str, *, actor: Actor) -> None:
         raise Forbidden(_NO_DIRECTORY)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from node import crypto
-from node.actors import ANONYMOUS, Actor
+from node.actors import Actor
 from node.audit import Act
 from node.errors import InvalidRecord
 from node.federation.parts import NodeParts
@@ -37,7 +37,7 @@ class IngestService(Protocol):
         records: Sequence[Record],
         contents: Mapping[str, bytes] | None = None,
         *,
-        actor: Actor = ANONYMOUS,
+        actor: Actor,
     ) -> IngestReport:
         """Store ``records`` (held by this node) and ``contents`` (sha256 -> bytes), ingested
         by ``actor`` (one audit entry per record, in the same transaction).
@@ -60,7 +60,7 @@ class Ingest:
         records: Sequence[Record],
         contents: Mapping[str, bytes] | None = None,
         *,
-        actor: Actor = ANONYMOUS,
+        actor: Actor,
     ) -> IngestReport:
         """Store records held by this node, with the content of their files.
 

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from node.actors import ANONYMOUS, Actor
+from node.actors import Actor
 from node.audit import Act
 from node.errors import InvalidInput, NotFound
 from node.federation.antientropy import CatalogueRepairer, RepairReport
@@ -75,14 +75,12 @@ class SyncAdminService(Protocol):
         """Every sync link: toward the parent, and what each child delivered."""
         ...
 
-    async def retry_sync(self, peer: str | None = None, *, actor: Actor = ANONYMOUS) -> LinkStatus:
+    async def retry_sync(self, peer: str | None = None, *, actor: Actor) -> LinkStatus:
         """End the link's backoff and push now. Raises ``InvalidInput`` at the province,
         ``NotFound`` for a peer that is not the parent."""
         ...
 
-    async def repair_catalogue(
-        self, *, deep: bool = False, actor: Actor = ANONYMOUS
-    ) -> RepairReport:
+    async def repair_catalogue(self, *, deep: bool = False, actor: Actor) -> RepairReport:
         """Anti-entropy with the parent now. Raises ``InvalidInput`` at the province."""
         ...
 
@@ -128,7 +126,7 @@ class SyncAdmin:
             children=children,
         )
 
-    async def retry_sync(self, peer: str | None = None, *, actor: Actor = ANONYMOUS) -> LinkStatus:
+    async def retry_sync(self, peer: str | None = None, *, actor: Actor) -> LinkStatus:
         """End the link's backoff and push now; ``peer`` defaults to (and must be) the parent."""
         subject = peer or (self.pusher.parent if self.pusher else "")
         work = self._retry(peer)
@@ -145,9 +143,7 @@ class SyncAdmin:
         self.pusher.retry_now()
         return await self._link(self.pusher.parent)
 
-    async def repair_catalogue(
-        self, *, deep: bool = False, actor: Actor = ANONYMOUS
-    ) -> RepairReport:
+    async def repair_catalogue(self, *, deep: bool = False, actor: Actor) -> RepairReport:
         """Compare this node's subtree catalogue with its parent's copy and repair it now
         (``deep``: every field of every entry, see ``CatalogueRepairer.repair``)."""
         subject = self.repairer.parent if self.repairer else ""

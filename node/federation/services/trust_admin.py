@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from node import crypto
-from node.actors import ANONYMOUS, Actor
+from node.actors import Actor
 from node.audit import Act
 from node.certificates import Application, Certificate
 from node.federation.parts import NodeParts
@@ -48,38 +48,36 @@ class TrustAdminService(Protocol):
         """Enrolment applications from children (``status``: pending, approved, rejected)."""
         ...
 
-    async def approve(
-        self, code: str, key_id: str, *, actor: Actor = ANONYMOUS
-    ) -> tuple[Certificate, ...]:
+    async def approve(self, code: str, key_id: str, *, actor: Actor) -> tuple[Certificate, ...]:
         """Certify ``code``'s pending application for the key ``key_id`` the operator checked
         (``InvalidInput`` if the application's key is another); the child's new chain."""
         ...
 
-    async def reject(self, code: str, note: str = "", *, actor: Actor = ANONYMOUS) -> None: ...
+    async def reject(self, code: str, note: str = "", *, actor: Actor) -> None: ...
 
-    async def revoke(self, code: str, reason: str, *, actor: Actor = ANONYMOUS) -> Revocation:
+    async def revoke(self, code: str, reason: str, *, actor: Actor) -> Revocation:
         """Revoke every certificate descendant ``code`` holds (``Forbidden`` otherwise)."""
         ...
 
-    async def rotate(self, *, actor: Actor = ANONYMOUS) -> tuple[str, str]:
+    async def rotate(self, *, actor: Actor) -> tuple[str, str]:
         """Move this node to a new key; (old key id, new key id)."""
         ...
 
-    async def renew(self, *, actor: Actor = ANONYMOUS) -> tuple[Certificate, ...]:
+    async def renew(self, *, actor: Actor) -> tuple[Certificate, ...]:
         """A fresh certificate for the current key from the parent; the new chain."""
         ...
 
-    async def refresh(self, *, actor: Actor = ANONYMOUS) -> int:
+    async def refresh(self, *, actor: Actor) -> int:
         """Fetch the directory from the parent now; the version held afterwards."""
         ...
 
-    async def ban(self, key_id: str, reason: str, *, actor: Actor = ANONYMOUS) -> None: ...
+    async def ban(self, key_id: str, reason: str, *, actor: Actor) -> None: ...
 
-    async def unban(self, key_id: str, *, actor: Actor = ANONYMOUS) -> bool:
+    async def unban(self, key_id: str, *, actor: Actor) -> bool:
         """Lift a ban; whether there was one."""
         ...
 
-    async def alias(self, old: str, new: str, *, actor: Actor = ANONYMOUS) -> None:
+    async def alias(self, old: str, new: str, *, actor: Actor) -> None:
         """Registry only: division code ``old`` is now ``new``."""
         ...
 
@@ -116,43 +114,41 @@ class TrustAdmin:
     # Each act is appended to the audit log once the keeper has done it (its writes are the
     # keeper's own transactions), before the operator hears back; refusals are logged too.
 
-    async def approve(
-        self, code: str, key_id: str, *, actor: Actor = ANONYMOUS
-    ) -> tuple[Certificate, ...]:
+    async def approve(self, code: str, key_id: str, *, actor: Actor) -> tuple[Certificate, ...]:
         work = self.keeper.enrolment.approve(code, key_id)
         return await audited(self.parts.audit, actor, Act.APPROVE, code, {"key_id": key_id}, work)
 
-    async def reject(self, code: str, note: str = "", *, actor: Actor = ANONYMOUS) -> None:
+    async def reject(self, code: str, note: str = "", *, actor: Actor) -> None:
         work = self.keeper.enrolment.reject(code, note)
         await audited(self.parts.audit, actor, Act.REJECT, code, {"note": note}, work)
 
-    async def revoke(self, code: str, reason: str, *, actor: Actor = ANONYMOUS) -> Revocation:
+    async def revoke(self, code: str, reason: str, *, actor: Actor) -> Revocation:
         work = self.keeper.revocation.revoke(code, reason)
         return await audited(self.parts.audit, actor, Act.REVOKE, code, {"reason": reason}, work)
 
-    async def rotate(self, *, actor: Actor = ANONYMOUS) -> tuple[str, str]:
+    async def rotate(self, *, actor: Actor) -> tuple[str, str]:
         old = self.parts.signer.key.key_id
         work = self.keeper.credentials.rotate()
         keys = await audited(self.parts.audit, actor, Act.ROTATE, old, {}, work)
         return keys
 
-    async def renew(self, *, actor: Actor = ANONYMOUS) -> tuple[Certificate, ...]:
+    async def renew(self, *, actor: Actor) -> tuple[Certificate, ...]:
         work = self.keeper.credentials.renew()
         return await audited(self.parts.audit, actor, Act.RENEW, self.parts.code, {}, work)
 
-    async def refresh(self, *, actor: Actor = ANONYMOUS) -> int:
+    async def refresh(self, *, actor: Actor) -> int:
         work = self.keeper.directory.refresh()
         return await audited(self.parts.audit, actor, Act.REFRESH, self.parts.code, {}, work)
 
-    async def ban(self, key_id: str, reason: str, *, actor: Actor = ANONYMOUS) -> None:
+    async def ban(self, key_id: str, reason: str, *, actor: Actor) -> None:
         """Ban ``key_id`` here; ``InvalidInput`` unless it is written as key ids are."""
         work = self.keeper.revocation.ban(crypto.validate_key_id(key_id), reason)
         await audited(self.parts.audit, actor, Act.BAN, key_id, {"reason": reason}, work)
 
-    async def unban(self, key_id: str, *, actor: Actor = ANONYMOUS) -> bool:
+    async def unban(self, key_id: str, *, actor: Actor) -> bool:
         work = self.keeper.revocation.unban(key_id)
         return await audited(self.parts.audit, actor, Act.UNBAN, key_id, {}, work)
 
-    async def alias(self, old: str, new: str, *, actor: Actor = ANONYMOUS) -> None:
+    async def alias(self, old: str, new: str, *, actor: Actor) -> None:
         work = self.keeper.revocation.alias(old, new)
         await audited(self.parts.audit, actor, Act.ALIAS, old, {"new": new}, work)
