@@ -18,8 +18,8 @@ from node.actors import Role
 from node.certificates import Application
 from node.crypto import key_id_of
 from node.errors import InvalidInput
-from node.identity import parent_of
 from node.federation.refusals import Refusal
+from node.identity import parent_of
 from node.web import views
 from node.web.auth import current_actor, current_session, requires
 from node.web.context import json_response, node_services, post_fields
@@ -194,7 +194,7 @@ async def registry_page(request: web.Request) -> web.Response:
         "banned": [operator.banned_row(b) for b in listing.banned],
         "aliases": [operator.alias_row(a) for a in listing.aliases],
         "is_registry": parent_of(info.code) is None,
-        "base": f"/n/{info.code}/registry",
+        "actions": operator.registry_actions(info.code),
         "csrf": _csrf(request),
     }
     return render_template("registry.html", request, page)

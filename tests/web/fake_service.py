@@ -27,12 +27,10 @@ from node.federation.antientropy import RepairReport
 from node.federation.messages import ContentManifest
 from node.federation.refusals import Refusal
 from node.federation.services import (
-    BannedKey,
-    CodeAlias,
-    RevokedNode,
-    TrustListing,
     AuditReport,
+    BannedKey,
     CheckpointStatus,
+    CodeAlias,
     Fetched,
     IngestReport,
     LinkStatus,
@@ -40,7 +38,9 @@ from node.federation.services import (
     NodeServices,
     NodeStatus,
     RefusalSummary,
+    RevokedNode,
     SyncStatus,
+    TrustListing,
     TrustOverview,
 )
 from node.federation.trust.events import Revocation

@@ -87,7 +87,8 @@ async def test_an_operator_revokes_a_township_and_the_page_says_so_by_name(
     assert f'<form class="revoke" method="post" action="{REGISTRY}/revocations">' in page
     assert '<input type="checkbox" name="confirm" value="yes" required>' in page
     assert '<tr><td colspan="5">没有被吊销的节点。</td></tr>' in page
-    done = await _post(client, f"{REGISTRY}/revocations", _revoke_fields(csrf, reason="<b>丢失</b>"))
+    fields = _revoke_fields(csrf, reason="<b>丢失</b>")
+    done = await _post(client, f"{REGISTRY}/revocations", fields)
     assert done.status == 303
     assert done.headers["Location"] == f"{REGISTRY}?done=revoked:{TOWNSHIP}"
     assert [r.node_id for r in nodes[CODE].trust.revoked] == [TOWNSHIP]
@@ -165,8 +166,9 @@ async def test_aliases_are_the_registrys_only() -> None:
         done = await _post(client, "/n/33/registry/aliases", {**fields, "csrf": province})
         assert done.status == 303 and nodes["33"].trust.aliases == {"330106": "330110"}
         page = await (await client.get(done.headers["Location"])).text()
-        assert '<p class="notice">已登记区划代码变更：330106（县（区）级节点） → 330110（县（区）级节点）' in page
-        assert "<tr><td>330106（县（区）级节点）</td><td>330110（县（区）级节点）</td></tr>" in page
+        old, new = "330106（县（区）级节点）", "330110（县（区）级节点）"
+        assert f'<p class="notice">已登记区划代码变更：{old} → {new}。</p>' in page
+        assert f"<tr><td>{old}</td><td>{new}</td></tr>" in page
 
 
 # -- accounts ----------------------------------------------------------------------------------

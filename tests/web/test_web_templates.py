@@ -20,7 +20,7 @@ from node.crypto import key_id_of
 from node.federation.refusals import Refusal
 from node.federation.services import ChildSyncStatus, LinkStatus
 from node.web import create_app, views
-from node.web.views import admin
+from node.web.views import admin, operator
 
 TEMPLATES = Path(views.__file__).parents[1] / "templates"
 PAGES = sorted(
@@ -61,7 +61,7 @@ def _application(code: str, name: str, status: str = "pending", note: str = "") 
 # What registry.html needs besides applications and refusals: nothing revoked, banned or aliased.
 NOTHING_REVOKED = {
     "notice": "", "revoked": [], "banned": [], "aliases": [], "is_registry": False,
-    "base": "/n/330110/registry",
+    "actions": operator.registry_actions("330110"),
 }  # fmt: skip
 
 

@@ -42,6 +42,23 @@ def done_url(path: str, kind: str, subject: str) -> str:
 
 
 @dataclass(frozen=True)
+class RegistryActions:
+    """Where the registry page's forms post (``web/operator.py``)."""
+
+    revoke: str
+    ban: str
+    unban: str
+    alias: str
+
+
+def registry_actions(code: str) -> RegistryActions:
+    base = f"/n/{code}/registry"
+    return RegistryActions(
+        f"{base}/revocations", f"{base}/bans", f"{base}/bans/lift", f"{base}/aliases"
+    )
+
+
+@dataclass(frozen=True)
 class RevokedRow:
     node: str  # code（name）
     serial: str
