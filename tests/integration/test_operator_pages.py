@@ -15,7 +15,7 @@ import pytest_asyncio
 from node.actors import Role
 from node.sample_data.network import archive_name
 
-from .network import CSRF_FIELD, Network, browser_login, staff, tree
+from .network import CSRF_FIELD, Network, browser_login, eventually, staff, tree
 
 COUNTY, TOWNSHIP = "330106", "330106001"
 PASSWORD = "an operator's password"
@@ -30,6 +30,15 @@ async def site(tmp_path: Path) -> AsyncIterator[tuple[Network, str]]:
     assert listening is not None
     yield net, listening.web_url
     await net.stop()
+
+
+async def _known(net: Network, code: str) -> bool:
+    """Whether the county's directory holds ``code``'s certificate; pulls it down if not (the
+    township's certificate reaches the root registry as a report, then comes back down)."""
+    if code not in net.node(COUNTY).keeper.state.certificates:
+        for node in ("3301", COUNTY):
+            await net.service(node).trust.refresh()
+    return code in net.node(COUNTY).keeper.state.certificates
 
 
 def _browser() -> aiohttp.ClientSession:
@@ -50,6 +59,8 @@ async def test_an_operator_revokes_a_township_through_the_page(
         ) as refused:
             assert refused.status == 403 and "operator" in await refused.text()
     assert (TOWNSHIP, 0) not in net.node(COUNTY).keeper.state.revoked
+    # the name shown comes from the township's certificate in the county's directory
+    await eventually(lambda: _known(net, TOWNSHIP))
     async with _browser() as http:
         await browser_login(http, url, COUNTY, "wang", PASSWORD)
         async with http.get(registry) as page:

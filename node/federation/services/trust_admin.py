@@ -159,7 +159,10 @@ class TrustAdmin:
 
     async def listing(self) -> TrustListing:
         state = self.keeper.state
-        names = {code: certs[-1].name for code, certs in state.certificates.items() if certs}
+        # Names from the directory's certificates; for a child enrolled here whose
+        # certificate has not come back down in the directory yet, from its application.
+        names = {a.code: a.name for a in await self.keeper.enrolment.applications("approved")}
+        names.update({code: certs[-1].name for code, certs in state.certificates.items() if certs})
         holders = {
             cert.key_id: code for code, certs in state.certificates.items() for cert in certs
         }
