@@ -15,7 +15,18 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from node.web import accounts, api, audit, ingest, login, pages, registry, sync, sync_repair
+from node.web import (
+    accounts,
+    api,
+    audit,
+    ingest,
+    login,
+    operator,
+    pages,
+    registry,
+    sync,
+    sync_repair,
+)
 from node.web.auth import auth_middleware, session_bar
 from node.web.context import NODES, WEB_HOSTS
 from node.web.hosts import WebHosts
@@ -50,6 +61,7 @@ def create_app(
     audit.add_routes(app)
     login.add_routes(app)
     accounts.add_routes(app)
+    operator.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

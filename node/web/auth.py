@@ -163,14 +163,44 @@ async def check_csrf(request: web.Request, session: Session) -> None:
 
 
 @dataclass(frozen=True)
+class NavLink:
+    """One of a node's pages in the header's navigation."""
+
+    href: str
+    label: str
+
+
+# A node's pages and who may open them (``None``: anybody); the same roles as the pages'
+# ``@requires`` (a test opens every link shown with each role's account).
+_NAV: tuple[tuple[str, str, tuple[Role, ...] | None], ...] = (
+    ("", "服务点查询", None),
+    ("registry", "入网与信任", (Role.OPERATOR,)),
+    ("status", "同步状态", (Role.ARCHIVIST, Role.OPERATOR)),
+    ("audit-log", "审计日志", (Role.ARCHIVIST, Role.OPERATOR)),
+    ("accounts", "账号管理", (Role.OPERATOR,)),
+)
+
+
+def nav_links(code: str, actor: Actor) -> tuple[NavLink, ...]:
+    """The pages of node ``code`` that ``actor`` may open, in the header's order."""
+    return tuple(
+        NavLink(f"/n/{code}/{path}", label)
+        for path, label, roles in _NAV
+        if roles is None or any(actor.has(role) for role in roles)
+    )
+
+
+@dataclass(frozen=True)
 class SessionBar:
-    """The corner of a node's pages: who is logged in there and a logout button, or a link."""
+    """The top of a node's pages: its pages the visitor may open, who is logged in there and
+    a logout button, or a login link."""
 
     account: str  # "" when nobody is logged in
     roles: str
     login_href: str
     logout_action: str
     csrf: str
+    links: tuple[NavLink, ...] = ()
 
 
 def session_bar() -> SessionBar | None:
@@ -184,7 +214,8 @@ def session_bar() -> SessionBar | None:
         return None
     session = current_session(request)
     if session is None:
-        return SessionBar("", "", f"/n/{code}/login", "", "")
+        return SessionBar("", "", f"/n/{code}/login", "", "", nav_links(code, ANONYMOUS))
     actor = session.actor
     roles = "、".join(r.zh for r in Role if actor.has(r))
-    return SessionBar(actor.name, roles, "", f"/n/{code}/logout", session.csrf)
+    links = nav_links(code, actor)
+    return SessionBar(actor.name, roles, "", f"/n/{code}/logout", session.csrf, links)

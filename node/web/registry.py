@@ -19,10 +19,11 @@ from node.certificates import Application
 from node.crypto import key_id_of
 from node.errors import InvalidInput
 from node.federation.refusals import Refusal
+from node.identity import parent_of
 from node.web import views
 from node.web.auth import current_actor, current_session, requires
 from node.web.context import json_response, node_services, post_fields
-from node.web.views import admin
+from node.web.views import admin, operator
 
 
 def _field(body: dict[str, str], name: str, label: str) -> str:
@@ -171,10 +172,12 @@ async def audit(request: web.Request) -> web.Response:
 
 @requires(Role.OPERATOR)
 async def registry_page(request: web.Request) -> web.Response:
-    """``GET /n/{code}/registry``: pending applications with approve/reject, and refusals."""
+    """``GET /n/{code}/registry``: applications with approve/reject, the forms to revoke, ban
+    and alias (``web/operator.py``), the revoked nodes, bans and aliases, and refusals."""
     services = node_services(request)
     info = services.info
     overview = await services.trust.overview()
+    listing = await services.trust.listing()
     applications = await services.trust.applications()
     rows = [admin.application_row(info.code, a) for a in applications]
     refusals = [admin.refusal_row(r) for r in await services.refusals.recent(50)]
@@ -186,6 +189,12 @@ async def registry_page(request: web.Request) -> web.Response:
         "version": overview.directory_version,
         "applications": rows,
         "refusals": refusals,
+        "notice": operator.registry_notice(request.query.get("done", ""), listing),
+        "revoked": [operator.revoked_row(r) for r in listing.revoked],
+        "banned": [operator.banned_row(b) for b in listing.banned],
+        "aliases": [operator.alias_row(a) for a in listing.aliases],
+        "is_registry": parent_of(info.code) is None,
+        "actions": operator.registry_actions(info.code),
         "csrf": _csrf(request),
     }
     return render_template("registry.html", request, page)

@@ -28,7 +28,9 @@ from node.federation.messages import ContentManifest
 from node.federation.refusals import Refusal
 from node.federation.services import (
     AuditReport,
+    BannedKey,
     CheckpointStatus,
+    CodeAlias,
     Fetched,
     IngestReport,
     LinkStatus,
@@ -36,11 +38,13 @@ from node.federation.services import (
     NodeServices,
     NodeStatus,
     RefusalSummary,
+    RevokedNode,
     SyncStatus,
+    TrustListing,
     TrustOverview,
 )
 from node.federation.trust.events import Revocation
-from node.identity import parent_of
+from node.identity import covers, parent_of
 from node.records import (
     CATEGORIES,
     Access,
@@ -118,6 +122,7 @@ class FakeNode:
     closed_streams: int = 0
     audit: FakeAudit = field(default_factory=lambda: FakeAudit(""))
     staff: FakeAccounts | None = None  # made on first use, one per node
+    trust_fake: FakeTrust | None = None  # likewise
 
     def __post_init__(self) -> None:
         self.audit.code = self.code
@@ -128,6 +133,13 @@ class FakeNode:
         if self.staff is None:
             self.staff = FakeAccounts(self.code)
         return self.staff
+
+    @property
+    def trust(self) -> FakeTrust:
+        """This node's trust keeper: it revokes, bans and aliases in memory."""
+        if self.trust_fake is None:
+            self.trust_fake = FakeTrust(self.code)
+        return self.trust_fake
 
     @property
     def info(self) -> NodeInfo:
@@ -142,7 +154,7 @@ class FakeNode:
             retrieval=self,
             ingest=self,
             sync=self,
-            trust=FakeTrust(self.code),
+            trust=self.trust,
             refusals=FakeRefusals(),
             audit=self.audit,
             accounts=self.accounts,
@@ -251,13 +263,34 @@ class FakeNode:
 
 
 _NO_DIRECTORY = "测试替身没有信任目录"
+# Names the fake directory knows (the real one reads them from certificates).
+DIRECTORY_NAMES = {"330106002": "翠苑街道", "330106002001": "翠苑一区社区"}
 
 
 @dataclass
 class FakeTrust:
-    """A node with a certificate and an empty directory, no applications, nothing to change."""
+    """A node with a certificate, no applications and an in-memory directory: it revokes a
+    descendant, bans a key, aliases a code at the province (registry), and refuses the rest
+    like the real keeper would (``Forbidden``)."""
 
     code: str
+    revoked: list[Revocation] = field(default_factory=list)
+    banned: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    async def listing(self) -> TrustListing:
+        names = DIRECTORY_NAMES
+        return TrustListing(
+            revoked=tuple(
+                RevokedNode(r.node_id, names.get(r.node_id, ""), r.serial, r.by, r.at_ms, r.reason)
+                for r in reversed(self.revoked)
+            ),
+            banned=tuple(BannedKey(k, v, "", "") for k, v in sorted(self.banned.items())),
+            aliases=tuple(
+                CodeAlias(o, names.get(o, ""), n, names.get(n, ""))
+                for o, n in sorted(self.aliases.items())
+            ),
+        )
 
     async def overview(self) -> TrustOverview:
         return TrustOverview(
@@ -285,7 +318,11 @@ class FakeTrust:
         raise NotFound(f"没有 {code} 的入网申请")
 
     async def revoke(self, code: str, reason: str, *, actor: Actor) -> Revocation:
-        raise Forbidden(_NO_DIRECTORY)
+        if code == self.code or not covers(self.code, code):
+            raise Forbidden(f"{_NO_DIRECTORY}：只能吊销本节点的下级节点")
+        revocation = Revocation(code, 0, self.code, int(time.time() * 1000), reason)
+        self.revoked.append(revocation)
+        return revocation
 
     async def rotate(self, *, actor: Actor) -> tuple[str, str]:
         raise Forbidden(_NO_DIRECTORY)
@@ -297,13 +334,17 @@ class FakeTrust:
         return 0
 
     async def ban(self, key_id: str, reason: str, *, actor: Actor) -> None:
-        raise Forbidden(_NO_DIRECTORY)
+        if not key_id.startswith("ed25519:"):
+            raise InvalidInput("密钥标识应形如 ed25519:…")
+        self.banned[key_id] = reason
 
     async def unban(self, key_id: str, *, actor: Actor) -> bool:
-        return False
+        return self.banned.pop(key_id, None) is not None
 
     async def alias(self, old: str, new: str, *, actor: Actor) -> None:
-        raise Forbidden(_NO_DIRECTORY)
+        if len(self.code) != 2:
+            raise Forbidden(f"{_NO_DIRECTORY}：区划代码变更只能在省级（注册中心）办理")
+        self.aliases[old] = new
 
 
 @dataclass

@@ -75,6 +75,16 @@ PROTECTED = [
     ("GET", f"{A}/audit-log/verify", Role.ARCHIVIST, Role.CLERK),
     ("GET", f"{A}/audit-log/checkpoints", Role.OPERATOR, Role.CLERK),
     ("GET", f"/n/{CODE}/audit-log", Role.ARCHIVIST, Role.CLERK),
+    ("POST", f"/n/{CODE}/registry/revocations", Role.OPERATOR, Role.CLERK),
+    ("POST", f"/n/{CODE}/registry/bans", Role.OPERATOR, Role.ARCHIVIST),
+    ("POST", f"/n/{CODE}/registry/bans/lift", Role.OPERATOR, Role.CLERK),
+    ("POST", f"/n/{CODE}/registry/aliases", Role.OPERATOR, Role.ARCHIVIST),
+    ("GET", f"/n/{CODE}/accounts", Role.OPERATOR, Role.ARCHIVIST),
+    ("POST", f"/n/{CODE}/accounts", Role.OPERATOR, Role.CLERK),
+    ("POST", f"/n/{CODE}/accounts/clerk/roles", Role.OPERATOR, Role.ARCHIVIST),
+    ("POST", f"/n/{CODE}/accounts/clerk/roles/clerk/revoke", Role.OPERATOR, Role.CLERK),
+    ("POST", f"/n/{CODE}/accounts/clerk/disable", Role.OPERATOR, Role.CLERK),
+    ("POST", f"/n/{CODE}/accounts/clerk/enable", Role.OPERATOR, Role.ARCHIVIST),
 ]
 
 

@@ -20,7 +20,7 @@ from node.crypto import key_id_of
 from node.federation.refusals import Refusal
 from node.federation.services import ChildSyncStatus, LinkStatus
 from node.web import create_app, views
-from node.web.views import admin
+from node.web.views import admin, operator
 
 TEMPLATES = Path(views.__file__).parents[1] / "templates"
 PAGES = sorted(
@@ -35,8 +35,8 @@ def env() -> jinja2.Environment:
 
 def test_every_page_extends_the_layout() -> None:
     assert PAGES == [
-        "audit_log.html", "error.html", "index.html", "login.html", "registry.html",
-        "search.html", "status.html",
+        "accounts.html", "audit_log.html", "error.html", "index.html", "login.html",
+        "registry.html", "search.html", "status.html",
     ]  # fmt: skip
     for name in PAGES:
         assert '{% extends "base.html" %}' in (TEMPLATES / name).read_text(), name
@@ -58,6 +58,13 @@ def _application(code: str, name: str, status: str = "pending", note: str = "") 
     return Application(code, name, bytes(32), "", 0.0, status, None, "", note)
 
 
+# What registry.html needs besides applications and refusals: nothing revoked, banned or aliased.
+NOTHING_REVOKED = {
+    "notice": "", "revoked": [], "banned": [], "aliases": [], "is_registry": False,
+    "actions": operator.registry_actions("330110"),
+}  # fmt: skip
+
+
 def test_the_registry_page_escapes_applicants_and_refusals(env: jinja2.Environment) -> None:
     applications = [
         _application("330110005", "<script>alert(1)</script>仓前街道"),
@@ -73,6 +80,7 @@ def test_the_registry_page_escapes_applicants_and_refusals(env: jinja2.Environme
         applications=[admin.application_row("330110", a) for a in applications],
         refusals=[admin.refusal_row(refusal)],
         csrf="tok<en>",
+        **NOTHING_REVOKED,
     )
     assert "<script>" not in page and "<b>" not in page
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;仓前街道</td>" in page
@@ -89,14 +97,19 @@ def test_the_registry_page_escapes_applicants_and_refusals(env: jinja2.Environme
         '<input type="hidden" name="csrf" value="tok&lt;en&gt;">'
         '<input name="note" placeholder="拒绝原因"><button type="submit">拒绝</button></form>'
     ) in page
-    assert page.count("<form") == 2  # the rejected one has no buttons
+    # the rejected one has no buttons; then the revoke and ban forms (no alias: not the registry)
+    assert page.count("<form") == 4
 
 
 def test_the_registry_page_says_when_tables_are_empty(env: jinja2.Environment) -> None:
     page = env.get_template("registry.html").render(
         name="n", code="33", key_id="k", expires="e", version=1, applications=[], refusals=[],
-        csrf="",
+        csrf="", **{**NOTHING_REVOKED, "is_registry": True},
     )  # fmt: skip
+    assert '<tr><td colspan="5">没有被吊销的节点。</td></tr>' in page
+    assert '<tr><td colspan="4">没有被封禁的密钥。</td></tr>' in page
+    assert '<tr><td colspan="2">没有登记的区划代码变更。</td></tr>' in page
+    assert '<form class="alias" method="post" action="/n/330110/registry/aliases">' in page
     assert '<tr><td colspan="7">暂无入网申请。</td></tr>' in page
     assert '<tr><td colspan="5">暂无被拒绝的调用。</td></tr>' in page
     assert "<title>n · 入网与信任管理</title>" in page and '<span class="sub">n 运维</span>' in page

@@ -32,7 +32,14 @@ from node.federation.services.sync_admin import (
     SyncAdminService,
     SyncStatus,
 )
-from node.federation.services.trust_admin import TrustAdminService, TrustOverview
+from node.federation.services.trust_admin import (
+    BannedKey,
+    CodeAlias,
+    RevokedNode,
+    TrustAdminService,
+    TrustListing,
+    TrustOverview,
+)
 
 __all__ = [
     "AuditReport",
@@ -55,6 +62,10 @@ __all__ = [
     "SearchService",
     "SyncAdminService",
     "SyncStatus",
+    "BannedKey",
+    "CodeAlias",
+    "RevokedNode",
     "TrustAdminService",
+    "TrustListing",
     "TrustOverview",
 ]

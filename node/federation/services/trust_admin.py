@@ -40,9 +40,56 @@ class TrustOverview:
     unreported_events: int  # trust events made here the root registry has not acknowledged
 
 
+@dataclass(frozen=True)
+class RevokedNode:
+    """A revocation in the directory, with the revoked node's name where a certificate of it
+    is known (``""`` if none is)."""
+
+    code: str
+    name: str
+    serial: int  # 0: every certificate of the node issued before ``at_ms``
+    by: str
+    at_ms: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class BannedKey:
+    """A key banned on this node, with the node that held it where the directory knows."""
+
+    key_id: str
+    reason: str
+    code: str  # "" when no certificate in the directory carries this key
+    name: str
+
+
+@dataclass(frozen=True)
+class CodeAlias:
+    """A succeeded division code and its successor, each with its name where known."""
+
+    old: str
+    old_name: str
+    new: str
+    new_name: str
+
+
+@dataclass(frozen=True)
+class TrustListing:
+    """What the registry page lists of the directory: revocations (newest first), bans and
+    aliases (by code)."""
+
+    revoked: tuple[RevokedNode, ...]
+    banned: tuple[BannedKey, ...]
+    aliases: tuple[CodeAlias, ...]
+
+
 @runtime_checkable
 class TrustAdminService(Protocol):
     async def overview(self) -> TrustOverview: ...
+
+    async def listing(self) -> TrustListing:
+        """The revoked nodes, banned keys and code aliases, with node names next to codes."""
+        ...
 
     async def applications(self, status: str | None = None) -> tuple[Application, ...]:
         """Enrolment applications from children (``status``: pending, approved, rejected)."""
@@ -106,6 +153,31 @@ class TrustAdmin:
             aliases=dict(state.aliases),
             banned_keys=dict(state.banned),
             unreported_events=await keeper.reports.unreported_events(),
+        )
+
+    async def listing(self) -> TrustListing:
+        state = self.keeper.state
+        # Names from the directory's certificates; for a child enrolled here whose
+        # certificate has not come back down in the directory yet, from its application.
+        names = {a.code: a.name for a in await self.keeper.enrolment.applications("approved")}
+        names.update({code: certs[-1].name for code, certs in state.certificates.items() if certs})
+        holders = {
+            cert.key_id: code for code, certs in state.certificates.items() for cert in certs
+        }
+        revoked = sorted(state.revoked.values(), key=lambda r: (-r.at_ms, r.node_id))
+        return TrustListing(
+            revoked=tuple(
+                RevokedNode(r.node_id, names.get(r.node_id, ""), r.serial, r.by, r.at_ms, r.reason)
+                for r in revoked
+            ),
+            banned=tuple(
+                BannedKey(key, reason, holders.get(key, ""), names.get(holders.get(key, ""), ""))
+                for key, reason in sorted(state.banned.items())
+            ),
+            aliases=tuple(
+                CodeAlias(old, names.get(old, ""), new, names.get(new, ""))
+                for old, new in sorted(state.aliases.items())
+            ),
         )
 
     async def applications(self, status: str | None = None) -> tuple[Application, ...]:

@@ -4,7 +4,8 @@ Handlers fetch data from the node's services; this package turns it into the pla
 already-worded values a template in ``node/web/templates/`` shows (a template never sees a
 service object or a store row, and never formats a label or builds a URL itself):
 ``views.catalogue`` for the start and search pages, ``views.admin`` for the archivist's
-registry and status pages; a new page adds a module beside them. Escaping is not done here:
+registry and status pages, ``views.operator`` for the operator's forms and accounts page; a
+new page adds a module beside them. Escaping is not done here:
 the template environment of ``node.web.app`` escapes every value.
 """
 
