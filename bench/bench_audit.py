@@ -33,7 +33,7 @@ from node.audit import GENESIS, MAX_SPAN, Act, Checkpoint, WitnessMark, extend, 
 from node.crypto import SigningKey
 from node.demo import load_samples, prepare
 from node.federation.services.search import CatalogueSearch
-from node.node import Host
+from node.host import Host
 from node.records import SearchQuery
 from node.simulate import converged, eventually, free_port
 from node.storage.audit import AuditLog, append_txn, draft

@@ -24,7 +24,7 @@ from pathlib import Path
 from _common import summary
 
 from node.demo import DEMO_VILLAGE, load_samples, prepare
-from node.node import Host
+from node.host import Host
 from node.records import SearchQuery
 from node.simulate import converged, eventually, free_port
 

@@ -8,7 +8,7 @@ import signal
 from pathlib import Path
 
 from node.config import load_settings
-from node.node import Host
+from node.host import Host
 
 log = logging.getLogger(__name__)
 

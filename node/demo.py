@@ -22,7 +22,7 @@ from node.config import HostSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
 from node.errors import PortInUse
 from node.federation.trust.grant import Enrolled
-from node.node import Host
+from node.host import Host
 from node.sample_data import DEMO_NETWORK, DEMO_VILLAGE, sample_records
 from node.simulate import Layout, Network, plan
 

@@ -1,4 +1,5 @@
-"""``Node`` builds one node's parts; ``Host`` runs many nodes behind one gRPC and one web listener.
+"""``Node`` builds one node's parts (stores, federation server and client, jobs' objects,
+services); ``node.host.Host`` runs many of them behind one gRPC and one web listener.
 
 Each node has its own key, certificate chain, database and blob store under
 ``data_dir/<code>/``. Calls between nodes of one host skip the socket but not the checks.
@@ -6,37 +7,28 @@ Each node has its own key, certificate chain, database and blob store under
 
 from __future__ import annotations
 
-import asyncio
-import errno
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-from aiohttp import web
-
-from node import tlscert
 from node.actors import Actor
 from node.config import (
     DEFAULT_ACCOUNTS,
     DEFAULT_TRUST,
     AccountSettings,
-    HostSettings,
     NodeSettings,
     OutboxSettings,
     TrustSettings,
-    web_host_names,
 )
 from node.crypto import SigningKey
-from node.errors import ConfigError, PortInUse
+from node.errors import ConfigError
 from node.federation import audit_handlers, catalogue_handlers
 from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit_checkpoints import AuditCheckpointer
 from node.federation.client import FederationClient
-from node.federation.dispatch import Dispatcher
 from node.federation.envelope import Clock, Signer
 from node.federation.handlers import HandlerRegistry
 from node.federation.parts import NodeParts
@@ -59,16 +51,12 @@ from node.federation.trust.files import (
     key_files,
     key_path,
     load_chain,
-    tls_cert_path,
-    tls_key_path,
 )
 from node.federation.trust.keeper import TrustKeeper
 from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.identity import parent_of
-from node.jobs import build_scheduler
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
-from node.rpc.server import GrpcServer
 from node.storage.accounts import AccountStore
 from node.storage.audit import AuditLog
 from node.storage.blobs import BlobStore
@@ -78,8 +66,6 @@ from node.storage.db import Database
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
 from node.storage.trust import SeenNonces, TrustStore
-from node.web import create_app
-from node.web.hosts import WebHosts
 
 log = logging.getLogger(__name__)
 
@@ -252,162 +238,3 @@ async def offline_accounts(
         yield Accounts(code, AccountStore(db), settings)
     finally:
         await db.close()
-
-
-@dataclass(frozen=True)
-class Listening:
-    grpc_port: int
-    web_port: int
-    web_host: str
-
-    @property
-    def web_url(self) -> str:
-        return f"http://{self.web_host}:{self.web_port}"
-
-
-class Host:
-    """Runs every node of a ``HostSettings`` behind one gRPC and one web listener."""
-
-    def __init__(self, settings: HostSettings, clock: Clock = time.time) -> None:
-        self.settings = settings
-        self.codec = ProtobufCodec()
-        self.dispatcher = Dispatcher(self.codec)
-        self.addresses = AddressBook(
-            {
-                parent: n.parent_address
-                for n in settings.nodes
-                if n.parent_address and (parent := parent_of(n.code))
-            }
-        )
-        self.transport = PeerTransport(self.dispatcher, self.addresses.resolve, settings.tls)
-        timeouts = (settings.sync.call_timeout_s, settings.sync.fetch_timeout_s)
-        self.nodes: dict[str, Node] = {
-            n.code: Node(
-                n,
-                settings.data_dir / n.code,
-                root_public_key=settings.root_public_key,
-                codec=self.codec,
-                transport=self.transport,
-                addresses=self.addresses,
-                sync_timeouts=timeouts,
-                trust=settings.trust,
-                refusals=self.dispatcher.refusals,
-                clock=clock,
-                outbox=settings.sync.outbox(),
-                accounts=settings.accounts,
-            )
-            for n in settings.nodes
-        }
-        for node in self.nodes.values():
-            node.keeper.directory.known_nodes = self._known_nodes
-            node.keeper.directory.learn = self.addresses.learn
-            # a node's own chain names its parent's TLS pin before any call arrives
-            self.addresses.learn(node.parts.signer.chain[1:])
-        tls = [self._tls_identity(node) for node in self.nodes.values()] if settings.tls else []
-        self.grpc = GrpcServer(
-            self.dispatcher, settings.grpc_listen, settings.admin_listen or None, tls
-        )
-        self.scheduler = build_scheduler(
-            [n.pusher for n in self.nodes.values() if n.pusher is not None],
-            settings.sync.interval_s,
-            [n.keeper for n in self.nodes.values()],
-            settings.trust.refresh_interval_s,
-            [n.repairer for n in self.nodes.values() if n.repairer is not None],
-            settings.sync.anti_entropy_interval_s,
-            [n.checkpointer for n in self.nodes.values()],
-            settings.audit.checkpoint_interval_s,
-        )
-        self._runner: web.AppRunner | None = None
-        self.listening: Listening | None = None
-
-    @staticmethod
-    def _tls_identity(node: Node) -> tlscert.TlsIdentity:
-        """The node's TLS key and certificate, which its node certificate must pin."""
-        # missing files are made anew (moved away after a leak): the renewal below pins them
-        identity = tlscert.load_or_create(
-            node.code, tls_key_path(node.dir), tls_cert_path(node.dir)
-        )
-        node.keeper.credentials.tls_sha256 = identity.sha256
-        if node.keeper.credentials.tls_unpinned() and parent_of(node.code) is not None:
-            # enrolled online (the application carries no pin) or tls.crt replaced: the
-            # first upkeep asks the parent for a certificate that pins it
-            log.warning(
-                "certificate of %s does not pin %s yet; asking the parent to renew it",
-                node.code,
-                tls_cert_path(node.dir),
-            )
-        elif node.keeper.credentials.tls_unpinned():
-            raise ConfigError(
-                f"省级节点 {node.code} 的证书没有绑定 {tls_cert_path(node.dir)}（指纹不符或缺失）："
-                f"请用根密钥按含 tls_sha256 的 {node.dir}/enrol-request.json 重新签发证书"
-                "（docs/operations.md，TLS），或设 host.tls = false"
-            )
-        return identity
-
-    def _known_nodes(self) -> frozenset[str]:
-        return self.addresses.codes().union(self.nodes)
-
-    def service(self, code: str) -> NodeServices:
-        """The use-case services of hosted node ``code``."""
-        return self.nodes[code].services
-
-    async def start(self) -> Listening:
-        """Open every node's database, then listen; sync starts once all can answer.
-
-        A listener that cannot bind (``PortInUse``) stops whatever already started, so the
-        caller gets one clear error and no half-running host.
-        """
-        try:
-            return await self._start()
-        except BaseException:
-            await self.stop()
-            raise
-
-    async def _start(self) -> Listening:
-        for node in self.nodes.values():
-            await node.open()
-            self.dispatcher.add(node.server)
-        await self.grpc.start()
-        # Until the port is bound, only loopback names pass; then the configured or own ones.
-        self.web_hosts = WebHosts()
-        app = create_app(
-            {code: node.services for code, node in self.nodes.items()}, web_hosts=self.web_hosts
-        )
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        web_host, _, web_port = self.settings.web_listen.rpartition(":")
-        site = web.TCPSite(self._runner, web_host.strip("[]"), int(web_port))
-        try:
-            await site.start()
-        except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise
-            listen = self.settings.web_listen
-            raise PortInUse("网页", listen, "--web-port / host.web_listen") from exc
-        server = site._server  # the bound socket tells the real port when 0 was asked
-        sockets = getattr(server, "sockets", None) or []
-        bound_port = sockets[0].getsockname()[1] if sockets else int(web_port)
-        self.web_hosts.names = web_host_names(
-            self.settings.web_listen, bound_port, self.settings.web_hosts
-        )
-        for node in self.nodes.values():
-            await node.start_sync()
-        self.scheduler.start()
-        self.listening = Listening(self.grpc.port, bound_port, web_host.strip("[]") or "127.0.0.1")
-        log.info(
-            "hosting %s; gRPC on port %d, web on %s",
-            ", ".join(self.nodes),
-            self.grpc.port,
-            self.listening.web_url,
-        )
-        return self.listening
-
-    async def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-        await self.grpc.stop()
-        await asyncio.gather(*(node.close() for node in self.nodes.values()))
-        await self.transport.close()

@@ -28,8 +28,9 @@ from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, SyncSettings,
 from node.crypto import SigningKey
 from node.federation.services import NodeServices
 from node.federation.trust.grant import Enrolled, enrol_tree
+from node.host import Host
 from node.identity import parent_of
-from node.node import Host, Node
+from node.node import Node
 from node.records import CATEGORIES, Access, ArchivalCode, ContentFile, Record, Retention
 from node.sample_data import archive_name
 

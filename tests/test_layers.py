@@ -27,7 +27,7 @@ LAYERS = {
     "wiring": 4,
     "cli": 5,
 }
-WIRING = {"node.node", "node.daemon", "node.demo", "node.simulate"}
+WIRING = {"node.node", "node.host", "node.daemon", "node.demo", "node.simulate"}
 # Layers of one rank that may still not import each other.
 SIBLINGS_APART = {("web", "rpc"), ("rpc", "web"), ("web", "jobs"), ("rpc", "jobs")}
 # Which layers a third-party (or generated) package may be imported from.

@@ -22,7 +22,8 @@ from node.errors import Forbidden, InvalidInput, Overloaded
 from node.federation.messages import EnrolApplication
 from node.federation.trust.grant import enrol_tree
 from node.federation.trust.limits import WindowLimiter, address_of
-from node.node import Host, Node
+from node.host import Host
+from node.node import Node
 
 PROVINCE = ("33", "浙江省档案馆", "127.0.0.1:1")
 PEER = "ipv4:10.0.0.7:53412"

@@ -24,7 +24,7 @@ from node.federation.trust.grant import (
     issue_for_request,
     serial_for,
 )
-from node.node import Host
+from node.host import Host
 
 NOW_S = 1_800_000_000.0  # far from the machine's clock, so a path that ignores it shows
 NOW = int(NOW_S * 1000)

@@ -23,7 +23,7 @@ from node.errors import AccessDenied, InvalidInput, NodeError, NotFound
 from node.federation import antientropy
 from node.federation.antientropy import MAX_RANGES, MAX_REPAIR
 from node.federation.messages import COMPARE, REPAIR, CompareRequest, RepairRequest
-from node.node import Host
+from node.host import Host
 from node.records import SearchQuery
 from node.storage.digest import DIGEST_BYTES, digest_of
 from node.storage.entries import ENTRY_COLUMNS

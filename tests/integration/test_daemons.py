@@ -25,7 +25,7 @@ import pytest
 from node import tlscert
 from node.config import load_settings
 from node.federation.trust.files import load_chain
-from node.node import Host
+from node.host import Host
 from node.records import Record
 from node.rpc.tls import presented_certificate
 from node.tlscert import der_fingerprint

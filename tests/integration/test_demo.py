@@ -27,7 +27,7 @@ from node.demo import (
     load_samples,
     prepare,
 )
-from node.node import Host
+from node.host import Host
 from node.records import Access, SearchQuery
 
 from .network import converged, eventually, free_port

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from node.accounts import console_actor
 from node.config import load_settings
-from node.node import Host
+from node.host import Host
 from node.records import Record
 from node.storage.entries import ENTRY_COLUMNS
 

@@ -18,7 +18,7 @@ from grpc import aio
 from grpc_health.v1 import health_pb2
 
 from node.errors import PortInUse
-from node.node import Host
+from node.host import Host
 from node.records import SearchQuery
 from node.simulate import plan
 

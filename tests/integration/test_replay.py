@@ -32,7 +32,7 @@ from node.federation.messages import (
 from node.federation.trust.applicant import apply_for_enrolment
 from node.federation.trust.events import encode_event
 from node.federation.trust.limits import WindowLimiter
-from node.node import Host
+from node.host import Host
 from node.records import SearchQuery
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import call_address

@@ -27,8 +27,8 @@ from node.config import SyncSettings
 from node.errors import NotFound
 from node.federation.client import FederationClient
 from node.federation.messages import PUSH, PushAck, PushBatch
+from node.host import Host
 from node.identity import parent_of
-from node.node import Host
 from node.records import Access, Record, SearchQuery, catalogue_entry
 
 from .network import Network, browser_login, eventually, ingest, make_record, staff, tree

@@ -20,7 +20,7 @@ from node.errors import PeerUnavailable
 from node.federation.addresses import Endpoint
 from node.federation.dispatch import Dispatcher
 from node.federation.trust.files import tls_cert_path, tls_key_path
-from node.node import Host
+from node.host import Host
 from node.records import SearchQuery
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport

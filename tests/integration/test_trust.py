@@ -22,7 +22,7 @@ from node.errors import AccessDenied, AuthError, Forbidden
 from node.federation.messages import ENROL, FETCH, MANIFEST_SUFFIX, SEARCH, EnrolApplication
 from node.federation.trust.applicant import apply_for_enrolment
 from node.federation.trust.files import chain_path, key_path, save_chain
-from node.node import Host
+from node.host import Host
 from node.records import SearchQuery
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import call_address
