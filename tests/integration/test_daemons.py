@@ -24,9 +24,15 @@ import pytest
 
 from node import tlscert
 from node.config import load_settings
-from node.federation.trust.files import load_chain
+from node.crypto import SigningKey
+from node.errors import AuthError
+from node.federation.envelope import Signer
+from node.federation.messages import RENEW, Envelope, RenewReply, RenewRequest
+from node.federation.trust.files import chain_path, key_path, load_chain
 from node.host import Host
 from node.records import Record
+from node.rpc.codec import ProtobufCodec
+from node.rpc.peers import call_address_tls
 from node.rpc.tls import presented_certificate
 from node.tlscert import der_fingerprint
 
@@ -159,6 +165,46 @@ def test_province_and_city_as_separate_daemons(network) -> None:  # type: ignore
     finally:
         codes = [daemon.stop() for daemon in daemons]
     assert codes == [0, 0], (tmp / "33.log").read_text() + (tmp / "3301.log").read_text()
+
+
+def _registry_certificates(api: str) -> int:
+    request = urllib.request.Request(
+        f"{api}/api/v1/nodes/33/registry", headers={"Authorization": f"Bearer {TOKENS['33']}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return int(json.loads(resp.read())["certificates"])
+
+
+def test_a_renewal_captured_on_the_wire_is_dead_after_the_parent_is_killed_and_restarted(
+    network,  # type: ignore[no-untyped-def]
+) -> None:
+    """DESIGN section 7: a replayed call changes nothing, also across a ``kill -9``."""
+    tmp, nodes = network
+    city_dir = tmp / "3301" / "3301"
+    signer = Signer("3301", SigningKey.load(key_path(city_dir)), load_chain(chain_path(city_dir)))
+    codec = ProtobufCodec()
+    captured = codec.encode(signer.seal(RENEW, "33", codec.encode(RenewRequest())))
+    province = nodes["33"]
+
+    def send() -> bytes:
+        return asyncio.run(call_address_tls("33", province["grpc"], RENEW, captured, 10))[0]
+
+    daemon = Daemon(tmp, province["config"], province["api"])
+    try:
+        daemon.wait_ready()
+        reply = codec.decode(Envelope, send())
+        granted = codec.decode(RenewReply, reply.payload).chain[0]
+        assert granted.node_id == "3301"
+        logged = _registry_certificates(province["api"])
+        daemon.proc.kill()  # kill -9: nothing in memory survives
+        daemon.stop()
+        daemon = Daemon(tmp, province["config"], province["api"])
+        daemon.wait_ready()
+        with pytest.raises(AuthError, match="replayed nonce"):
+            send()
+        assert _registry_certificates(province["api"]) == logged  # nothing granted again
+    finally:
+        daemon.stop()
 
 
 def test_a_daemon_with_someone_elses_certificate_will_not_start(network) -> None:  # type: ignore[no-untyped-def]
