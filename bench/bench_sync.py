@@ -13,7 +13,8 @@ printed: what a parent pays per entry, full-text index and change log included),
    province holds all N of its entries.
 
 Baseline, same entries, same process: plain ``sqlite3`` ``executemany`` into a table of the
-same columns in one transaction (BASELINES.md: 330,000 rows/s), and the store's own apply.
+same columns in one transaction (about 330,000 rows/s on this kind of machine), and the
+store's own apply.
 """
 
 from __future__ import annotations

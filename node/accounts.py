@@ -2,8 +2,8 @@
 
 Checked here once, whichever way they arrive (the login form, the JSON API, the offline
 ``archive-node account`` commands), so every store and service below receives values that
-are already well formed. An account lives at one node (DESIGN section 9); ``Actor`` in
-``node.actors`` is who acts once it has logged in.
+are already well formed. An account lives at one node (docs/architecture.md, "People and
+authority"); ``Actor`` in ``node.actors`` is who acts once it has logged in.
 """
 
 from __future__ import annotations

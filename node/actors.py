@@ -1,9 +1,10 @@
 """Who is acting: a staff account at a hosted node, a verified node, or an anonymous visitor.
 
-Every act that changes state or shows non-public data names its actor (DESIGN section 9), so
-the audit log and the authority checks speak of the same thing. People authenticate to their
-node (``web/`` sessions and API tokens); nodes authenticate to each other by signatures
-(``federation/``). An ``Actor`` is made at that boundary and passed down, never guessed below.
+Every act that changes state or shows non-public data names its actor (docs/architecture.md,
+"People and authority"), so the audit log and the authority checks speak of the same thing.
+People authenticate to their node (``web/`` sessions and API tokens); nodes authenticate to each
+other by signatures (``federation/``). An ``Actor`` is made at that boundary and passed down,
+never guessed below.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """Staff roles at one node (DESIGN section 9)."""
+    """Staff roles at one node (docs/architecture.md, "People and authority")."""
 
     CLERK = "clerk"  # service point: search, file and follow requests, print copies
     ARCHIVIST = "archivist"  # ingest, decide requests and appraisals

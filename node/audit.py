@@ -1,5 +1,5 @@
 """The audit log's domain: what an entry is, how entries hash into a chain, what a checkpoint
-signs, and what a verification found (DESIGN sections 4 and 10).
+signs, and what a verification found (docs/architecture.md, "Recording an act in the audit log").
 
 A hash chain with signed checkpoints, not an RFC 6962 Merkle tree. Why:
 

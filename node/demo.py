@@ -1,4 +1,4 @@
-"""``archive-node demo``: the whole demo network of DESIGN section 8 in one process.
+"""``archive-node demo``: the whole demo network (README, "What the demo shows") in one process.
 
 A root key, a certificate for every node, deterministic sample records, sync within seconds,
 one documented staff account per role (``DEMO_ACCOUNTS``, password ``NAME-demo``) with an API

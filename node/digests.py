@@ -1,8 +1,8 @@
 """Value types of catalogue anti-entropy: key ranges, and what each side holds in them.
 
 They travel on the wire (``CompareCatalogue`` / ``RepairCatalogue``) and are computed by
-``storage/digest.py``, so they live in the domain, below both (DESIGN section 3). A key is
-``(holder, record_id)``, ordered as the catalogue's unique index orders it.
+``storage/digest.py``, so they live in the domain, below both (docs/architecture.md, "The
+layers"). A key is ``(holder, record_id)``, ordered as the catalogue's unique index orders it.
 """
 
 from __future__ import annotations

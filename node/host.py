@@ -1,5 +1,6 @@
-"""``Host`` runs every node of one daemon behind one gRPC and one web listener (DESIGN
-section 6, "Hosted nodes"): a county's townships and villages, or the whole demo network.
+"""``Host`` runs every node of one daemon behind one gRPC and one web listener
+(docs/operations.md, "Hosting townships and villages at a county"): a county's townships and
+villages, or the whole demo network.
 
 Each hosted node is a ``node.node.Node`` with its own key, database and identity; calls
 between nodes of one host skip the socket but not the checks.

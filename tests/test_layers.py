@@ -1,4 +1,4 @@
-"""The layers of DESIGN section 3, checked on every module's imports.
+"""The layers of docs/architecture.md, checked on every module's imports.
 
 ``cli -> node (wiring) -> web, rpc, jobs -> federation -> storage -> domain``: a module may
 import its own layer and the layers below it, never one above. Besides that: web and rpc do
@@ -111,7 +111,7 @@ def test_every_import_points_down() -> None:
     for path in _modules():
         module = _module_name(path)
         wrong += _violations(module, imports_of(path))
-    assert not wrong, "imports against the layers (DESIGN section 3):\n" + "\n".join(wrong)
+    assert not wrong, "imports against the layers (docs/architecture.md):\n" + "\n".join(wrong)
 
 
 def test_only_crypto_touches_nacl() -> None:

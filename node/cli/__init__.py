@@ -1,4 +1,5 @@
-"""``archive-node``: one command, nouns then verbs (DESIGN section 8).
+"""``archive-node``: one command, nouns then verbs (docs/architecture.md, "What each package
+is for").
 
 One module per noun in this package, each defining its command or group; ``COMMANDS`` below
 is the one list that puts them on the root group, so a new noun is a new module and one entry

@@ -1,11 +1,11 @@
 """What a node lets in once a call is authenticated: bounded load, one answer per transaction.
 
-Transactions (DESIGN section 5): a call that repeats an (origin, transaction id) already seen
-with the same payload gets the same answer, without running again, even while the first is
-still running (gRPC retries resend identical bytes); the same id with another payload is
-refused. A transaction that failed without applying anything (the next hop was unreachable,
-this node was busy) is forgotten, so its retry runs. Answers are kept for twice the skew
-window, after which an identical retry is refused for its timestamp anyway.
+Transactions (docs/architecture.md, "The wire"): a call that repeats an (origin, transaction id)
+already seen with the same payload gets the same answer, without running again, even while the
+first is still running (gRPC retries resend identical bytes); the same id with another payload
+is refused. A transaction that failed without applying anything (the next hop was unreachable,
+this node was busy) is forgotten, so its retry runs. Answers are kept for twice the skew window,
+after which an identical retry is refused for its timestamp anyway.
 
 Limits: each origin gets at most ``max_concurrent`` calls at once here; more are refused at
 once with ``Overloaded`` (RESOURCE_EXHAUSTED), not queued, so one busy subtree cannot hold

@@ -34,7 +34,7 @@ CHUNK_BYTES = 256 * 1024
 
 @dataclass(frozen=True)
 class Envelope:
-    """A signed call, reply or piece of evidence (DESIGN section 5)."""
+    """A signed call, reply or piece of evidence (docs/architecture.md, "The wire")."""
 
     origin: str
     destination: str

@@ -1,4 +1,4 @@
-"""Catalogue sync toward the parent: a durable outbox per link (DESIGN section 5, "Delivery").
+"""Catalogue sync toward the parent: a durable outbox per link (docs/architecture.md, "The flows").
 
 The outbox is the change log itself read after the cursor the parent acknowledged, so
 nothing is queued twice and a restart resumes from the database. Batches are bounded

@@ -1,4 +1,4 @@
-"""The demo network of DESIGN section 8: one table of its node codes and archive names.
+"""The demo network (README, "What the demo shows"): one table of its node codes and archive names.
 
 Province ``33``, city ``3301``, counties ``330106`` and ``330110``, two townships under each
 county and two villages under each township: 16 nodes. Real codes carry their real names from

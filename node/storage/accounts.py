@@ -2,8 +2,8 @@
 
 Accounts live in the node's own database (``0007_accounts``), like everything else the node
 keeps: a node's data folder carries its staff with it when it moves to its own machine, and
-a person who works at several nodes of one host has an account at each (DESIGN section 9:
-roles are per node). Tokens and session ids are stored as sha256 digests
+a person who works at several nodes of one host has an account at each (docs/architecture.md,
+"People and authority": roles are per node). Tokens and session ids are stored as sha256 digests
 (``crypto.token_digest``), so a copy of the database lets nobody in; passwords as argon2id
 hashes. Nothing here decides policy (timeouts, limits): ``federation/services/accounts.py``
 does, and passes the numbers in.

@@ -1,9 +1,10 @@
 """Full-text search over Chinese catalogue text: overlapping character bigrams in FTS5.
 
-Why bigrams (see BASELINES.md): FTS5's ``trigram`` tokenizer never matches a 2-character
-term and word segmentation (jieba) misses terms segmented differently in title and query.
-Indexing every overlapping pair of characters (Lucene's CJK analyzer) finds every substring
-of two or more characters: a longer term is the phrase of its bigrams.
+Why bigrams (measured: docs/performance.md, "How search works"): FTS5's ``trigram`` tokenizer
+never matches a 2-character term and word segmentation (jieba) misses terms segmented
+differently in title and query. Indexing every overlapping pair of characters (Lucene's CJK
+analyzer) finds every substring of two or more characters: a longer term is the phrase of its
+bigrams.
 
 We tokenise in Python and hand FTS5 (``unicode61``) text that is already tokens separated by
 spaces. Text is NFKC-normalised (full-width ``２０１５`` is ``2015``) and lower-cased, then

@@ -178,7 +178,8 @@ def _registry_certificates(api: str) -> int:
 def test_a_renewal_captured_on_the_wire_is_dead_after_the_parent_is_killed_and_restarted(
     network,  # type: ignore[no-untyped-def]
 ) -> None:
-    """DESIGN section 7: a replayed call changes nothing, also across a ``kill -9``."""
+    """A replayed call changes nothing, also across a ``kill -9`` (docs/architecture.md,
+    "Invariants")."""
     tmp, nodes = network
     city_dir = tmp / "3301" / "3301"
     signer = Signer("3301", SigningKey.load(key_path(city_dir)), load_chain(chain_path(city_dir)))

@@ -1,8 +1,8 @@
 """A real five-tier network, one host (and one gRPC listener) per node, on loopback.
 
-Covers DESIGN section 6's flows end to end: ingest at a village and a county, push-on-change
-sync up the tree, search from a village in another county, fetch across four hops (and six),
-and refusals of records that are not open. Refused calls are test_adversarial.py's.
+Covers the flows of docs/architecture.md end to end: ingest at a village and a county,
+push-on-change sync up the tree, search from a village in another county, fetch across four hops
+(and six), and refusals of records that are not open. Refused calls are test_adversarial.py's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Trust: who may call this node, and this node's part in the trust tree (DESIGN section 5).
+"""Trust: who may call this node, and this node's part in the trust tree (docs/architecture.md,
+"The wire").
 
 Deciding whether to believe a signed call:
 

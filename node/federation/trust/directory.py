@@ -1,4 +1,4 @@
-"""One node's copy of the trust directory (DESIGN section 5, "Trust down the tree").
+"""One node's copy of the trust directory (docs/architecture.md, "The wire" and "The flows").
 
 At the province (the root registry) reported events are appended to the directory log and a
 new head is signed. Everywhere else the directory is pulled from the parent on a schedule,

@@ -1,4 +1,5 @@
-"""One node's part in the trust tree (DESIGN section 5, "Trust down the tree"), put together.
+"""One node's part in the trust tree (docs/architecture.md, "The wire" and "The flows"), put
+together.
 
 ``TrustKeeper`` builds the five roles, which share the node's trust store and its copy of
 the directory, and runs them: ``open`` at start-up, ``start`` once the node listens, ``tick``

@@ -1,4 +1,4 @@
-"""Deciding whether to believe a signed envelope (DESIGN section 5, "Signed calls").
+"""Deciding whether to believe a signed envelope (docs/architecture.md, "The wire").
 
 ``Gatekeeper.authenticate`` runs, cheapest first: the chain's leaf names the origin and key
 id; the timestamp is within the skew bound; every link of the chain is signed by its parent,
