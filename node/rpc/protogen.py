@@ -4,8 +4,9 @@ The output is committed; ``tests/rpc/test_generated.py`` regenerates into a temp
 and checks nothing changed. Every ``.proto`` under ``proto/`` is compiled in one protoc run, so
 files of one package import each other (``import "archive/v1/envelope.proto"``). protoc writes
 absolute imports (``from archive.v1 import ...``); they are rewritten to live under
-``node.rpc.generated``. The gRPC plugin writes a ``_pb2_grpc.py`` for every file; only those
-of files that define a service are kept (the others would be empty stubs nothing imports).
+``node.rpc.generated``. No gRPC stubs are generated: the server and the peer channels call
+methods by name with raw bytes (``rpc/server.py``, ``rpc/peers.py``), so signatures are
+checked over exactly what arrived, and reflection reads the service from the descriptors.
 """
 
 from __future__ import annotations
@@ -32,17 +33,12 @@ def generate(out_dir: Path) -> list[Path]:
         f"-I{PROTO_ROOT}",
         f"-I{include}",
         f"--python_out={out_dir}",
-        f"--grpc_python_out={out_dir}",
         f"--plugin=protoc-gen-mypy={Path(sys.executable).parent / 'protoc-gen-mypy'}",
         f"--mypy_out={out_dir}",
         *protos,
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
-    for source in sources:
-        if not re.search(r"^service ", source.read_text(), flags=re.M):
-            stub = out_dir / source.relative_to(PROTO_ROOT).with_name(f"{source.stem}_pb2_grpc.py")
-            stub.unlink(missing_ok=True)
     written = []
     for path in sorted(out_dir.rglob("*")):
         if path.suffix in (".py", ".pyi"):
