@@ -96,10 +96,6 @@ class ApiClient:
         self.timeout = timeout
         self.token = token.strip() if token else None  # sent as Authorization: Bearer
 
-    def nodes(self) -> list[dict[str, Any]]:
-        """The nodes the daemon hosts."""
-        return list(self.get_json("/api/v1/nodes")["nodes"])
-
     def search(
         self,
         as_code: str,

@@ -21,7 +21,7 @@ import click
 from node import tlscert
 from node.certificates import Certificate
 from node.cli.common import CliError
-from node.config import load_settings
+from node.config import DAY_MS, load_settings
 from node.crypto import SigningKey
 from node.errors import ConfigError
 from node.federation.messages import ENROL, EnrolApplication
@@ -36,8 +36,6 @@ from node.federation.trust.files import (
 )
 from node.federation.trust.grant import enrolment_request, issue_for_request
 from node.identity import Level, level_of, parent_of, validate_code
-
-DAY_MS = 24 * 3600 * 1000
 
 
 def _toml_string(value: str) -> str:

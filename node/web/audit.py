@@ -31,8 +31,6 @@ from node.web.views import audit as audit_views
 if TYPE_CHECKING:
     from multidict import MultiMapping
 
-    from node.federation.services import AuditReport
-
 
 def _query(params: MultiMapping[str]) -> AuditQuery:
     return audit_query(
@@ -64,14 +62,9 @@ async def entries(request: web.Request) -> web.Response:
     )
 
 
-def report_json(report: AuditReport) -> dict[str, object]:
-    body = dataclasses.asdict(report)
-    return body
-
-
 @requires(Role.ARCHIVIST, Role.OPERATOR)
 async def verify(request: web.Request) -> web.Response:
-    return json_response(report_json(await node_services(request).audit.verify()))
+    return json_response(dataclasses.asdict(await node_services(request).audit.verify()))
 
 
 @requires(Role.ARCHIVIST, Role.OPERATOR)

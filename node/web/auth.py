@@ -64,6 +64,12 @@ def current_session(request: web.Request) -> Session | None:
     return request.get(SESSION)
 
 
+def csrf_token(request: web.Request) -> str:
+    """The session's CSRF token, for the forms a page renders ("" without a session)."""
+    session = current_session(request)
+    return session.csrf if session is not None else ""
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse a foreign ``Host``; find the request's actor (see the module docstring)."""

@@ -82,17 +82,15 @@ async def read_json(request: web.Request) -> Any:
 
 async def post_fields(request: web.Request) -> dict[str, str]:
     """A POST's fields, from a JSON object (the CLI) or a form (the pages); JSON nulls are
-    left out. Checks the origin first. Every field is text (a JSON number or ``true`` is
-    taken as its text), at most ``MAX_FIELD_CHARS`` long, valid UTF-8 without control
+    left out (the caller's ``@requires`` has checked the origin). Every field is text (a JSON
+    number or ``true`` is taken as its text), at most ``MAX_FIELD_CHARS`` long, valid UTF-8 without control
     characters other than line breaks: what the services store and sign can always be
     stored and signed.
 
     Raises:
-        Forbidden: sent from another site's page.
         InvalidInput: the body is not a JSON object, or a field is an object, a list, a file
             upload, too long or not valid text.
     """
-    same_origin(request)
     if request.content_type == "application/json" and request.can_read_body:
         data: Any = await read_json(request)
         if not isinstance(data, dict):

@@ -16,7 +16,7 @@ from aiohttp_jinja2 import render_template
 
 from node.actors import Role
 from node.errors import InvalidInput
-from node.web.auth import current_actor, current_session, requires
+from node.web.auth import csrf_token, current_actor, requires
 from node.web.context import node_services, post_fields
 from node.web.views import operator
 
@@ -96,7 +96,6 @@ async def accounts_page(request: web.Request) -> web.Response:
     services = node_services(request)
     info = services.info
     accounts = await services.accounts.accounts()
-    session = current_session(request)
     page = {
         "name": info.name,
         "code": info.code,
@@ -105,7 +104,7 @@ async def accounts_page(request: web.Request) -> web.Response:
         "notice": operator.accounts_notice(request.query.get("done", ""), accounts),
         "create_action": _accounts(request),
         "me": current_actor(request).name,
-        "csrf": session.csrf if session is not None else "",
+        "csrf": csrf_token(request),
     }
     return render_template("accounts.html", request, page)
 

@@ -18,10 +18,9 @@ from node.actors import Role
 from node.certificates import Application
 from node.crypto import key_id_of
 from node.errors import InvalidInput
-from node.federation.refusals import Refusal
 from node.identity import parent_of
 from node.web import views
-from node.web.auth import current_actor, current_session, requires
+from node.web.auth import csrf_token, current_actor, requires
 from node.web.context import json_response, node_services, post_fields
 from node.web.views import admin, operator
 
@@ -64,6 +63,10 @@ async def list_applications(request: web.Request) -> web.Response:
 async def approve(request: web.Request) -> web.Response:
     """``POST .../applications/{child}/approve`` with ``key_id``: the key id the operator
     checked with the applicant; refused if the application's key is another."""
+    return await _approve(request)
+
+
+async def _approve(request: web.Request) -> web.Response:
     body = await post_fields(request)
     key_id = _field(body, "key_id", "核对过的密钥标识")
     chain = await node_services(request).trust.approve(
@@ -74,6 +77,10 @@ async def approve(request: web.Request) -> web.Response:
 
 @requires(Role.OPERATOR)
 async def reject(request: web.Request) -> web.Response:
+    return await _reject(request)
+
+
+async def _reject(request: web.Request) -> web.Response:
     body = await post_fields(request)
     child = request.match_info["child"]
     await node_services(request).trust.reject(
@@ -145,10 +152,6 @@ async def alias(request: web.Request) -> web.Response:
     return json_response({"old": old, "new": new})
 
 
-def refusal_json(refusal: Refusal) -> dict[str, object]:
-    return dataclasses.asdict(refusal)
-
-
 @requires(Role.OPERATOR)
 async def audit(request: web.Request) -> web.Response:
     """``GET .../audit``: the newest refused calls for this node, and counts by kind."""
@@ -162,7 +165,7 @@ async def audit(request: web.Request) -> web.Response:
         {
             "accepted": summary.accepted,
             "refused_by_kind": dict(summary.refused_by_kind),
-            "refusals": [refusal_json(r) for r in summary.recent],
+            "refusals": [dataclasses.asdict(r) for r in summary.recent],
         }
     )
 
@@ -195,25 +198,20 @@ async def registry_page(request: web.Request) -> web.Response:
         "aliases": [operator.alias_row(a) for a in listing.aliases],
         "is_registry": parent_of(info.code) is None,
         "actions": operator.registry_actions(info.code),
-        "csrf": _csrf(request),
+        "csrf": csrf_token(request),
     }
     return render_template("registry.html", request, page)
 
 
-def _csrf(request: web.Request) -> str:
-    session = current_session(request)
-    return session.csrf if session is not None else ""
-
-
 @requires(Role.OPERATOR)
 async def approve_form(request: web.Request) -> web.Response:
-    await approve(request)
+    await _approve(request)  # already authorised: the form handler is guarded
     raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/registry")
 
 
 @requires(Role.OPERATOR)
 async def reject_form(request: web.Request) -> web.Response:
-    await reject(request)
+    await _reject(request)
     raise web.HTTPSeeOther(f"/n/{request.match_info['code']}/registry")
 
 

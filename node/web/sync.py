@@ -19,7 +19,7 @@ from aiohttp_jinja2 import render_template
 
 from node.actors import Role
 from node.web import views
-from node.web.auth import current_actor, current_session, requires
+from node.web.auth import csrf_token, current_actor, requires
 from node.web.context import json_response, node_services, post_fields
 from node.web.views import admin
 
@@ -60,7 +60,7 @@ async def status_page(request: web.Request) -> web.Response:
         "links": [admin.link_row(link, now) for link in status.links],
         "children": [admin.child_row(c, now) for c in status.children],
         "retry_action": views.sync_retry_url(info.code) if info.parent else "",
-        "csrf": session.csrf if (session := current_session(request)) is not None else "",
+        "csrf": csrf_token(request),
     }
     return render_template("status.html", request, page)
 

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from node.audit import AuditEntry, AuditPage
     from node.federation.services import CheckpointStatus
 
-# The page's query parameters, as the form and the pager links carry them.
-FILTERS = ("person", "act", "record")
 _DETAIL_ZH = {
     "q": "检索词",
     "total": "命中",
