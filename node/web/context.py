@@ -83,9 +83,9 @@ async def read_json(request: web.Request) -> Any:
 async def post_fields(request: web.Request) -> dict[str, str]:
     """A POST's fields, from a JSON object (the CLI) or a form (the pages); JSON nulls are
     left out (the caller's ``@requires`` has checked the origin). Every field is text (a JSON
-    number or ``true`` is taken as its text), at most ``MAX_FIELD_CHARS`` long, valid UTF-8 without control
-    characters other than line breaks: what the services store and sign can always be
-    stored and signed.
+    number or ``true`` is taken as its text), at most ``MAX_FIELD_CHARS`` long, valid UTF-8
+    without control characters other than line breaks: what the services store and sign can
+    always be stored and signed.
 
     Raises:
         InvalidInput: the body is not a JSON object, or a field is an object, a list, a file
