@@ -90,8 +90,8 @@ def page_txn(conn: sqlite3.Connection, query: AuditQuery) -> AuditPage:
     where: list[str] = []
     args: list[object] = []
     if query.actor:
-        where.append("(actor = ? OR instr(actor, ?) > 0)")
-        args += [query.actor, query.actor]
+        where.append("instr(actor, ?) > 0")  # a part of the label: a name, or name@node
+        args.append(query.actor)
     if query.act:
         where.append("act = ?")
         args.append(query.act)

@@ -18,7 +18,7 @@ import hashlib
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -64,17 +64,18 @@ class BlobStore:
         """``put_bytes`` off the event loop (hashing, writing and the fsync)."""
         return await asyncio.to_thread(self.put_bytes, data)
 
-    async def missing(self, sha256s: Iterable[str]) -> frozenset[str]:
-        """Which of ``sha256s`` are not stored, looked up off the event loop in one go.
+    async def put_many(self, contents: Mapping[str, bytes]) -> None:
+        """Store each of ``contents`` (sha256 -> bytes) not yet stored, in one trip off the
+        event loop. The caller has checked every key is its bytes' sha256 (ingest does, before
+        it validates anything else), so nothing is hashed twice."""
 
-        ``InvalidInput`` if one is not 64 lowercase hex.
-        """
-        wanted = list(sha256s)
-        if not wanted:
-            return frozenset()
-        return await asyncio.to_thread(
-            lambda: frozenset(sha for sha in wanted if not self.has(sha))
-        )
+        def write() -> None:
+            for sha, data in contents.items():
+                if not self.has(sha):
+                    self._write(sha, [data])
+
+        if contents:
+            await asyncio.to_thread(write)
 
     async def sizes(self, sha256s: Iterable[str]) -> dict[str, int]:
         """The size in bytes of each of ``sha256s`` that is stored (absent ones left out),

@@ -168,6 +168,8 @@ def _record_files(conn: sqlite3.Connection) -> None:
         "CREATE TABLE record_files (sha256 TEXT NOT NULL, record_id TEXT NOT NULL, "
         "PRIMARY KEY (sha256, record_id)) WITHOUT ROWID"
     )
+    # a put replaces a record's files: found by record_id, not by a scan
+    conn.execute("CREATE INDEX record_files_record ON record_files(record_id)")
     conn.execute(
         "INSERT OR IGNORE INTO record_files(sha256, record_id) "
         "SELECT json_extract(f.value, '$.sha256'), r.record_id FROM records r, json_each(r.files) f"
@@ -187,7 +189,6 @@ def _audit_log(conn: sqlite3.Connection) -> None:
             act TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL,
             entry_hash BLOB NOT NULL, chain_hash BLOB NOT NULL
         );
-        CREATE INDEX audit_log_actor ON audit_log(actor, seq);
         CREATE INDEX audit_log_act ON audit_log(act, seq);
         CREATE INDEX audit_log_subject ON audit_log(subject, seq);
         CREATE TABLE audit_checkpoints (

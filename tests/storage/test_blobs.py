@@ -73,12 +73,12 @@ def test_missing_content(tmp_path: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_async_put_and_missing_run_off_the_event_loop(
+async def test_async_put_sizes_and_put_many_run_off_the_event_loop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blobs = BlobStore(tmp_path)
     threads: set[threading.Thread] = set()
-    put_bytes, has = blobs.put_bytes, blobs.has
+    put_bytes, has, path = blobs.put_bytes, blobs.has, blobs.path
 
     def seen(fn):  # type: ignore[no-untyped-def]
         def wrapper(*args):  # type: ignore[no-untyped-def]
@@ -89,14 +89,17 @@ async def test_async_put_and_missing_run_off_the_event_loop(
 
     monkeypatch.setattr(blobs, "put_bytes", seen(put_bytes))
     monkeypatch.setattr(blobs, "has", seen(has))
+    monkeypatch.setattr(blobs, "path", seen(path))
     other = hashlib.sha256(b"other").hexdigest()
-    assert await blobs.missing([SHA, other]) == {SHA, other}
+    assert await blobs.sizes([SHA, other]) == {}
     assert await blobs.put(DATA) == (SHA, len(DATA))
-    assert await blobs.missing([SHA, other]) == {other}
-    assert await blobs.missing([]) == frozenset()
+    assert await blobs.sizes([SHA, other]) == {SHA: len(DATA)}
+    assert await blobs.sizes([]) == {}
+    await blobs.put_many({other: b"other"})
+    assert await blobs.sizes([other]) == {other: 5}
     assert threads and threading.current_thread() not in threads
     with pytest.raises(InvalidInput):
-        await blobs.missing(["../x"])
+        await blobs.sizes(["../x"])
 
 
 @pytest.mark.asyncio

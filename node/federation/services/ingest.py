@@ -103,8 +103,7 @@ class Ingest:
                         f"档案 {record.ref} 的文件 {file.name} 实际为 {sizes[file.sha256]} 字节，"
                         f"与登记的大小 {file.size} 不符。请更正 size 后重试。"
                     )
-        for data in contents.values():
-            await p.blobs.put(data)
+        await p.blobs.put_many(contents)
         entries = [
             (
                 actor,
