@@ -13,6 +13,7 @@ it signs and keeps its checkpoints only.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from node.actors import node_actor
 from node.audit import MAX_SPAN, Act, Checkpoint
@@ -54,8 +55,7 @@ class AuditCheckpointer:
         size, head = await audit.head()
         if size == 0:
             return None
-        saved = await audit.checkpoints()
-        latest = saved[-1][0] if saved else None
+        latest = await audit.latest_checkpoint()
         if latest is None or latest.size < size:
             latest = self._sign(size, head)
             await audit.save_checkpoint(latest)
@@ -72,14 +72,7 @@ class AuditCheckpointer:
     def _sign(self, size: int, head: bytes) -> Checkpoint:
         signer = self.client.parts.signer  # read now: rotation replaces it
         unsigned = Checkpoint(self.code, size, head, now_ms(signer.clock), signer.key.key_id)
-        return Checkpoint(
-            unsigned.node,
-            unsigned.size,
-            unsigned.head,
-            unsigned.at_ms,
-            unsigned.key_id,
-            signer.key.sign(unsigned.signing_input()),
-        )
+        return replace(unsigned, signature=signer.key.sign(unsigned.signing_input()))
 
     async def _send_upto(self, target: Checkpoint) -> AuditCheckpointAck:
         audit = self.client.parts.audit

@@ -3,8 +3,9 @@
 The dataclasses are the domain forms of what travels between nodes (``rpc/codec/`` maps them
 to protobuf, one module per family). ``CALLS``, at the end, names every call once: its gRPC
 method, the request its envelope carries and the reply. What else lists calls or messages is
-derived from it: ``UNARY_METHODS``, the methods the gRPC server serves, and the
-``MESSAGE_TYPES`` the codec must convert.
+derived from it: the methods the gRPC server serves (``rpc/server.py``), the handlers the
+server must have (``handlers.py``) and the ``MESSAGE_TYPES`` the codec must convert (checked
+when ``rpc/codec`` is imported).
 
 Method names are part of every signature, so they are plain strings.
 """
@@ -249,7 +250,6 @@ REPAIR = _call("RepairCatalogue", RepairRequest, RepairCounts)
 # Audit (audit.proto, federation/audit_handlers.py)
 AUDIT_CHECKPOINT = _call("AuditCheckpoint", AuditCheckpointRequest, AuditCheckpointAck)
 
-UNARY_METHODS = tuple(method for method, call in CALLS.items() if not call.streaming)
 # Every type the codec encodes: the envelope, and what the calls carry inside one.
 MESSAGE_TYPES: frozenset[type[Message]] = frozenset(
     {Envelope}

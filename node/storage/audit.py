@@ -263,6 +263,18 @@ class AuditLog:
 
         return await self.db.read(txn)
 
+    async def latest_checkpoint(self) -> Checkpoint | None:
+        """This node's newest checkpoint (None before the first)."""
+
+        def txn(conn: sqlite3.Connection) -> Checkpoint | None:
+            row = conn.execute(
+                "SELECT size, head, at_ms, key_id, signature FROM audit_checkpoints "
+                "ORDER BY size DESC LIMIT 1"
+            ).fetchone()
+            return _checkpoint(self.code, row) if row else None
+
+        return await self.db.read(txn)
+
     async def witness_answer(self, size: int, witness: str, status: str, note: str) -> None:
         """What ``witness`` answered to our checkpoint at ``size`` (accepted, refused)."""
         await self.db.write(

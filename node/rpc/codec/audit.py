@@ -31,8 +31,6 @@ def _request_to_pb(r: AuditCheckpointRequest) -> pb.AuditCheckpointRequest:
 
 
 def _request_from_pb(m: pb.AuditCheckpointRequest) -> AuditCheckpointRequest:
-    if m.from_size >= 2**63:
-        raise InvalidInput(f"from_size out of range: {m.from_size}")
     if any(len(h) != HASH_BYTES for h in m.entry_hashes):
         raise InvalidInput("every entry hash must be 32 bytes")
     return AuditCheckpointRequest(
