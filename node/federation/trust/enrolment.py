@@ -83,8 +83,10 @@ class Enrolment:
             raise InvalidInput("入网申请须写明档案馆（室）名称")
         known = await self.store.application(code)
         new = known is None or known.public_key != application.public_key
+        replaceable = known is not None and self._replaceable(known)
         if new:
-            self._refuse_if_pinned(code, known, application.public_key)
+            if known is not None and not replaceable:
+                raise _pinned(code, known)  # pinned to the key it was made with
             if not self.new_applications.allows(who):
                 raise Overloaded(
                     "本地址提交的新入网申请过多，请一小时后再试或联系上级节点运维人员"
@@ -97,7 +99,7 @@ class Enrolment:
             application.name.strip(),
             application.public_key,
             application.address,
-            may_replace_approved=known is not None and self._replaceable(known),
+            may_replace_approved=replaceable,
         )
         if stored.public_key != application.public_key:  # another key holds (or won) the code
             raise _pinned(code, stored)
@@ -121,11 +123,6 @@ class Enrolment:
         now = self.directory.now_ms
         refusal = self.directory.state.refusal(leaf, now, live=True)
         return not leaf.valid_at(now) or refusal is not None
-
-    def _refuse_if_pinned(self, code: str, known: Application | None, public_key: bytes) -> None:
-        if known is None or known.public_key == public_key or self._replaceable(known):
-            return
-        raise _pinned(code, known)
 
     async def approve(self, code: str, key_id: str) -> tuple[Certificate, ...]:
         """The operator approved ``code``'s application for the key ``key_id`` they checked:
