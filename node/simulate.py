@@ -15,6 +15,7 @@ in, ``eventually`` and ``converged`` to wait for sync to settle, ``staff`` to ma
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -47,11 +48,46 @@ def tree(*codes: str) -> list[tuple[str, str]]:
     return [(code, archive_name(code)) for code in codes]
 
 
+_EPHEMERAL_LOW = 32768
+"""Where Linux's default range for outgoing connections' local ports starts."""
+_handed_out: set[int] = set()
+_next_port = 20000 + (os.getpid() * 7) % 10000  # processes running side by side start apart
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on now (certificates need the address before binding)."""
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
+    """A loopback port nothing listens on now, below the kernel's ephemeral range.
+
+    Certificates name a node's address before it binds, so the port is chosen early. A port
+    the kernel hands out itself (bind to 0) lies in the ephemeral range, where any outgoing
+    connection may take it before the node binds (CI once lost a whole test module that way);
+    ports below that range are only ever taken on purpose. No port is handed out twice in one
+    process.
+    """
+    global _next_port
+    low, high = 20000, _ephemeral_low() - 1
+    for _ in range(high - low + 1):
+        port, _next_port = _next_port, low + (_next_port + 1 - low) % (high - low + 1)
+        if port not in _handed_out and _bindable(port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free loopback port in {low}-{high}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return _EPHEMERAL_LOW
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
 
 
 @dataclass(frozen=True)

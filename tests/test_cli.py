@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import importlib.util
 import json
-import socket
 import sys
 import threading
 import types
@@ -21,6 +20,7 @@ from click.testing import CliRunner, Result
 from node.actors import Role
 from node.cli import cli
 from node.errors import AccessDenied, ConfigError
+from node.simulate import free_port
 from node.web import create_app
 
 
@@ -88,12 +88,6 @@ def one_error_line(result: Result) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("错误: ")
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_search_json_prints_one_object_per_hit(api: str, nodes: dict[str, Any]) -> None:
