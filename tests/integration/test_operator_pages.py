@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from node.accounts import console_actor
 from node.actors import Role
 from node.sample_data.network import archive_name
 
@@ -37,7 +38,7 @@ async def _known(net: Network, code: str) -> bool:
     township's certificate reaches the root registry as a report, then comes back down)."""
     if code not in net.node(COUNTY).keeper.state.certificates:
         for node in ("3301", COUNTY):
-            await net.service(node).trust.refresh()
+            await net.service(node).trust.refresh(actor=console_actor(node))
     return code in net.node(COUNTY).keeper.state.certificates
 
 
