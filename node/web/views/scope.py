@@ -31,12 +31,15 @@ class ScopeGroup:
 
 
 def place_name(code: str, known: Mapping[str, KnownNode]) -> str:
-    """A division's own name (西湖区), else the name of the node enrolled there, else the code."""
+    """A division's own name (西湖区), else the place in the name of the node enrolled there
+    (北山街道档案室 -> 北山街道), else the code."""
     name = division_name(code)
     if name is not None:
         return name
     node = known.get(code)
-    return node.name if node is not None else code
+    if node is None or not node.name:
+        return code
+    return node.name.removesuffix("档案馆").removesuffix("档案室") or node.name
 
 
 def archive_name(code: str, known: Mapping[str, KnownNode], hosted: Mapping[str, str]) -> str:
