@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from node.divisions import division_name, load_divisions
 from node.errors import InvalidCode
 from node.federation.services.search import KnownNode
-from node.identity import level_of, parent_of, validate_code
+from node.identity import Level, ancestors, covers, level_of, parent_of, validate_code
 from node.web.views.catalogue import Option
 
 MAX_NAMED_CHILDREN = 6  # beyond this the sentence names the first few and counts the rest
@@ -96,11 +96,15 @@ def _valid(code: str) -> bool:
     return True
 
 
-def coverage(answerer: str, known: Mapping[str, KnownNode]) -> str:
-    """What the answering node's catalogue covers: its children in the directory, by name."""
-    children = sorted(code for code in known if parent_of(code) == answerer)
+def coverage(answerer: str, me: str, known: Mapping[str, KnownNode]) -> str:
+    """What the answering node's catalogue covers: its children, by name: those in the
+    directory, and the one on this node's own path (known before the directory arrives)."""
+    on_path = {*ancestors(me), me} if covers(answerer, me) else set()
+    children = sorted(c for c in {*known, *on_path} if parent_of(c) == answerer)
     if not children:
-        return "它的目录即本馆馆藏"
+        if level_of(answerer) == Level.VILLAGE:
+            return "它的目录即本馆馆藏"
+        return "它的目录汇总本馆及其下级各馆的目录"
     names = [place_name(code, known) for code in children]
     if len(names) > MAX_NAMED_CHILDREN:
         shown = "、".join(names[: MAX_NAMED_CHILDREN - 1])
@@ -122,7 +126,10 @@ def answered(
     if not answerer:
         return ""
     name = archive_name(answerer, known, hosted)
-    sentence = f"由 {name} 答复：{coverage(answerer, known)}"
+    try:
+        sentence = f"由 {name} 答复：{coverage(answerer, me, known)}"
+    except InvalidCode:  # the answer named no division: say who, not what it covers
+        return f"由 {name} 答复。"
     if answerer != me and scope:
         where = "全省" if len(scope) == 2 else place_name(scope, known)
         sentence += f"。检索范围 {where} 超出本节点目录，由覆盖它的最近一级节点答复"
