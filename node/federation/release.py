@@ -32,9 +32,7 @@ def check_release(record: Record) -> None:
     if record.deleted:
         raise NotFound(f"档案 {record.archival_code} 已删除")
     if record.access == Access.CONTROLLED:
-        raise AccessDenied(
-            f"档案 {record.archival_code} 为控制使用，须经利用申请批准后方可调阅"
-        )
+        raise AccessDenied(f"档案 {record.archival_code} 为控制使用，须经利用申请批准后方可调阅")
     if record.access != Access.OPEN:
         raise AccessDenied(f"档案 {record.archival_code} 不开放，不能调阅")
 
@@ -58,8 +56,8 @@ async def check_content(parts: NodeParts, record: Record, content: ContentFile) 
                 other.access,
             )
             raise AccessDenied(
-                f"档案 {record.archival_code} 的文件 {content.name} 的内容同时属于本馆另一件不开放的档案，"
-                "不能经由本档案调阅；请联系馆藏单位核对该档案的文件"
+                f"档案 {record.archival_code} 的文件 {content.name} 的内容"
+                "同时属于本馆另一件不开放的档案，不能经由本档案调阅；请联系馆藏单位核对该档案的文件"
             )
 
 

@@ -224,4 +224,3 @@ def add_routes(app: web.Application) -> None:
 
 async def _to_service_point(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound(f"/n/{quote(request.match_info['code'], safe='')}/")
-

@@ -25,8 +25,12 @@ def conn() -> Iterator[sqlite3.Connection]:
         make_entry("A", "330106", archival_code=CODE),
         make_entry("B", "330110", archival_code="J001-HY.2015-Y-7"),  # written another way
         make_entry(
-            "C", "330110", archival_code="J001-SB·2015-Y-0007", category="社保",
-            access=Access.CONTROLLED, title="社保档案（2015年，控制使用）",
+            "C",
+            "330110",
+            archival_code="J001-SB·2015-Y-0007",
+            category="社保",
+            access=Access.CONTROLLED,
+            title="社保档案（2015年，控制使用）",
         ),  # fmt: skip
         make_entry("D", "330106", archival_code="J001-HY·2015-Y-0008"),
         make_entry("E", "330106", archival_code="J001-HY·2016-Y-0007", year=2016),

@@ -51,7 +51,9 @@ async def test_a_typed_code_wins_and_stays_picked(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
     page = await (
-        await client.get(f"/n/{VILLAGE}/", params={"q": "张三", "scope": "33", "scope_code": "330106001"})
+        await client.get(
+            f"/n/{VILLAGE}/", params={"q": "张三", "scope": "33", "scope_code": "330106001"}
+        )
     ).text()
     assert nodes[VILLAGE].queries[-1].scope == "330106001"
     assert '<option value="330106001" selected>留下街道（330106001）</option>' in page
@@ -153,7 +155,9 @@ async def test_controlled_hits_and_refusals_link_to_a_request(
     assert "J001-SB·2010-Y-0001" in page  # the 档号 is what the row shows
     visible = re.sub(r'href="[^"]*"', "", page)
     assert "SB-2010-0007" not in visible  # the internal id only in the link
-    nodes[VILLAGE].fetch_error = AccessDenied("档案 J001-SB·2010-Y-0001 为控制使用，须经利用申请批准后方可调阅")
+    nodes[VILLAGE].fetch_error = AccessDenied(
+        "档案 J001-SB·2010-Y-0001 为控制使用，须经利用申请批准后方可调阅"
+    )
     response = await client.get(f"/n/{VILLAGE}/records/330106/SB-2010-0007/content")
     assert response.status == 403
     refusal = await response.text()
@@ -168,7 +172,9 @@ async def test_the_identity_number_field_is_for_clerks_and_posts(client: TestCli
     page = await (await client.get(f"/n/{VILLAGE}/", headers=bearer(VILLAGE, Role.CLERK))).text()
     assert "身份证号码（查本人档案）" in page
     field = re.search(r'<input type="password" name="id_number"[^>]*>', page)
-    assert field and 'autocomplete="off"' in field.group(0) and 'form="own-records"' in field.group(0)
+    assert (
+        field and 'autocomplete="off"' in field.group(0) and 'form="own-records"' in field.group(0)
+    )
     assert f'<form id="own-records" method="post" action="/n/{VILLAGE}/">' in page
 
 
@@ -199,7 +205,9 @@ async def test_an_invalid_identity_number_keeps_the_form_with_the_reason(
 ) -> None:
     wrong = ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1")
     response = await client.post(
-        f"/n/{VILLAGE}/", data={"id_number": wrong, "scope": "33"}, headers=bearer(VILLAGE, Role.CLERK)
+        f"/n/{VILLAGE}/",
+        data={"id_number": wrong, "scope": "33"},
+        headers=bearer(VILLAGE, Role.CLERK),
     )
     assert response.status == 400
     page = await response.text()

@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 def request_url(code: str, holder: str, record_id: str) -> str:
     """Where a clerk at ``code`` files a utilisation request (利用申请) for a record."""
     return (
-        f"/n/{code}/requests/new?holder={quote(holder, safe='')}"
-        f"&record={quote(record_id, safe='')}"
+        f"/n/{code}/requests/new?holder={quote(holder, safe='')}&record={quote(record_id, safe='')}"
     )
 
 

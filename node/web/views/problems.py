@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from node.errors import (
     AuthError,
     FederationError,
-    InvalidCode,
     Forbidden,
+    InvalidCode,
     Misaddressed,
     Overloaded,
     PeerUnavailable,

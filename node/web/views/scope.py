@@ -121,7 +121,7 @@ def answered(
     known: Mapping[str, KnownNode],
     hosted: Mapping[str, str],
 ) -> str:
-    """"由 杭州市档案馆 答复：它的目录覆盖 西湖区 和 余杭区。", and for a higher node why it,
+    """ "由 杭州市档案馆 答复：它的目录覆盖 西湖区 和 余杭区。", and for a higher node why it,
     not this one, answered; "" if the answer named no node."""
     if not answerer:
         return ""
@@ -138,4 +138,3 @@ def answered(
 
 def by_code(nodes: Iterable[KnownNode]) -> dict[str, KnownNode]:
     return {node.code: node for node in nodes}
-
