@@ -14,6 +14,7 @@ refused names the record by its 档号 where the holder said it, and offers 申�
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import quote
@@ -41,6 +42,8 @@ from node.web.context import hosted_nodes, node_services, post_fields
 from node.web.middleware import problem_for
 from node.web.params import filters, integer
 from node.web.views import catalogue, problems, scope
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 ID_FIELD = "id_number"  # the form field of the identity number: posted, never echoed
@@ -105,6 +108,7 @@ async def _search(
         return await _render(request, params, error=_fix(exc), status=400, known=known)
     except FederationError as exc:
         target = _answerer(me, query.scope)
+        _log_failure(request, target, exc)
         message = problems.federation_message(exc, me, target, known, _hosted_names(request))
         status = problem_for(exc).status
         return await _render(request, params, error=message, status=status, known=known)
@@ -192,6 +196,7 @@ async def content_page(request: web.Request) -> web.StreamResponse:
         code, holder = services.info.code, request.match_info["holder"]
         names = _hosted_names(request)
         target = holder if _valid_target(holder) else code
+        _log_failure(request, target, exc)
         status = problem_for(exc).status
         page = {
             "status": status,
@@ -201,6 +206,19 @@ async def content_page(request: web.Request) -> web.StreamResponse:
             "request_href": "",
         }
         return render_template("error.html", request, page, status=status)
+
+
+def _log_failure(request: web.Request, target: str, exc: FederationError) -> None:
+    """The transport's own words, for the operator: the page says it in Chinese."""
+    log.warning(
+        "%s %s: %s failed (%s from %s): %s",
+        request.method,
+        request.path,
+        target,
+        type(exc).__name__,
+        exc.from_peer or "this node",
+        exc,
+    )
 
 
 def _valid_target(code: str) -> bool:

@@ -110,10 +110,12 @@ async def test_an_input_error_keeps_the_form_and_says_what_to_fix(
 
 @pytest.mark.asyncio
 async def test_an_unreachable_answering_node_is_named_without_the_grpc_detail(
-    client: TestClient, nodes: dict[str, FakeNode]
+    client: TestClient, nodes: dict[str, FakeNode], caplog: pytest.LogCaptureFixture
 ) -> None:
     nodes[VILLAGE].search_error = PeerUnavailable(GRPC_DETAIL)
-    response = await client.get(f"/n/{VILLAGE}/", params={"q": "张三", "scope": "3301"})
+    with caplog.at_level(logging.WARNING, logger="node.web.pages"):
+        response = await client.get(f"/n/{VILLAGE}/", params={"q": "张三", "scope": "3301"})
+    assert GRPC_DETAIL in caplog.text  # the detail goes to the operator's log
     assert response.status == 502
     page = await response.text()
     message = _message(page)
