@@ -116,7 +116,8 @@ async def _search(
     results = catalogue.results(me, result, page_no, PAGE_SIZE, params, said)
     if id_number is not None:
         results = replace(results, pager=None)  # a page link would lose the number
-    return await _render(request, params, results=results, known=known)
+    own = id_number is not None
+    return await _render(request, params, results=results, known=known, own=own)
 
 
 async def _render(
@@ -127,6 +128,7 @@ async def _render(
     status: int = 200,
     results: catalogue.Results | None = None,
     known: Mapping[str, KnownNode] | None = None,
+    own: bool = False,
 ) -> web.Response:
     services = node_services(request)
     if known is None:
@@ -143,7 +145,7 @@ async def _render(
         own_action=views.service_point_url(info.code) if own else "",
         csrf=csrf_token(request) if own else "",
     )
-    context = {"form": form, "results": results, "scope": chosen}
+    context = {"form": form, "results": results, "scope": chosen, "own": own}
     return render_template("search.html", request, context, status=status)
 
 

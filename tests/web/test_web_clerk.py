@@ -198,7 +198,8 @@ async def test_the_identity_number_reaches_the_service_and_never_the_url_page_or
     assert ID_NUMBER not in page and ID_NUMBER.lower() not in page
     assert ID_NUMBER not in str(response.url) and not response.url.query_string
     assert ID_NUMBER not in caplog.text and ID_NUMBER.lower() not in caplog.text
-    assert "共 " in page and "下一页" not in page  # the first page: no link could carry it
+    assert "按身份证号码查找当事人本人的档案" in page and "共 " in page
+    assert "下一页" not in page  # the first page only: no link could carry the number
 
 
 @pytest.mark.asyncio
