@@ -172,6 +172,8 @@ def search_detail(query: SearchQuery, page: SearchPage) -> dict[str, object]:
         value = getattr(query, name)
         if value is not None:
             detail[name] = value
+    if query.archival_code:
+        detail["archival_code"] = query.archival_code
     if query.cursor or query.offset:
         detail["next_page"] = True
     return detail

@@ -373,6 +373,7 @@ class SearchQuery:
     retention: str | None = None  # a Retention value: 永久, 30年, 10年
     access: str | None = None  # an Access value: open, controlled
     cursor: str = ""  # from the previous page's next_cursor / prev_cursor; bound to the query
+    archival_code: str = ""  # one 档号, canonical (``node.lookup``); "" = any
 
 
 @dataclass(frozen=True)

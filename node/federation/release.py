@@ -26,13 +26,21 @@ log = logging.getLogger(__name__)
 
 
 def check_release(record: Record) -> None:
-    """Refuse (``NotFound``, ``AccessDenied``) unless ``record``'s content may be released."""
+    """Refuse (``NotFound``, ``AccessDenied``) unless ``record``'s content may be released.
+
+    Messages name the record by its 档号, as clerks know it, not by the internal id."""
     if record.deleted:
-        raise NotFound(f"档案 {record.ref} 已删除")
+        raise NotFound(f"档案 {record.archival_code} 已删除")
     if record.access == Access.CONTROLLED:
-        raise AccessDenied(f"档案 {record.ref} 为控制使用，须经利用申请批准后方可调阅")
+        raise AccessDenied(f"档案 {record.archival_code} 为控制使用，须经利用申请批准后方可调阅")
     if record.access != Access.OPEN:
-        raise AccessDenied(f"档案 {record.ref} 不开放，不能调阅")
+        raise AccessDenied(f"档案 {record.archival_code} 不开放，不能调阅")
+
+
+def unknown_record(parts: NodeParts, record_id: str) -> NotFound:
+    """The refusal for a record this node does not have, and for a closed one: a closed
+    record's URL answers exactly as an unknown one, so asking tells nobody it exists."""
+    return NotFound(f"{parts.name}（{parts.code}）没有标识为 {record_id} 的档案，请核对后重试")
 
 
 async def check_content(parts: NodeParts, record: Record, content: ContentFile) -> None:
@@ -48,8 +56,8 @@ async def check_content(parts: NodeParts, record: Record, content: ContentFile) 
                 other.access,
             )
             raise AccessDenied(
-                f"档案 {record.ref} 的文件 {content.name} 的内容同时属于本馆另一件不开放的档案，"
-                "不能经由本档案调阅；请联系馆藏单位核对该档案的文件"
+                f"档案 {record.archival_code} 的文件 {content.name} 的内容"
+                "同时属于本馆另一件不开放的档案，不能经由本档案调阅；请联系馆藏单位核对该档案的文件"
             )
 
 
@@ -58,19 +66,19 @@ async def manifest_for(parts: NodeParts, request: FetchRequest) -> ContentManife
     try:
         record = await parts.records.get(request.record_id)
     except NotFound:
-        raise NotFound(
-            f"{parts.name}（{parts.code}）没有标识为 {request.record_id} 的档案，请核对后重试"
-        ) from None
+        raise unknown_record(parts, request.record_id) from None
+    if record.access == Access.CLOSED:
+        raise unknown_record(parts, request.record_id)
     check_release(record)
     if not record.files:
-        raise NotFound(f"档案 {record.ref} 没有数字化内容")
+        raise NotFound(f"档案 {record.archival_code} 没有数字化内容")
     files = (
         [f for f in record.files if f.name == request.file_name]
         if request.file_name
         else [record.files[0]]
     )
     if not files:
-        raise NotFound(f"档案 {record.ref} 没有名为 {request.file_name} 的文件")
+        raise NotFound(f"档案 {record.archival_code} 没有名为 {request.file_name} 的文件")
     content = files[0]
     await check_content(parts, record, content)
     chunk_hashes = [

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 
 from node.errors import InvalidQuery
 from node.identity import CODE_LENGTHS
+from node.lookup import by_archival_code
 from node.records import (
     CATEGORIES,
     MAX_PAGE,
@@ -105,6 +106,8 @@ def fingerprint(query: SearchQuery) -> str:
         query.retention,
         query.access,
     ]
+    if query.archival_code:  # only when set: the cursors of other queries stay as they were
+        fields.append(query.archival_code)
     canonical = json.dumps(fields, ensure_ascii=True, default=repr)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -138,8 +141,17 @@ class _Plan:
 
 
 def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
+    forms: tuple[str, ...] = ()
+    excluded = False
+    if query.archival_code:
+        query, forms, excluded = by_archival_code(query)
     parsed = fts.parse_text(query.text)
     plan = _Plan(text=parsed.match, title=parsed.title_match, score=parsed.scorer())
+    if excluded:
+        plan.empty = True
+    if forms:
+        plan.where.append(f"c.archival_code IN ({', '.join('?' for _ in forms)})")
+        plan.params.extend(forms)
     facets: list[str] = []
     bounds = scope_range(query.scope)
     if bounds is not None and not _covers_everything(conn, bounds):

@@ -24,6 +24,7 @@ from aiohttp_jinja2 import render_template
 from node.errors import (
     AccessDenied,
     AuthError,
+    FederationError,
     Forbidden,
     InvalidInput,
     LoginRequired,
@@ -91,13 +92,17 @@ class Problem:
     retry_after_s: float | None = None  # sent as Retry-After (429)
 
 
-def problem_for(exc: NodeError) -> Problem:
-    """The status, type name and clerk-facing message for a ``NodeError``."""
+def problem_for(exc: NodeError, *, page: bool = False) -> Problem:
+    """The status, type name and clerk-facing message for a ``NodeError``; on a ``page`` a
+    federation error's own words (a gRPC detail, an English certificate check: for the log)
+    are left out of the sentence."""
     detail = str(exc).strip()
     status, fallback = next(
         ((status, text) for cls, status, text in _MAPPING if isinstance(exc, cls)),
         (500, _OTHER_NODE_ERROR),
     )
+    if page and isinstance(exc, FederationError) and not _CJK.search(detail):
+        fallback, detail = fallback.replace("（{detail}）", ""), ""
     if detail and _CJK.search(detail):
         message = detail
     else:
@@ -126,7 +131,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         else:
             raise web.HTTPSeeOther(login) from None
     except NodeError as exc:
-        problem = problem_for(exc)
+        problem = problem_for(exc, page=not request.path.startswith("/api/"))
         level = logging.WARNING if problem.status >= 500 else logging.INFO
         log.log(
             level,

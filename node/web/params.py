@@ -2,7 +2,8 @@
 
 Shared by the JSON API and the service-point page so both accept and refuse the same input.
 Bad values raise ``InvalidQuery`` (-> 400) with a zh-CN message naming the field.
-Query text goes to ``SearchQuery`` as typed; storage escapes it.
+Query text goes to ``SearchQuery`` as typed (storage escapes it), unless it is a 档号, which
+goes to ``SearchQuery.archival_code`` (``node.lookup``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import replace
 
 from node.errors import InvalidCode, InvalidQuery
 from node.identity import validate_code
+from node.lookup import archival_code_query
 from node.records import (
     CATEGORIES,
     MAX_PAGE,
@@ -80,8 +82,10 @@ def filters(params: Mapping[str, str]) -> SearchQuery:
             raise InvalidQuery(f"{label}应在 {MIN_YEAR} 到 {MAX_YEAR} 之间，收到 {year}。")
     if year_from is not None and year_to is not None and year_from > year_to:
         raise InvalidQuery(f"起始年度 {year_from} 晚于终止年度 {year_to}。请调换后重试。")
+    text = params.get("q", "")
+    code = archival_code_query(text)  # a 档号 typed in the query box finds that record
     return SearchQuery(
-        text=params.get("q", ""),
+        text="" if code else text,
         scope=scope,
         category=category,
         year_from=year_from,
@@ -90,6 +94,7 @@ def filters(params: Mapping[str, str]) -> SearchQuery:
         retention=choice(params, "retention", "保管期限", RETENTIONS),
         access=choice(params, "access", "开放状态", ACCESS_LEVELS),
         cursor=params.get("cursor", "").strip(),
+        archival_code=code or "",
     )
 
 

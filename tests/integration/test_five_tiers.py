@@ -126,13 +126,19 @@ async def test_fetch_across_six_hops_village_to_village(net: Network) -> None:
     assert body.startswith(b"330110001001/7")
 
 
-async def test_controlled_and_closed_records_are_refused_with_a_reason(net: Network) -> None:
+async def test_controlled_records_are_refused_with_a_reason_closed_ones_as_unknown(
+    net: Network,
+) -> None:
     with pytest.raises(AccessDenied, match="控制使用"):
         await net.service(VILLAGE).retrieval.fetch("330110", "T-HY-2015-0002")
-    with pytest.raises(AccessDenied, match="不开放"):
+    # a closed record is answered exactly as a record that does not exist (issue 10)
+    with pytest.raises(NotFound) as closed:
         await net.service(VILLAGE).retrieval.fetch("330110", "T-FC-2015-0003")
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as unknown:
         await net.service(VILLAGE).retrieval.fetch("330110", "NO-SUCH-RECORD")
+    assert str(closed.value).replace("T-FC-2015-0003", "X") == str(unknown.value).replace(
+        "NO-SUCH-RECORD", "X"
+    )
 
 
 async def test_health_service_answers(net: Network) -> None:

@@ -45,6 +45,7 @@ ENTRY = CatalogueEntry(
         PushBatch("b1", 0, 9, (ENTRY,)),
         PushAck(9, 1),
         SearchQuery("婚姻登记", "330110", "婚姻登记", 2000, 2020, 20, 40),
+        SearchQuery(scope="33", archival_code="J001-HY·2015-Y-0001"),
         SearchPage(1, (ENTRY,), "3301"),
         FetchRequest("330110", "HY-2015-Y-0001"),
         ContentManifest(

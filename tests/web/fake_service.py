@@ -22,6 +22,7 @@ from fake_accounts import FakeAccounts
 from node.actors import ANONYMOUS, Actor
 from node.audit import AuditEntry, AuditFinding, AuditPage, AuditQuery
 from node.certificates import Application, Certificate
+from node.citizens import IdNumber
 from node.errors import AuthError, Forbidden, InvalidInput, NotFound
 from node.federation.antientropy import RepairReport
 from node.federation.messages import ContentManifest
@@ -43,6 +44,7 @@ from node.federation.services import (
     TrustListing,
     TrustOverview,
 )
+from node.federation.services.search import KnownNode
 from node.federation.trust.events import Revocation
 from node.identity import covers, parent_of
 from node.records import (
@@ -56,6 +58,18 @@ from node.records import (
 )
 
 CHANGE_HEAD = 7
+# The directory the fake nodes know (the real one reads it from certificates).
+KNOWN_NODES = tuple(
+    KnownNode(code, name, revoked=False)
+    for code, name in (
+        ("33", "浙江省档案馆"),
+        ("3301", "杭州市档案馆"),
+        ("330106", "西湖区档案馆"),
+        ("330106001", "留下街道档案室"),
+        ("330106001001", "留下村档案室"),
+        ("330110", "余杭区档案馆"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,8 @@ class FakeNode:
     wrong_sha256: bool = False
     chunk_bytes: int = 5
     queries: list[SearchQuery] = field(default_factory=list)
+    id_numbers: list[IdNumber | None] = field(default_factory=list)  # one per search
+    known: tuple[KnownNode, ...] = field(default_factory=lambda: KNOWN_NODES)
     ingested: list[Record] = field(default_factory=list)
     closed_streams: int = 0
     audit: FakeAudit = field(default_factory=lambda: FakeAudit(""))
@@ -160,8 +176,11 @@ class FakeNode:
             accounts=self.accounts,
         )
 
-    async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:
+    async def search(
+        self, query: SearchQuery, *, actor: Actor = ANONYMOUS, id_number: IdNumber | None = None
+    ) -> SearchPage:
         self.queries.append(query)
+        self.id_numbers.append(id_number)
         if self.search_error is not None:
             raise self.search_error
         words = query.text.split()
@@ -172,6 +191,7 @@ class FakeNode:
             and (query.category is None or e.category == query.category)
             and (query.year_from is None or e.year >= query.year_from)
             and (query.year_to is None or e.year <= query.year_to)
+            and (not query.archival_code or e.archival_code == query.archival_code)
         ]
         # The fake's cursor is the offset as text (the real one is opaque).
         start = int(query.cursor) if query.cursor else query.offset
@@ -183,6 +203,9 @@ class FakeNode:
             next_cursor=str(end) if end < len(hits) else "",
             prev_cursor=str(max(0, start - query.limit)) if start else "",
         )
+
+    async def known_nodes(self) -> tuple[KnownNode, ...]:
+        return self.known
 
     async def fetch(
         self, holder: str, record_id: str, file_name: str = "", *, actor: Actor = ANONYMOUS

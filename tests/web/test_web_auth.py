@@ -85,6 +85,7 @@ PROTECTED = [
     ("POST", f"/n/{CODE}/accounts/clerk/roles/clerk/revoke", Role.OPERATOR, Role.CLERK),
     ("POST", f"/n/{CODE}/accounts/clerk/disable", Role.OPERATOR, Role.CLERK),
     ("POST", f"/n/{CODE}/accounts/clerk/enable", Role.OPERATOR, Role.ARCHIVIST),
+    ("POST", f"/n/{CODE}/", Role.CLERK, Role.OPERATOR),  # 查本人档案: an identity number
 ]
 
 

@@ -33,7 +33,7 @@ async def test_empty_query_shows_form_and_hint(
     assert "留下村（330106001001）服务点 · 档案查询" in page
     for label in ("查询词", "范围", "门类", "年度（起）", "年度（止）", "全部门类", "土地承包"):
         assert label in page
-    assert 'name="scope" value="33"' in page  # the province by default
+    assert '<option value="33" selected>全省</option>' in page  # the province by default
     assert 'class="hint"' in page
     assert nodes["330106001001"].queries == []
 
@@ -47,7 +47,8 @@ async def test_hits_render_with_labels_links_and_escaped_text(
     page = await response.text()
     for label in ("题名", "档号", "门类", "年度", "保管期限", "开放状态", "馆藏单位"):
         assert f"<th>{label}</th>" in page
-    assert "共 3 条，由 33（省级节点）应答" in page
+    assert "共 3 条，当前显示第 1–3 条" in page
+    assert "由 浙江省档案馆 答复：它的目录覆盖 杭州市" in page
     assert "张三与李四结婚登记" in page
     assert "J001-HY·2015-Y-0001" in page
     assert "永久" in page
@@ -111,7 +112,7 @@ async def test_bad_year_is_a_400_page_saying_what_to_fix(client: TestClient) -> 
     assert response.status == 400
     page = await response.text()
     assert "起始年度应为整数" in page
-    assert "返回服务点查询页" in page
+    assert 'name="q" value="张三"' in page and 'name="year_from" value="abc"' in page
 
 
 @pytest.mark.asyncio
@@ -164,7 +165,7 @@ async def test_titles_and_quoted_attributes_are_escaped_on_the_results_page(
     assert "共 1 条" in page
     assert "<script>alert" not in page and 'onfocus="alert' not in page
     escaped = "&quot;onfocus=&quot;alert(2)&#x27;档案&#x27;"
-    assert f"<td>&lt;script&gt;alert(1)&lt;/script&gt;{escaped}</td>" in page
+    assert f'<td data-label="题名">&lt;script&gt;alert(1)&lt;/script&gt;{escaped}</td>' in page
     assert f'name="q" value="{escaped}"' in page
 
 

@@ -1,12 +1,18 @@
-"""Searching the network's catalogue from one node: answered here or by the covering ancestor."""
+"""Searching the network's catalogue from one node: answered here or by the covering ancestor.
+
+Also the nodes this node knows from its copy of the trust directory (``known_nodes``), by
+name: the search page offers scopes by name and says who answered, and why, and names the
+holder when it cannot be reached or its certificate was revoked.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from node.actors import ANONYMOUS, Actor
 from node.audit import Act, search_detail
+from node.citizens import IdNumber
 from node.errors import InvalidInput, InvalidQuery
 from node.federation.client import FederationClient
 from node.federation.messages import SEARCH
@@ -16,15 +22,31 @@ from node.identity import covering_ancestor, validate_code
 from node.records import MAX_PAGE, MAX_QUERY_CHARS, SearchPage, SearchQuery
 
 
+@dataclass(frozen=True)
+class KnownNode:
+    """A node of the trust directory as this node's copy has it."""
+
+    code: str
+    name: str  # the archive's name in its newest certificate
+    revoked: bool  # every certificate it had is revoked (or its key retired without a new one)
+
+
 @runtime_checkable
 class SearchService(Protocol):
-    async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:
+    async def search(
+        self, query: SearchQuery, *, actor: Actor = ANONYMOUS, id_number: IdNumber | None = None
+    ) -> SearchPage:
         """One page of catalogue entries matching ``query`` over ``query.scope``, searched
-        by ``actor`` (logged in the audit log with the scope, filters and total).
+        by ``actor`` (logged in the audit log with the scope, filters and total);
+        ``id_number``: the records of that citizen (by blind index; never logged).
 
         Raises ``InvalidQuery``/``InvalidInput`` for a query no node would answer,
         ``PeerUnavailable`` when the answering ancestor cannot be reached.
         """
+        ...
+
+    async def known_nodes(self) -> tuple[KnownNode, ...]:
+        """Every node of this node's copy of the trust directory, by code."""
         ...
 
 
@@ -36,12 +58,15 @@ class CatalogueSearch:
         self.client = client
         self.directory = directory  # resolves succeeded division codes (aliases)
 
-    async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:
+    async def search(
+        self, query: SearchQuery, *, actor: Actor = ANONYMOUS, id_number: IdNumber | None = None
+    ) -> SearchPage:
         """Search the catalogue over ``query.scope`` (default: the whole province).
 
         Answered here if this node covers the scope, else by the lowest ancestor that does.
         The search is noted in the audit log (queued: see ``storage/audit.py``).
         """
+        del id_number  # blind index wiring arrives from the blindindex branch
         code = self.parts.code
         query = _checked(replace(query, scope=query.scope or code[:2]))
         query = replace(query, scope=self.directory.resolve(query.scope))
@@ -54,9 +79,25 @@ class CatalogueSearch:
         self.parts.audit.note(actor, Act.SEARCH, query.scope, search_detail(query, page))
         return page
 
+    async def known_nodes(self) -> tuple[KnownNode, ...]:
+        state = self.directory
+        return tuple(
+            KnownNode(code, certs[-1].name, not state.current(code))
+            for code, certs in sorted(state.certificates.items())
+            if certs
+        )
+
 
 def _checked(query: SearchQuery) -> SearchQuery:
-    fields = (query.text, query.scope, query.category, query.retention, query.access, query.cursor)
+    fields = (
+        query.text,
+        query.scope,
+        query.category,
+        query.retention,
+        query.access,
+        query.cursor,
+        query.archival_code,
+    )
     for value in fields:
         if value is None:
             continue
@@ -71,6 +112,8 @@ def _checked(query: SearchQuery) -> SearchQuery:
     validate_code(query.scope)
     if len(query.text) > MAX_QUERY_CHARS:
         raise InvalidInput(f"查询词过长（最多 {MAX_QUERY_CHARS} 字）")
+    if len(query.archival_code) > MAX_QUERY_CHARS:
+        raise InvalidInput(f"档号过长（最多 {MAX_QUERY_CHARS} 字）")
     if not 1 <= query.limit <= MAX_PAGE:
         raise InvalidInput(f"每页条数应在 1 到 {MAX_PAGE} 之间")
     if query.offset < 0:

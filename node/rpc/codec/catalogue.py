@@ -104,6 +104,7 @@ def _query_to_pb(query: SearchQuery) -> pb.SearchRequest:
         retention=query.retention or "",
         access=query.access or "",
         cursor=query.cursor,
+        archival_code=query.archival_code,
     )
 
 
@@ -119,6 +120,7 @@ def _query_from_pb(msg: pb.SearchRequest) -> SearchQuery:
         retention=msg.retention or None,
         access=msg.access or None,
         cursor=msg.cursor,
+        archival_code=msg.archival_code,
     )
 
 

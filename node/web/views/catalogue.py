@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from node.records import CATEGORIES, Access, CatalogueEntry, Retention, SearchPage
 from node.web.views import access_zh, content_url, level_zh, page_url, service_point_url
 
 if TYPE_CHECKING:
     from node.federation.services import NodeInfo
+    from node.web.views.scope import ScopeGroup
+
+
+def request_url(code: str, holder: str, record_id: str) -> str:
+    """Where a clerk at ``code`` files a utilisation request (利用申请) for a record."""
+    return (
+        f"/n/{code}/requests/new?holder={quote(holder, safe='')}&record={quote(record_id, safe='')}"
+    )
 
 
 @dataclass(frozen=True)
@@ -36,19 +45,25 @@ class Option:
 
 @dataclass(frozen=True)
 class SearchForm:
-    """The clerk's search form, filled with what the URL asked for."""
+    """The clerk's search form, filled with what the URL asked for; ``error``: what to fix
+    in it ("" if nothing); ``own_action``: where the identity-number search posts ("" if
+    the visitor may not use it), with the session's ``csrf``."""
 
     name: str
     code: str
     action: str
     province: str  # the default scope: the whole province
     q: str
-    scope: str
+    scope_code: str  # a code typed by hand, as typed
+    scopes: tuple[ScopeGroup, ...]
     year_from: str
     year_to: str
     categories: tuple[Option, ...]
     retentions: tuple[Option, ...]
     accesses: tuple[Option, ...]
+    error: str = ""
+    own_action: str = ""
+    csrf: str = ""
 
 
 def _options(params: Mapping[str, str], name: str, choices: dict[str, str]) -> tuple[Option, ...]:
@@ -56,15 +71,24 @@ def _options(params: Mapping[str, str], name: str, choices: dict[str, str]) -> t
     return tuple(Option(value, label, value == selected) for value, label in choices.items())
 
 
-def search_form(info: NodeInfo, params: Mapping[str, str]) -> SearchForm:
-    province = info.code[:2]
+def search_form(
+    info: NodeInfo,
+    params: Mapping[str, str],
+    scopes: tuple[ScopeGroup, ...],
+    *,
+    error: str = "",
+    own_action: str = "",
+    csrf: str = "",
+) -> SearchForm:
+    """The form as ``params`` (the URL's query, or a POST's fields) filled it."""
     return SearchForm(
         name=info.name,
         code=info.code,
         action=service_point_url(info.code),
-        province=province,
+        province=info.code[:2],
         q=params.get("q", ""),
-        scope=params.get("scope", province),
+        scope_code=params.get("scope_code", ""),
+        scopes=scopes,
         year_from=params.get("year_from", ""),
         year_to=params.get("year_to", ""),
         categories=_options(params, "category", {name: name for name in CATEGORIES}),
@@ -72,6 +96,9 @@ def search_form(info: NodeInfo, params: Mapping[str, str]) -> SearchForm:
         accesses=_options(
             params, "access", {a.value: a.zh for a in (Access.OPEN, Access.CONTROLLED)}
         ),
+        error=error,
+        own_action=own_action,
+        csrf=csrf,
     )
 
 
@@ -92,13 +119,15 @@ class Hit:
     use: str
     view_href: str = ""
     download_href: str = ""
+    request_href: str = ""  # 申请利用, for a controlled record
 
 
 def hit(code: str, entry: CatalogueEntry) -> Hit:
     access = str(entry.access)
-    view = download = ""
+    view = download = ask = ""
     if access == Access.CONTROLLED:
         use = "controlled"
+        ask = request_url(code, entry.holder, entry.record_id)
     elif access != Access.OPEN:
         use = "closed"
     elif not entry.content_sha256:
@@ -120,6 +149,7 @@ def hit(code: str, entry: CatalogueEntry) -> Hit:
         use=use,
         view_href=view,
         download_href=download,
+        request_href=ask,
     )
 
 
@@ -138,7 +168,7 @@ class Pager:
 class Results:
     total: int
     total_exact: bool
-    answered_by: str  # a node label, "" if nobody said
+    answered_by: str  # "由 杭州市档案馆 答复：它的目录覆盖 …。", "" if nobody said
     first: int
     last: int
     hits: tuple[Hit, ...]

@@ -178,6 +178,7 @@ class SearchRequest(_message.Message):
     RETENTION_FIELD_NUMBER: _builtins.int
     ACCESS_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
+    ARCHIVAL_CODE_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     scope: _builtins.str
     """division code prefix; the lowest node covering it answers"""
@@ -193,6 +194,8 @@ class SearchRequest(_message.Message):
     """"" = any; else open or controlled"""
     cursor: _builtins.str
     """a page's next_cursor / prev_cursor; bound to the same query"""
+    archival_code: _builtins.str
+    """"" = any; else one 档号 in canonical form (J001-HY·2015-Y-0001)"""
     def __init__(
         self,
         *,
@@ -206,10 +209,11 @@ class SearchRequest(_message.Message):
         retention: _builtins.str = ...,
         access: _builtins.str = ...,
         cursor: _builtins.str = ...,
+        archival_code: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "category", b"category", "cursor", b"cursor", "limit", b"limit", "offset", b"offset", "retention", b"retention", "scope", b"scope", "text", b"text", "year_from", b"year_from", "year_to", b"year_to"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "archival_code", b"archival_code", "category", b"category", "cursor", b"cursor", "limit", b"limit", "offset", b"offset", "retention", b"retention", "scope", b"scope", "text", b"text", "year_from", b"year_from", "year_to", b"year_to"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
