@@ -119,6 +119,8 @@ class TrustSettings:
     enrol_applications_per_hour: int = _setting(10, "enrol_applications_per_hour", "int")
     # enrolment calls of any kind (the applicant asking how it was decided) per address
     enrol_calls_per_minute: int = _setting(30, "enrol_calls_per_minute", "int")
+    # the root registry mints a new identity index key once the newest is this old
+    index_key_rotation_ms: int = _setting(365 * DAY_MS, "index_key_rotation", "ms")
 
 
 DEFAULT_TRUST = TrustSettings()

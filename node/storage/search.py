@@ -44,7 +44,9 @@ from node.errors import InvalidQuery
 from node.identity import CODE_LENGTHS
 from node.records import (
     CATEGORIES,
+    MAX_INDEX_CHARS,
     MAX_PAGE,
+    MAX_QUERY_INDEX,
     MAX_YEAR,
     MIN_YEAR,
     Access,
@@ -104,6 +106,7 @@ def fingerprint(query: SearchQuery) -> str:
         query.year_to,
         query.retention,
         query.access,
+        *query.subject_index,
     ]
     canonical = json.dumps(fields, ensure_ascii=True, default=repr)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
@@ -181,11 +184,29 @@ def _plan(conn: sqlite3.Connection, query: SearchQuery) -> _Plan:
         facets.append(f'"{category}"')
     if facets:
         plan.facets = "facets : (" + " AND ".join(facets) + ")"
+    if query.subject_index:
+        # by identity number: the entries whose blind index holds one of the values, from
+        # the subject_index table (a handful of rows), then the other conditions on them
+        values = _index_values(query.subject_index)
+        plan.where.append(
+            "c.id IN (SELECT entry_id FROM subject_index WHERE value IN "
+            f"({', '.join('?' for _ in values)}))"
+        )
+        plan.params.extend(values)
     for word in parsed.like_words:
         clause, like_params = fts.like_clause(word)
         plan.where.append(clause)
         plan.params.extend(like_params)
     return plan
+
+
+def _index_values(values: object) -> list[str]:
+    if not isinstance(values, tuple) or len(values) > MAX_QUERY_INDEX:
+        raise InvalidQuery(f"身份索引检索值应为列表，最多 {MAX_QUERY_INDEX} 个")
+    for value in values:
+        if not isinstance(value, str) or not 1 <= len(value) <= MAX_INDEX_CHARS:
+            raise InvalidQuery(f"身份索引检索值应为 1 到 {MAX_INDEX_CHARS} 个字符的文本")
+    return list(dict.fromkeys(values))
 
 
 # -- cursors ----------------------------------------------------------------------------------
