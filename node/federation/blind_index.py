@@ -31,7 +31,7 @@ from node import index_keys
 from node.actors import ANONYMOUS, Actor, node_actor
 from node.citizens import IdNumber
 from node.crypto import SigningKey, seal
-from node.errors import Forbidden, Misaddressed, NodeError, NotReady
+from node.errors import Forbidden, Misaddressed, NodeError, NotReady, ProtocolError, StorageError
 from node.federation.client import FederationClient
 from node.federation.messages import INDEX_KEYS, Envelope, IndexKeysReply, IndexKeysRequest
 from node.federation.parts import NodeParts
@@ -90,7 +90,11 @@ class BlindIndex:
         """Load the stored keys; the registry mints its first key if it has none."""
         keys: list[IndexKey] = []
         for version, created_ms, sealed in await self.store.keys():
-            packed = self.rest_key.unseal(sealed)
+            try:
+                packed = self.rest_key.unseal(sealed)
+            except Exception:  # nacl's CryptoError: rest.key was replaced; pulled again
+                log.warning("%s cannot open stored index key v%d", self.parts.code, version)
+                continue
             keys.extend(
                 k
                 for k in index_keys.unpack_keys(packed)
@@ -139,7 +143,14 @@ class BlindIndex:
         return seal(self.rest_key.public_key, digits)
 
     def _open_numbers(self, sealed: bytes) -> tuple[IdNumber, ...]:
-        return tuple(IdNumber(d) for d in json.loads(self.rest_key.unseal(sealed)))
+        try:
+            opened = self.rest_key.unseal(sealed)
+        except Exception:  # nacl's CryptoError: not sealed to this rest.key
+            raise StorageError(
+                f"本节点 {self.parts.code} 保存的当事人证件号无法用 rest.key 打开："
+                "请从备份恢复 rest.key（docs/operations.md，备份）"
+            ) from None
+        return tuple(IdNumber(d) for d in json.loads(opened))
 
     async def numbers(self, record_ids: Sequence[str]) -> dict[str, tuple[IdNumber, ...]]:
         """The subject numbers of those of ``record_ids`` (records held here) that have any."""
@@ -211,7 +222,13 @@ class BlindIndex:
         if reply.newest_version <= self.newest_version or not reply.sealed_keys:
             return
         # sealed to the key the call was signed with, which is this node's current key
-        keys = index_keys.unpack_keys(self.parts.signer.key.unseal(reply.sealed_keys))
+        try:
+            packed = self.parts.signer.key.unseal(reply.sealed_keys)
+        except Exception:  # nacl's CryptoError (only node/crypto.py may import nacl)
+            raise ProtocolError(
+                f"index keys from {self.parent} are not sealed to the key of {self.parts.code}"
+            ) from None
+        keys = index_keys.unpack_keys(packed)
         fresh = [k for k in keys if k.version not in {m.version for m in self._keys}]
         await self._add(fresh)
         log.info("%s holds identity index key v%d", self.parts.code, self.newest_version)

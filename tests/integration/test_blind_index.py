@@ -22,8 +22,9 @@ from node.accounts import console_actor
 from node.actors import Role
 from node.audit import AuditQuery
 from node.citizens import IdNumber
-from node.errors import NodeError, NotReady
-from node.federation.messages import INDEX_KEYS, IndexKeysReply, IndexKeysRequest
+from node.config import TrustSettings
+from node.errors import InvalidInput, NodeError, NotReady
+from node.federation.messages import INDEX_KEYS, SEARCH, IndexKeysReply, IndexKeysRequest
 from node.index_keys import unpack_keys
 from node.records import Access, SearchQuery
 from node.simulate import index_keys_everywhere, plan
@@ -132,8 +133,9 @@ async def test_the_number_is_in_clear_nowhere_and_sealed_only_at_the_holder(
 
 
 async def test_over_http_the_number_travels_in_the_body_and_a_wrong_one_is_a_400(
-    net: Network,
+    net: Network, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     token = await staff(net.service(VILLAGE), "clerk", Role.CLERK)
     web = net.hosts[VILLAGE].listening.web_url
     url = f"{web}/api/v1/nodes/{VILLAGE}/search"
@@ -153,6 +155,17 @@ async def test_over_http_the_number_travels_in_the_body_and_a_wrong_one_is_a_400
             assert in_url.status == 400 and "网址" in text and CITIZEN.digits not in text
         async with http.post(url, json={"id_number": CITIZEN.digits}) as anonymous:
             assert anonymous.status == 401  # a visitor may not probe who has which record
+    assert CITIZEN.digits not in caplog.text and wrong not in caplog.text
+
+
+async def test_index_values_out_of_range_on_the_wire_are_invalid_argument(net: Network) -> None:
+    village = net.node(VILLAGE)
+    many = SearchQuery(scope=PROVINCE, subject_index=tuple(f"v1:{i:022d}" for i in range(9)))
+    with pytest.raises(InvalidInput, match="subject_index"):
+        await village.client.call(SEARCH, PROVINCE, village.parts.codec.encode(many))
+    # and a caller of the service cannot bring values of its own: only a number checked here
+    with pytest.raises(InvalidInput, match="身份证号码"):
+        await net.service(VILLAGE).search.search(SearchQuery(subject_index=many.subject_index[:1]))
 
 
 async def test_the_keys_are_sealed_to_the_caller_and_only_a_child_is_answered(
@@ -236,5 +249,21 @@ async def test_a_node_without_the_key_refuses_clearly(tmp_path: Path) -> None:
         ):
             body = await response.json()
         assert response.status == 503 and "身份索引密钥尚未同步" in body["error"]["message"]
+    finally:
+        await network.stop()
+
+
+async def test_the_registry_rotates_on_schedule_and_the_tree_follows(tmp_path: Path) -> None:
+    # every key is due at once: each upkeep tick of the registry mints a new version
+    trust = TrustSettings(index_key_rotation_ms=1)
+    network = await Network.start(tmp_path, tree(PROVINCE, CITY), trust=trust)
+    try:
+        registry, city = network.node(PROVINCE).blind_index, network.node(CITY).blind_index
+        before = registry.newest_version
+        assert await registry.refresh() and registry.newest_version == before + 1
+        await city.refresh()
+        assert city.newest_version == registry.newest_version
+        entries = await network.service(PROVINCE).audit.entries(AuditQuery(act="index_key.rotate"))
+        assert any('"scheduled":true' in e.detail for e in entries.entries)
     finally:
         await network.stop()
