@@ -667,15 +667,11 @@ def _index_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 def test_a_search_by_blind_index_finds_the_entries_carrying_a_value() -> None:
     conn = memory_db()
     controlled = {"access": Access.CONTROLLED, "subjects": ()}
-    in_txn(
-        conn,
-        apply_entries_txn,
-        [
-            make_entry("A", title="婚姻登记档案（1966年，控制使用）", subject_index=(A_VALUE, B_VALUE), **controlled),
-            make_entry("B", title="社保档案（2001年，控制使用）", creator="余杭区社保局", year=2001, subject_index=(B_VALUE,), **controlled),
-            make_entry("C", title="王秀英结婚登记"),
-        ],
-    )  # fmt: skip
+    a = make_entry("A", title="婚姻登记档案（1966年，控制使用）",
+                   subject_index=(A_VALUE, B_VALUE), **controlled)  # fmt: skip
+    b = make_entry("B", title="社保档案（2001年，控制使用）", creator="余杭区社保局",
+                   year=2001, subject_index=(B_VALUE,), **controlled)  # fmt: skip
+    in_txn(conn, apply_entries_txn, [a, b, make_entry("C", title="王秀英结婚登记")])
 
     def found(*values: str, text: str = "", **filters: object) -> list[str]:
         query = SearchQuery(text=text, subject_index=values, **filters)  # type: ignore[arg-type]
@@ -689,8 +685,8 @@ def test_a_search_by_blind_index_finds_the_entries_carrying_a_value() -> None:
     assert found(B_VALUE, year_from=2010) == ["A"]  # with filters
     assert found(B_VALUE, scope="330106") == ["A", "B"]
     # a new version replaces the entry's values; a tombstone has none
-    in_txn(conn, apply_entries_txn, [make_entry("A", version=2, subject_index=(C_VALUE,), **controlled),
-                                     make_entry("B", version=2, deleted=True, **controlled)])  # fmt: skip
+    newer = [replace(a, version=2, subject_index=(C_VALUE,)), replace(b, version=2, deleted=True)]
+    in_txn(conn, apply_entries_txn, newer)
     assert found(A_VALUE) == [] and found(B_VALUE) == [] and found(C_VALUE) == ["A"]
     assert _index_rows(conn) == [(C_VALUE, "A")]
     conn.close()
