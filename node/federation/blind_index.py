@@ -89,7 +89,8 @@ class BlindIndex:
     async def open(self) -> None:
         """Load the stored keys; the registry mints its first key if it has none."""
         keys: list[IndexKey] = []
-        for version, created_ms, sealed in await self.store.keys():
+        stored = await self.store.keys()
+        for version, created_ms, sealed in stored:
             try:
                 packed = self.rest_key.unseal(sealed)
             except Exception:  # nacl's CryptoError: rest.key was replaced; pulled again
@@ -102,7 +103,9 @@ class BlindIndex:
             )
         self._keys = tuple(sorted(keys, key=lambda k: k.version, reverse=True))
         if self.is_registry and not self._keys:
-            await self._add([IndexKey.generate(1, self._now_ms())])
+            # a version never seen before, even if stored ones could not be opened
+            after = max((version for version, _, _ in stored), default=0)
+            await self._add([IndexKey.generate(after + 1, self._now_ms())])
 
     def _now_ms(self) -> int:
         return int(self.parts.signer.clock() * 1000)

@@ -57,10 +57,11 @@ class BlindIndexStore:
         )
 
     async def put_keys(self, keys: Sequence[tuple[int, int, bytes]]) -> None:
-        """Store keys (version, created ms, sealed); a version already stored is kept."""
+        """Store keys (version, created ms, sealed), replacing a stored copy of a version
+        (one that could not be opened any more, after ``rest.key`` was replaced)."""
         await self.db.write(
             lambda conn: conn.executemany(
-                "INSERT OR IGNORE INTO index_keys(version, created_ms, sealed) VALUES (?, ?, ?)",
+                "INSERT OR REPLACE INTO index_keys(version, created_ms, sealed) VALUES (?, ?, ?)",
                 list(keys),
             )
         )

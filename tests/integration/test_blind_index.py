@@ -267,3 +267,23 @@ async def test_the_registry_rotates_on_schedule_and_the_tree_follows(tmp_path: P
         assert any('"scheduled":true' in e.detail for e in entries.entries)
     finally:
         await network.stop()
+
+
+async def test_keys_and_numbers_survive_a_restart(tmp_path: Path) -> None:
+    codes = tree(PROVINCE, CITY)
+    first = await Network.start(tmp_path, codes)
+    try:
+        await index_keys_everywhere(first)
+        keys = {code: first.node(code).blind_index.live_keys() for code in (PROVINCE, CITY)}
+        record, data = make_record(CITY, 1, title="结婚登记", access=Access.CONTROLLED)
+        await ingest(first.service(CITY), [(record, data)], {record.record_id: (CITIZEN,)})
+    finally:
+        await first.stop()
+    again = await Network.start(tmp_path, codes, root=first.root)
+    try:
+        for code in (PROVINCE, CITY):  # read back from the database, not minted or pulled anew
+            assert again.node(code).blind_index.live_keys() == keys[code]
+        stored = await again.node(CITY).parts.records.get(record.record_id)
+        assert await again.node(CITY).blind_index.matches(CITIZEN, stored)
+    finally:
+        await again.stop()
