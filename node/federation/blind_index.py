@@ -187,11 +187,16 @@ class BlindIndex:
 
     async def matches(self, number: IdNumber, record: Record) -> bool:
         """Whether ``number`` is the identity number of one of ``record``'s subjects, by the
-        numbers sealed here at ingest (only the holder can answer). For the holder's rule
-        that the subject asking for her own record is approved at once."""
+        numbers sealed here at ingest (only the holder can answer; a record ingested with
+        blind-index values but no numbers is matched by its values under the live keys).
+        For the holder's rule that the subject asking for her own record is approved at
+        once. False for a record another node holds."""
         if record.holder != self.parts.code:
             return False
-        mine = (await self.numbers([record.record_id])).get(record.record_id, ())
+        mine = (await self.numbers([record.record_id])).get(record.record_id)
+        if mine is None:  # indexed elsewhere (ingested with ``subject_index`` only)
+            values = self.search_values(number) if self._keys else ()
+            return any(value in record.subject_index for value in values)
         return any(hmac.compare_digest(n.digits, number.digits) for n in mine)
 
     # -- keys from the parent, keys for the children -----------------------------------------

@@ -98,6 +98,10 @@ async def test_the_holder_can_tell_whether_a_number_is_a_subjects(net: Network) 
     assert await holder.matches(CITIZEN, record) and await holder.matches(SPOUSE, record)
     assert not await holder.matches(STRANGER, record)
     assert not await net.node(PROVINCE).blind_index.matches(CITIZEN, record)  # not its record
+    # a record that came with blind-index values only is matched by them
+    values = holder.index_values([STRANGER])
+    bare = replace(record, record_id="HY-1966-Y-9999", subject_index=values)
+    assert await holder.matches(STRANGER, bare) and not await holder.matches(CITIZEN, bare)
 
 
 def _node_files(root: Path) -> list[Path]:
