@@ -134,6 +134,10 @@ async def test_the_number_is_in_clear_nowhere_and_sealed_only_at_the_holder(
     entries = (await net.service(VILLAGE).audit.entries(AuditQuery(act="search"))).entries
     searches = [e for e in entries if "id_number" in e.detail]
     assert searches and CITIZEN.masked in searches[0].detail
+    # the answering province logs that it was a search by number, not which number
+    answered = (await net.service(PROVINCE).audit.entries(AuditQuery(act="search"))).entries
+    assert any('"by_identity_number":true' in e.detail for e in answered)
+    assert not any(CITIZEN.masked in e.detail or "v1:" in e.detail for e in answered)
 
 
 async def test_over_http_the_number_travels_in_the_body_and_a_wrong_one_is_a_400(
