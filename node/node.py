@@ -162,6 +162,8 @@ class Node:
             BlindIndexStore(self.db),
             SigningKey.load_or_create(node_dir / REST_KEY_FILE),
             rotation_ms=trust.index_key_rotation_ms,
+            settle_ms=trust.index_key_settle_ms,
+            pull_through_s=trust.refresh_interval_s / 2,
         )
         self.blind_index.on_reindexed = self._changed
         self.keeper.upkeep.append(self.blind_index.refresh)

@@ -63,12 +63,21 @@ class BlindIndex:
         rest_key: SigningKey,
         *,
         rotation_ms: int,
+        settle_ms: int,
+        pull_through_s: float,
     ) -> None:
         self.parts = parts
         self.client = client
         self.store = store
         self.rest_key = rest_key  # seals keys and numbers at rest
         self.rotation_ms = rotation_ms
+        # A new key indexes records once it is this old: by then every node has pulled it
+        # (each pulls on its upkeep tick, through parents that pull when theirs is older
+        # than ``pull_through_s``), so no searcher lacks the key a holder re-indexed under.
+        self.settle_ms = settle_ms
+        self.pull_through_s = pull_through_s
+        self._pulled_at = float("-inf")  # when the last pull from the parent answered
+        self._indexed_under = 0  # the key version the last re-index ran for (0: not yet)
         self.parent = parent_of(parts.code)
         self._keys: tuple[IndexKey, ...] = ()  # every key known here, newest first
         self._lock = asyncio.Lock()  # one pull (or rotation) at a time
@@ -131,13 +140,25 @@ class BlindIndex:
             raise NotReady(NOT_SYNCED)
         return tuple(key.value(number) for key in live)
 
+    def indexing_key(self) -> IndexKey:
+        """The key records are indexed under: the newest that has settled (``settle_ms``
+        old), else the oldest live one (the only one, at a network's first start).
+
+        Raises:
+            NotReady: this node has no index key yet.
+        """
+        live = self.live_keys()
+        if not live:
+            raise NotReady(NOT_SYNCED)
+        settled = [k for k in live if self._now_ms() - k.created_ms >= self.settle_ms]
+        return settled[0] if settled else live[-1]
+
     def index_values(self, numbers: Sequence[IdNumber]) -> tuple[str, ...]:
-        """A record's ``subject_index`` for its subjects' numbers: under the newest key."""
+        """A record's ``subject_index`` for its subjects' numbers, under ``indexing_key``."""
         if not numbers:
             return ()
-        if not self._keys:
-            raise NotReady(NOT_SYNCED)
-        return tuple(dict.fromkeys(self._keys[0].value(n) for n in numbers))
+        key = self.indexing_key()
+        return tuple(dict.fromkeys(key.value(n) for n in numbers))
 
     # -- the holder's subject numbers --------------------------------------------------------
 
@@ -203,7 +224,7 @@ class BlindIndex:
 
     async def refresh(self) -> bool:
         """Pull the live keys from the parent (the registry: rotate if due); re-index this
-        node's records if a newer key arrived. True if one did."""
+        node's records once a newer key has settled. True if a newer key arrived."""
         async with self._lock:
             before = self.newest_version
             if self.is_registry:
@@ -216,7 +237,7 @@ class BlindIndex:
             else:
                 await self._pull()
             newer = self.newest_version > before
-        if newer:
+        if self._keys and self.indexing_key().version != self._indexed_under:
             await self.reindex()
         return newer
 
@@ -227,6 +248,7 @@ class BlindIndex:
             INDEX_KEYS, self.parent, self.parts.codec.encode(request)
         )
         reply = self.parts.codec.decode(IndexKeysReply, reply_env.payload)
+        self._pulled_at = self.parts.signer.clock()
         if reply.newest_version <= self.newest_version or not reply.sealed_keys:
             return
         # sealed to the key the call was signed with, which is this node's current key
@@ -247,8 +269,11 @@ class BlindIndex:
         if parent_of(call.origin) != self.parts.code:
             raise Misaddressed(f"{call.origin} is not a child of {self.parts.code}")
         request = self.parts.codec.decode(IndexKeysRequest, call.payload)
-        if not self._keys and not self.is_registry:
-            try:  # a new node asks before this one has pulled: pull now, down the tree
+        stale = self.parts.signer.clock() - self._pulled_at > self.pull_through_s
+        if not self.is_registry and (stale or not self._keys):
+            # pull first if this node's copy may be behind (or it has none): a key minted at
+            # the registry reaches a village on the village's own next tick
+            try:
                 async with self._lock:
                     await self._pull()
             except NodeError as exc:
@@ -262,12 +287,11 @@ class BlindIndex:
 
     async def rotate(self) -> IndexKey:
         """The registry mints a new key version (its operator's act, audited by the caller);
-        the registry's own records are re-indexed, the other nodes' on their next pull."""
+        every holder (the registry too) re-indexes once it has settled."""
         if not self.is_registry:
             raise Forbidden("只有省级根注册节点可以轮换身份索引密钥：请在省级节点上执行")
         async with self._lock:
             key = await self._mint()
-        await self.reindex()
         return key
 
     async def _mint(self) -> IndexKey:
@@ -279,11 +303,13 @@ class BlindIndex:
     # -- re-indexing -------------------------------------------------------------------------
 
     async def reindex(self, *, actor: Actor = ANONYMOUS) -> int:
-        """Store a new version of every record held here whose blind index is not under the
-        newest key, with its values under that key; return how many. Each goes in the audit
-        log with the record, and up the tree as any change does."""
+        """Store a new version of every record held here whose blind index is not under
+        ``indexing_key``, with its values under that key; return how many. Each goes in the
+        audit log with the record, and up the tree as any change does."""
         if not self._keys:
             return 0
+        key = self.indexing_key()  # one key for the whole run
+        under = key.version
         actor = actor if actor != ANONYMOUS else node_actor(self.parts.code, self.parts.code)
         record_ids = await self.store.indexed_records()
         changed = 0
@@ -292,16 +318,18 @@ class BlindIndex:
             numbers = await self.numbers(chunk)
             updated = []
             for record in await self.parts.records.get_many(chunk):
-                values = self.index_values(numbers.get(record.record_id, ()))
+                mine = numbers.get(record.record_id, ())
+                values = tuple(dict.fromkeys(key.value(n) for n in mine))
                 if values and not record.deleted and record.subject_index != values:
                     updated.append(record.next_version(subject_index=values))
             if updated:
                 entries = [
-                    (actor, REINDEX_ACT, r.ref, {"version": r.version, "key": self.newest_version})
+                    (actor, REINDEX_ACT, r.ref, {"version": r.version, "key": under})
                     for r in updated
                 ]
                 await self.parts.records.put(updated, self.parts.name,
                                              also=self.parts.audit.hook(entries))  # fmt: skip
                 changed += len(updated)
                 self.on_reindexed()
+        self._indexed_under = under
         return changed

@@ -47,7 +47,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def net(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Network]:
     codes = tree(PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE, HOLDER)
-    network = await Network.start(tmp_path_factory.mktemp("blind"), codes)
+    # a new key settles at once here (the settling wait has its own test below)
+    settled = TrustSettings(index_key_settle_ms=0)
+    network = await Network.start(tmp_path_factory.mktemp("blind"), codes, trust=settled)
     await index_keys_everywhere(network)
     await ingest(
         network.service(HOLDER),
@@ -263,7 +265,7 @@ async def test_a_node_without_the_key_refuses_clearly(tmp_path: Path) -> None:
 
 async def test_the_registry_rotates_on_schedule_and_the_tree_follows(tmp_path: Path) -> None:
     # every key is due at once: each upkeep tick of the registry mints a new version
-    trust = TrustSettings(index_key_rotation_ms=1)
+    trust = TrustSettings(index_key_rotation_ms=1)  # the default index_key_settle
     network = await Network.start(tmp_path, tree(PROVINCE, CITY), trust=trust)
     try:
         registry, city = network.node(PROVINCE).blind_index, network.node(CITY).blind_index
@@ -273,6 +275,28 @@ async def test_the_registry_rotates_on_schedule_and_the_tree_follows(tmp_path: P
         assert city.newest_version == registry.newest_version
         entries = await network.service(PROVINCE).audit.entries(AuditQuery(act="index_key.rotate"))
         assert any('"scheduled":true' in e.detail for e in entries.entries)
+    finally:
+        await network.stop()
+
+
+async def test_a_holder_waits_for_a_new_key_to_settle_before_re_indexing(tmp_path: Path) -> None:
+    network = await Network.start(tmp_path, tree(PROVINCE, CITY))  # the default 15 minutes
+    try:
+        await index_keys_everywhere(network)
+        record, data = make_record(CITY, 1, title="结婚登记", access=Access.CONTROLLED)
+        await ingest(network.service(CITY), [(record, data)], {record.record_id: (CITIZEN,)})
+        indexed = (await network.node(CITY).parts.records.get(record.record_id)).subject_index
+        await network.service(PROVINCE).trust.rotate_index_key(actor=console_actor(PROVINCE))
+        await network.node(CITY).blind_index.refresh()
+        assert network.node(CITY).blind_index.newest_version == 2
+        # not settled yet: the record keeps its values under v1, which searchers still use,
+        # until every node has had time to pull v2
+        stored = await network.node(CITY).parts.records.get(record.record_id)
+        assert stored.subject_index == indexed and indexed[0].startswith("v1:")
+        page = await network.service(CITY).search.search(
+            SearchQuery(scope=CITY), actor=console_actor(CITY), id_number=CITIZEN
+        )  # answered by the city's own catalogue
+        assert [h.ref for h in page.hits] == [record.ref]
     finally:
         await network.stop()
 
@@ -295,3 +319,19 @@ async def test_keys_and_numbers_survive_a_restart(tmp_path: Path) -> None:
         assert await again.node(CITY).blind_index.matches(CITIZEN, stored)
     finally:
         await again.stop()
+
+
+async def test_a_parent_whose_copy_is_stale_pulls_before_answering(tmp_path: Path) -> None:
+    network = await Network.start(tmp_path, tree(PROVINCE, CITY, COUNTY))
+    try:
+        await index_keys_everywhere(network)
+        await network.service(PROVINCE).trust.rotate_index_key(actor=console_actor(PROVINCE))
+        city, county = network.node(CITY).blind_index, network.node(COUNTY).blind_index
+        city.pull_through_s = 3600.0  # the city's copy counts as fresh: it answers with v1
+        await county.refresh()
+        assert (city.newest_version, county.newest_version) == (1, 1)
+        city.pull_through_s = 0.0  # now as stale as after half a refresh interval
+        await county.refresh()  # one pull by the county: the city pulls from the province
+        assert (city.newest_version, county.newest_version) == (2, 2)
+    finally:
+        await network.stop()
