@@ -269,14 +269,17 @@ class BlindIndex:
         if parent_of(call.origin) != self.parts.code:
             raise Misaddressed(f"{call.origin} is not a child of {self.parts.code}")
         request = self.parts.codec.decode(IndexKeysRequest, call.payload)
-        stale = self.parts.signer.clock() - self._pulled_at > self.pull_through_s
-        if not self.is_registry and (stale or not self._keys):
+        if not self.is_registry and self._behind():
             # pull first if this node's copy may be behind (or it has none): a key minted at
             # the registry reaches a village on the village's own next tick
             try:
                 async with self._lock:
-                    await self._pull()
+                    if self._behind():  # not if another child's call just pulled
+                        await self._pull()
             except NodeError as exc:
+                # answer with what this node has; its children do not wait on a parent that
+                # is down at every call, only once per pull_through_s
+                self._pulled_at = self.parts.signer.clock()
                 log.warning("%s could not pull index keys for %s: %s", self.parts.code,
                             call.origin, exc)  # fmt: skip
         newest = self.newest_version
@@ -284,6 +287,10 @@ class BlindIndex:
             return IndexKeysReply(newest_version=newest)
         packed = index_keys.pack_keys(self.live_keys())
         return IndexKeysReply(newest, seal(call.chain[0].public_key, packed))
+
+    def _behind(self) -> bool:
+        stale = self.parts.signer.clock() - self._pulled_at > self.pull_through_s
+        return stale or not self._keys
 
     async def rotate(self) -> IndexKey:
         """The registry mints a new key version (its operator's act, audited by the caller);
