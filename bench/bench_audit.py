@@ -70,6 +70,7 @@ async def search_path(reps: int) -> None:
                 replace(node.parts, audit=_NoAudit()),  # type: ignore[arg-type]
                 audited.client,
                 audited.directory,
+                audited.blind_index,
             )
             audit = node.parts.audit
             print(f"demo catalogue at the province: {await node.parts.catalogue.count()} entries")
@@ -103,7 +104,7 @@ async def search_path(reps: int) -> None:
                 return (time.perf_counter() - start) / len(block)
 
             # ``twin`` is ``bare`` again: the A/A ratio is this machine's noise floor.
-            twin = CatalogueSearch(bare.parts, bare.client, bare.directory)
+            twin = CatalogueSearch(bare.parts, bare.client, bare.directory, bare.blind_index)
             ratios, same, plain, noted = [], [], [], []
             for round_no in range(8):
                 trio = [bare, audited, twin] if round_no % 2 else [audited, twin, bare]

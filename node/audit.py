@@ -176,6 +176,8 @@ def search_detail(query: SearchQuery, page: SearchPage) -> dict[str, object]:
         detail["archival_code"] = query.archival_code
     if query.cursor or query.offset:
         detail["next_page"] = True
+    if query.subject_index:  # by a person's identity number: which one only the asker logs
+        detail["by_identity_number"] = True
     return detail
 
 

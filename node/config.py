@@ -119,6 +119,10 @@ class TrustSettings:
     enrol_applications_per_hour: int = _setting(10, "enrol_applications_per_hour", "int")
     # enrolment calls of any kind (the applicant asking how it was decided) per address
     enrol_calls_per_minute: int = _setting(30, "enrol_calls_per_minute", "int")
+    # the root registry mints a new identity index key once the newest is this old
+    index_key_rotation_ms: int = _setting(365 * DAY_MS, "index_key_rotation", "ms")
+    # a new index key indexes records once it is this old (every node has pulled it by then)
+    index_key_settle_ms: int = _setting(15 * 60 * 1000, "index_key_settle", "ms")
 
 
 DEFAULT_TRUST = TrustSettings()

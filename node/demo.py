@@ -2,7 +2,9 @@
 
 A root key, a certificate for every node, deterministic sample records, sync within seconds,
 one documented staff account per role (``DEMO_ACCOUNTS``, password ``NAME-demo``) with an API
-token for the CLI, and the URL of a village service point. Ctrl-C stops it cleanly. The
+token for the CLI, the URL of a village service point, and a citizen to look up by identity
+number (``DEMO_CITIZEN``, synthetic: the subjects of controlled sample records have numbers,
+indexed blind at ingest). Ctrl-C stops it cleanly. The
 network is built by ``node.simulate`` from the one table in ``node.sample_data``; this module
 only chooses the demo's settings, loads the samples and talks to the person who started it.
 """
@@ -23,12 +25,18 @@ from node.crypto import SigningKey
 from node.errors import PortInUse
 from node.federation.trust.grant import Enrolled
 from node.host import Host
-from node.sample_data import DEMO_NETWORK, DEMO_VILLAGE, sample_records
+from node.sample_data import (
+    DEMO_CITIZEN,
+    DEMO_NETWORK,
+    DEMO_VILLAGE,
+    sample_records,
+    sample_subject_ids,
+)
 from node.simulate import Layout, Network, plan
 
 __all__ = [
-    "DEMO_ACCOUNTS", "DEMO_VILLAGE", "demo_accounts", "demo_password", "load_samples", "prepare",
-    "run_demo",
+    "DEMO_ACCOUNTS", "DEMO_CITIZEN", "DEMO_VILLAGE", "citizen_lines", "demo_accounts",
+    "demo_password", "load_samples", "prepare", "run_demo",
 ]  # fmt: skip
 
 # A short push interval and trust refresh, so a visitor sees sync and revocations happen.
@@ -70,6 +78,18 @@ async def demo_accounts(host: Host, data_dir: Path) -> dict[tuple[str, str], str
     return tokens
 
 
+def citizen_lines() -> str:
+    """What the demo prints of ``DEMO_CITIZEN``: her name, her (fictitious) number in full,
+    and what a clerk finds by it."""
+    c = DEMO_CITIZEN
+    return (
+        f"演示当事人（虚构）: {c.name}，身份证号码 {c.id_number.digits}\n"
+        f"  以 clerk 登录村级服务点，按此号码检索，可找到 {c.holder_name}（{c.holder}）"
+        f"保管的 {c.year} 年{c.category}档案（控制使用，题名已隐去）；按姓名检索找不到它。\n"
+        f"  命令行: archive-node search --as {DEMO_VILLAGE} --id-number -   （再按提示输入号码）"
+    )
+
+
 def _layout(data_dir: Path, grpc_port: int, web_port: int) -> Layout:
     """Make (or reuse) the root key and node keys, and issue a fresh certificate tree."""
     return plan(
@@ -103,7 +123,14 @@ async def load_samples(host: Host) -> int:
         if samples:
             records = [record for record, _ in samples]
             contents = {record.files[0].sha256: data for record, data in samples if record.files}
-            await node.services.ingest.ingest(records, contents, actor=console_actor(node.code))
+            numbers = sample_subject_ids(records)
+            if numbers and not node.blind_index.newest_version:
+                # the subjects' numbers are indexed under the network's key: pull it now
+                # (down from the province) rather than wait for the first upkeep tick
+                await node.blind_index.refresh()
+            await node.services.ingest.ingest(
+                records, contents, actor=console_actor(node.code), subject_ids=numbers
+            )
             total += len(records)
         print(
             f"  [{index}/{len(host.nodes)}] {names[code]}（{code}）: {len(samples)} 件样例档案",
@@ -136,6 +163,7 @@ async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
     print(
         f"村级服务点（{dict(DEMO_NETWORK)[DEMO_VILLAGE]}）: {web_url}/n/{DEMO_VILLAGE}/", flush=True
     )
+    print(citizen_lines(), flush=True)
     print(f"全部节点: {web_url}/    按 Ctrl-C 停止。", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

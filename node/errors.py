@@ -17,6 +17,7 @@ boundary). Messages say what was wrong and what to do about it.
     │   └── LoginRequired    nobody is logged in (pages redirect to the login form)
     ├── RoleRequired         logged in, without the role this act needs        -> 403
     ├── TooManyAttempts      too many failed logins; ``retry_at`` says when    -> 429
+    ├── NotReady             this node lacks what it gets from the network yet -> 503
     └── FederationError      talking to another node failed
         ├── AuthError        signature, chain, key, time or nonce   -> UNAUTHENTICATED / 401
         ├── Misaddressed     call not meant for this node           -> PERMISSION_DENIED / 403
@@ -100,6 +101,11 @@ class TooManyAttempts(NodeError):
         super().__init__(message)
         self.retry_at = retry_at  # unix time from which a login is tried again
         self.retry_after_s = retry_after_s  # seconds from now (the Retry-After header)
+
+
+class NotReady(NodeError):
+    """This node has not yet received something it needs from the network (the identity
+    index key); the act works once it has. The message says so and what to do."""
 
 
 class FederationError(NodeError):

@@ -24,10 +24,11 @@ from node.config import (
 )
 from node.crypto import SigningKey
 from node.errors import ConfigError
-from node.federation import audit_handlers, catalogue_handlers
+from node.federation import audit_handlers, blind_index_handlers, catalogue_handlers
 from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit_checkpoints import AuditCheckpointer
+from node.federation.blind_index import BlindIndex
 from node.federation.client import FederationClient
 from node.federation.envelope import Clock, Signer
 from node.federation.handlers import HandlerRegistry
@@ -59,6 +60,7 @@ from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.storage.accounts import AccountStore
 from node.storage.audit import AuditLog
+from node.storage.blind_index import BlindIndexStore
 from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
@@ -68,6 +70,8 @@ from node.storage.records import RecordStore
 from node.storage.trust import SeenNonces, TrustStore
 
 log = logging.getLogger(__name__)
+
+REST_KEY_FILE = "rest.key"  # seals what the node keeps at rest (identity index)
 
 
 class _LearningGatekeeper(Gatekeeper):
@@ -150,11 +154,25 @@ class Node:
             key_files(node_dir),
             trust,
         )
+        # The identity index: keys pulled sealed from the parent, subjects' numbers sealed
+        # at rest to ``rest.key`` (not the certificate key, which rotates).
+        self.blind_index = BlindIndex(
+            self.parts,
+            client,
+            BlindIndexStore(self.db),
+            SigningKey.load_or_create(node_dir / REST_KEY_FILE),
+            rotation_ms=trust.index_key_rotation_ms,
+            settle_ms=trust.index_key_settle_ms,
+            pull_through_s=trust.refresh_interval_s / 2,
+        )
+        self.blind_index.on_reindexed = self._changed
+        self.keeper.upkeep.append(self.blind_index.refresh)
         # Each feature registers the calls it answers; a new feature adds its line here.
         handlers = HandlerRegistry()
         catalogue_handlers.register(handlers, self.parts, self._changed)
         trust_handlers.register(handlers, self.parts, self.keeper)
         audit_handlers.register(handlers, self.parts)
+        blind_index_handlers.register(handlers, self.parts, self.blind_index)
         self.server = FederationServer(self.parts, handlers, on_peer_call=self._peer_called)
         self.repairer = CatalogueRepairer(client, parent) if parent else None
         self.checkpointer = AuditCheckpointer(client, parent)
@@ -172,11 +190,11 @@ class Node:
         )
         self.services = NodeServices(
             info=info,
-            search=CatalogueSearch(self.parts, client, chains.state),
+            search=CatalogueSearch(self.parts, client, chains.state, self.blind_index),
             retrieval=Retrieval(self.parts, client, chains.state),
-            ingest=Ingest(self.parts, self._changed),
+            ingest=Ingest(self.parts, self._changed, self.blind_index),
             sync=SyncAdmin(self.parts, info, self.pusher, self.repairer),
-            trust=TrustAdmin(self.keeper, self.parts),
+            trust=TrustAdmin(self.keeper, self.parts, self.blind_index),
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
@@ -201,6 +219,7 @@ class Node:
     async def open(self) -> None:
         await self.db.open()
         await self.keeper.open()
+        await self.blind_index.open()
 
     async def start_sync(self) -> None:
         if self.pusher is not None:

@@ -350,6 +350,7 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
 
 
 MAX_QUERY_CHARS = 200
+MAX_QUERY_INDEX = 8  # blind-index values in one search: one per live key version
 MAX_PAGE = 200
 MAX_BATCH_ENTRIES = 5_000  # catalogue entries in one push batch: what a parent accepts
 MAX_INGEST_RECORDS = 1_000  # per ingest request; the CLI sends larger files in several
@@ -374,6 +375,9 @@ class SearchQuery:
     access: str | None = None  # an Access value: open, controlled
     cursor: str = ""  # from the previous page's next_cursor / prev_cursor; bound to the query
     archival_code: str = ""  # one 档号, canonical (``node.lookup``); "" = any
+    # Blind-index values of one identity number, one per live key version (never the
+    # number): only entries carrying one of them match. Set by the service point.
+    subject_index: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from node import crypto
 from node.accounts import console_actor
 from node.actors import Role
+from node.citizens import IdNumber
 from node.config import DEFAULT_TRUST, HostSettings, NodeSettings, SyncSettings, TrustSettings
 from node.crypto import SigningKey
 from node.federation.services import NodeServices
@@ -299,10 +300,28 @@ async def staff(
     return (await services.accounts.create_token(console, name)).token
 
 
-async def ingest(services: NodeServices, items: Sequence[tuple[Record, bytes]]) -> None:
-    """Ingest ``(record, content)`` pairs at one node, as a clerk's batch."""
+async def ingest(
+    services: NodeServices,
+    items: Sequence[tuple[Record, bytes]],
+    subject_ids: Mapping[str, Sequence[IdNumber]] | None = None,
+) -> None:
+    """Ingest ``(record, content)`` pairs at one node, as a clerk's batch (``subject_ids``:
+    record id -> the identity numbers of its subjects, indexed blind)."""
     await services.ingest.ingest(
         [r for r, _ in items],
         {r.files[0].sha256: d for r, d in items},
         actor=console_actor(services.info.code),
+        subject_ids=subject_ids,
     )
+
+
+async def index_keys_everywhere(net: Network, timeout: float = 30.0) -> None:
+    """Wait until every node of ``net`` holds the registry's newest identity index key."""
+
+    async def synced() -> bool:
+        newest = net.node(min(net.hosts, key=len)).blind_index.newest_version
+        return newest > 0 and all(
+            net.node(code).blind_index.newest_version == newest for code in net.hosts
+        )
+
+    await eventually(synced, timeout)

@@ -376,3 +376,55 @@ def test_online_account_commands_send_the_token(
     clerk = "fake-token-clerk-330106-0123456789"
     line = one_error_line(invoke("account", "list", "--as", "330106", "--token", clerk))
     assert "operator" in line and "角色" in line
+
+
+CITIZEN_DIGITS = "330110196603150027"  # synthetic, valid check digit
+
+
+def test_search_by_id_number_reads_it_from_stdin_and_posts_it(
+    api: str, nodes: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARCHIVE_NODE_TOKEN", "fake-token-clerk-330106001001-0123456789")
+    village = nodes["330106001001"]
+    village.subjects_by_id[CITIZEN_DIGITS] = ("330106/HY-2015-0001",)
+    result = CliRunner().invoke(
+        cli,
+        ["search", "--as", "330106001001", "--id-number", "-", "--json"],
+        input=CITIZEN_DIGITS + "\n",
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(line)["ref"] for line in result.stdout.splitlines()] == [
+        "330106/HY-2015-0001"
+    ]
+    (number,) = village.id_searches
+    assert number.digits == CITIZEN_DIGITS
+    assert CITIZEN_DIGITS not in result.stdout + result.stderr
+
+
+def test_search_refuses_an_id_number_on_the_command_line(api: str) -> None:
+    result = invoke("search", "--as", "330106001001", "--id-number", CITIZEN_DIGITS)
+    line = one_error_line(result)
+    assert "--id-number -" in line and CITIZEN_DIGITS not in line
+
+
+def test_search_by_a_wrong_id_number_is_one_chinese_line(
+    api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARCHIVE_NODE_TOKEN", "fake-token-clerk-330106001001-0123456789")
+    wrong = CITIZEN_DIGITS[:-1] + "1"
+    result = CliRunner().invoke(
+        cli, ["search", "--as", "330106001001", "--id-number", "-"], input=wrong + "\n"
+    )
+    line = one_error_line(result)
+    assert "校验位" in line and wrong not in line
+
+
+def test_registry_rotate_index_key_below_the_province_is_refused(
+    api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARCHIVE_NODE_TOKEN", _operator_token())
+    line = one_error_line(invoke("registry", "rotate-index-key", "--as", "330106"))
+    assert "省级根注册节点" in line
+    shown = invoke("registry", "index-keys", "--as", "330106")
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["newest_version"] == 1

@@ -35,6 +35,8 @@ TRUST_KEYS = {
     "renew_before_ms": "renew_before",
     "enrol_applications_per_hour": "enrol_applications_per_hour",
     "enrol_calls_per_minute": "enrol_calls_per_minute",
+    "index_key_rotation_ms": "index_key_rotation",
+    "index_key_settle_ms": "index_key_settle",
 }
 
 AUDIT_KEYS = {"checkpoint_interval_s": "checkpoint_interval"}

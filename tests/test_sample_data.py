@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from node.citizens import IdNumber
 from node.divisions import division_name
 from node.errors import InvalidCode
 from node.identity import Level, level_of, parent_of, validate_code
@@ -19,7 +20,14 @@ from node.records import (
     parse_archival_code,
     validate_record,
 )
-from node.sample_data import DEMO_NETWORK, RECORDS_PER_LEVEL, demo_records, sample_records
+from node.sample_data import (
+    DEMO_CITIZEN,
+    DEMO_NETWORK,
+    RECORDS_PER_LEVEL,
+    demo_records,
+    sample_records,
+    sample_subject_ids,
+)
 
 COUNTIES = ("330106", "330110")
 FINGERPRINT = "7735516d317bc7919453c1a17e63e2b4d33db65d1ae0b1c11ffe805257cb476f"
@@ -213,3 +221,39 @@ def test_the_demo_records_are_the_same_byte_for_byte(
     # Pinned when sample_data.py became a package: any change to a generator, the plan or the
     # demo network's names changes this (and the demo's catalogue); change it only on purpose.
     assert _fingerprint(demo) == FINGERPRINT
+
+
+def test_subjects_of_controlled_records_get_valid_distinct_numbers(
+    demo: dict[str, list[tuple[Record, bytes]]],
+) -> None:
+    seen: dict[str, str] = {}
+    for code, samples in demo.items():
+        records = [r for r, _ in samples]
+        numbers = sample_subject_ids(records)
+        controlled = {r.record_id for r in records if r.access == Access.CONTROLLED and r.subjects}
+        assert set(numbers) == controlled
+        by_id = {r.record_id: r for r in records}
+        for record_id, ids in numbers.items():
+            record = by_id[record_id]
+            assert len(ids) == len(record.subjects)
+            for number in ids:
+                IdNumber.parse(number.digits)  # GB 11643 check digit, a real birth date
+                assert number.digits[:6] == code[:6]
+                assert number.birth_date.year < record.year
+                assert seen.setdefault(number.digits, record.ref) == record.ref
+        assert sample_subject_ids(records) == numbers  # deterministic
+
+
+def test_the_demo_citizen_has_a_controlled_marriage_record_under_330110() -> None:
+    citizen = DEMO_CITIZEN
+    assert citizen.holder.startswith("330110") and citizen.holder_name == "余杭区档案馆"
+    records = {r.record_id: r for r, _ in sample_records(citizen.holder, citizen.holder_name)}
+    record = records[citizen.record_id]
+    assert (record.category, record.access, record.year) == (
+        "婚姻登记",
+        Access.CONTROLLED,
+        citizen.year,
+    )
+    assert citizen.name in record.subjects
+    assert citizen.id_number in sample_subject_ids(list(records.values()))[record.record_id]
+    assert citizen.id_number.digits not in repr(citizen)

@@ -110,10 +110,12 @@ class ApiClient:
         retention: str | None = None,
         access: str | None = None,
         cursor: str | None = None,
+        id_number: str | None = None,
     ) -> dict[str, Any]:
         """One page of a search made at node ``as_code``: ``{"total", "total_exact",
-        "answered_by", "next_cursor", "prev_cursor", "hits"}``."""
-        params = {
+        "answered_by", "next_cursor", "prev_cursor", "hits"}``. With ``id_number`` it is a
+        POST with the number in the body, never in the URL."""
+        params: dict[str, object] = {
             "q": text,
             "scope": scope,
             "category": category,
@@ -125,7 +127,11 @@ class ApiClient:
             "offset": offset,
             "cursor": cursor,
         }
-        return dict(self.get_json(f"/api/v1/nodes/{_segment(as_code)}/search", params))
+        path = f"/api/v1/nodes/{_segment(as_code)}/search"
+        if id_number is not None:
+            body = {k: v for k, v in params.items() if v is not None}
+            return dict(self.call_json("POST", path, body={**body, "id_number": id_number}))
+        return dict(self.get_json(path, params))
 
     @contextmanager
     def content(

@@ -111,6 +111,25 @@ def rotate_cmd(api: ApiClient, as_code: str) -> None:
     click.echo(f"已轮换密钥 {done['old_key_id']} -> {done['new_key_id']}")
 
 
+@registry.command("rotate-index-key")
+@node_command(AS_HELP)
+def rotate_index_key_cmd(api: ApiClient, as_code: str) -> None:
+    """省级根注册节点：生成新版本的身份索引密钥（各节点随后同步，馆藏节点重建索引）。"""
+    done = api.call_json("POST", api.node_path(as_code, "registry", "index-keys", "rotate"))
+    live = "、".join(f"v{v}" for v in done["live_versions"])
+    click.echo(
+        f"已生成身份索引密钥 v{done['newest_version']}（在用：{live}）；"
+        "各节点在下一个信任刷新周期取得新密钥，馆藏节点随即重建身份索引"
+    )
+
+
+@registry.command("index-keys")
+@node_command(AS_HELP)
+def index_keys_cmd(api: ApiClient, as_code: str) -> None:
+    """本节点持有的身份索引密钥版本（不显示密钥本身）。"""
+    _print_json(api.get_json(api.node_path(as_code, "registry", "index-keys")))
+
+
 @registry.command("renew")
 @node_command(AS_HELP)
 def renew_cmd(api: ApiClient, as_code: str) -> None:

@@ -7,6 +7,7 @@ One page of hits as a table, or one JSON object per line with ``--json``; pages 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,14 +25,28 @@ def _words_or_filter(
     year_to: int | None,
     retention: str | None,
     access: str | None,
+    id_number: str | None = None,
     **_: Any,
 ) -> None:
     if not " ".join(query).strip() and not (
-        category or year_from or year_to or retention or access
+        category or year_from or year_to or retention or access or id_number
     ):
         raise CliError(
-            "请给出查询词，或用 --category、--year-from、--year-to、--retention、--access 筛选。"
+            "请给出查询词，或用 --id-number、--category、--year-from、--year-to、--retention、"
+            "--access 筛选。"
         )
+    if id_number is not None and id_number != "-":
+        raise CliError(
+            "身份证号码不要写在命令行上（会留在命令历史里）：请用 --id-number -，"
+            "再按提示输入，或从标准输入传入。"
+        )
+
+
+def _read_id_number() -> str:
+    """The number from a hidden prompt at a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        return str(click.prompt("当事人身份证号码", hide_input=True, err=True))
+    return sys.stdin.readline().strip()
 
 
 @click.command()
@@ -55,6 +70,11 @@ def _words_or_filter(
 @click.option(
     "--cursor", metavar="CURSOR", help="翻页游标：上一次输出的“下一页”游标（查询词和筛选须相同）"
 )
+@click.option(
+    "--id-number",
+    metavar="-",
+    help="按当事人身份证号码检索（含控制使用档案）：写 -，再按提示输入或从标准输入读入",
+)
 @click.option("--json", "as_json", is_flag=True, help="每条结果输出一行 JSON")
 @click.argument("query", nargs=-1)
 def search(
@@ -69,10 +89,18 @@ def search(
     access: str | None,
     offset: int,
     cursor: str | None,
+    id_number: str | None,
     as_json: bool,
     query: Sequence[str],
 ) -> None:
-    """在全省（或 --scope 范围内）检索档案目录。QUERY 为查询词，如当事人姓名。"""
+    """在全省（或 --scope 范围内）检索档案目录。QUERY 为查询词，如当事人姓名。
+
+    --id-number - 按当事人身份证号码检索：号码从提示或标准输入读入，不进命令历史，
+    经校验后以盲索引检索，号码本身不离开本节点。
+    """
+    number = _read_id_number() if id_number is not None else None
+    if id_number is not None and not number:
+        raise CliError("没有读到身份证号码：请在提示后输入，或从标准输入传入一行号码。")
     page = api.search(
         as_code,
         " ".join(query),
@@ -85,6 +113,7 @@ def search(
         retention=retention,
         access=access,
         cursor=cursor,
+        id_number=number,
     )
     hits: list[dict[str, Any]] = page["hits"]
     next_cursor = page.get("next_cursor") or ""

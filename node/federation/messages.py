@@ -200,6 +200,21 @@ class AuditCheckpointAck:
     reason: str = ""  # zh-CN, when refused or resend
 
 
+@dataclass(frozen=True)
+class IndexKeysRequest:
+    """A child asks its parent for the network's live index keys."""
+
+    known_version: int = 0  # the newest version the child holds (0: none)
+
+
+@dataclass(frozen=True)
+class IndexKeysReply:
+    """The live index keys sealed to the caller's key (``b""``: nothing newer, or none)."""
+
+    newest_version: int = 0
+    sealed_keys: bytes = b""
+
+
 # -- the registry of calls -------------------------------------------------------------------
 
 
@@ -249,6 +264,8 @@ COMPARE = _call("CompareCatalogue", CompareRequest, CompareReply)
 REPAIR = _call("RepairCatalogue", RepairRequest, RepairCounts)
 # Audit (audit.proto, federation/audit_handlers.py)
 AUDIT_CHECKPOINT = _call("AuditCheckpoint", AuditCheckpointRequest, AuditCheckpointAck)
+# Identity index (blindindex.proto, federation/blind_index_handlers.py)
+INDEX_KEYS = _call("IndexKeys", IndexKeysRequest, IndexKeysReply)
 
 # Every type the codec encodes: the envelope, and what the calls carry inside one.
 MESSAGE_TYPES: frozenset[type[Message]] = frozenset(

@@ -18,6 +18,7 @@ from node.errors import (
     Misaddressed,
     NodeError,
     NotFound,
+    NotReady,
     Overloaded,
     PeerUnavailable,
     ProtocolError,
@@ -35,6 +36,7 @@ _TO_STATUS: tuple[tuple[type[NodeError], grpc.StatusCode], ...] = (
     (NotFound, grpc.StatusCode.NOT_FOUND),
     (PeerUnavailable, grpc.StatusCode.UNAVAILABLE),
     (Overloaded, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (NotReady, grpc.StatusCode.UNAVAILABLE),
 )
 
 _FROM_STATUS: dict[grpc.StatusCode, type[NodeError]] = {

@@ -53,6 +53,19 @@ log = logging.getLogger(__name__)
 
 Draft = tuple[int, str, str, str, str]  # at_ms, actor label, act, subject, detail text
 TxnHook = Callable[[sqlite3.Connection], None]
+
+
+def chain_hooks(*hooks: TxnHook | None) -> TxnHook:
+    """One hook that runs ``hooks`` (None ones skipped) in order in the same transaction."""
+
+    def run(conn: sqlite3.Connection) -> None:
+        for hook in hooks:
+            if hook is not None:
+                hook(conn)
+
+    return run
+
+
 FLUSH_DELAY_S = 0.05  # how long noted entries may wait to share one commit
 
 

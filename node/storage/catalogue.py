@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from node.errors import InvalidInput, NotFound
 from node.records import CatalogueEntry, SearchPage, SearchQuery, validate_entry
 from node.storage import fts
+from node.storage.blind_index import index_rows_txn
 from node.storage.changelog import append_changes_txn
 from node.storage.db import Database
 from node.storage.entries import ENTRY_COLUMNS, SELECT_ENTRY, entry_from_row, row_values
@@ -112,6 +113,8 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
         final[key] = entry
         accepted.append(entry)
     inserts, updates, fts_deletes, fts_inserts = [], [], [], []
+    replaced: list[int] = []
+    index_rows: list[tuple[str, int]] = []  # blind-index values of live entries
     for key, entry in final.items():
         before = stored.get(key)
         if before is None:
@@ -120,9 +123,11 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
         else:
             rowid = before.id
             updates.append((*row_values(entry), rowid))
+            replaced.append(rowid)
             if before.live_tokens is not None:
                 fts_deletes.append((rowid, *before.live_tokens))
         if not entry.deleted:
+            index_rows.extend((value, rowid) for value in entry.subject_index)
             values = fts.fts_values(
                 entry.title,
                 entry.creator,
@@ -143,6 +148,7 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
     conn.executemany(f"UPDATE catalogue SET {assignments} WHERE id = ?", updates)
     fts.delete_rows(conn, fts_deletes)
     fts.insert_rows(conn, fts_inserts)
+    index_rows_txn(conn, replaced, index_rows)
     return append_changes_txn(conn, [(e.holder, e.record_id, e.version) for e in accepted])
 
 
@@ -173,6 +179,7 @@ def remove_entries_txn(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]
         conn, [(s.id, *s.live_tokens) for s in stored.values() if s.live_tokens is not None]
     )
     conn.executemany("DELETE FROM catalogue WHERE id = ?", [(s.id,) for s in stored.values()])
+    index_rows_txn(conn, [s.id for s in stored.values()], ())
     return len(stored)
 
 

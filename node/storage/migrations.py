@@ -207,6 +207,29 @@ def _audit_log(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _blind_index(conn: sqlite3.Connection) -> None:
+    """The identity index (``storage/blind_index.py``): the network's index keys as this node
+    holds them (sealed to its own at-rest key), the identity numbers of its own records'
+    subjects (sealed likewise; only the holder has them), and which catalogue entries carry
+    which blind-index value, so a search by identity number is an index lookup. Filled from
+    the entries already held."""
+    script = """
+        CREATE TABLE index_keys (
+            version INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, sealed BLOB NOT NULL
+        );
+        CREATE TABLE subject_ids (record_id TEXT PRIMARY KEY, sealed BLOB NOT NULL);
+        CREATE TABLE subject_index (
+            value TEXT NOT NULL, entry_id INTEGER NOT NULL, PRIMARY KEY (value, entry_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX subject_index_entry ON subject_index(entry_id);
+        INSERT OR IGNORE INTO subject_index(value, entry_id)
+            SELECT j.value, c.id FROM catalogue c, json_each(c.subject_index) j
+            WHERE c.deleted = 0 AND c.subject_index != '[]'
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
@@ -217,6 +240,7 @@ MIGRATIONS: list[Step] = [
     ("0008_audit_log", _audit_log),
     ("0009_replay_and_pins", _replay_and_pins),
     ("0010_record_files", _record_files),
+    ("0011_blind_index", _blind_index),
 ]
 
 

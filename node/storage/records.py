@@ -154,6 +154,24 @@ class RecordStore:
             raise NotFound(f"本节点没有档案 {record_id}")
         return record
 
+    async def get_many(self, record_ids: Sequence[str]) -> list[Record]:
+        """The stored records among ``record_ids`` (those this node holds), in one read."""
+        wanted = list(dict.fromkeys(record_ids))
+
+        def txn(conn: sqlite3.Connection) -> list[Record]:
+            found: list[Record] = []
+            for start in range(0, len(wanted), _LOOKUP_CHUNK):
+                chunk = wanted[start : start + _LOOKUP_CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                rows = conn.execute(
+                    f"SELECT {', '.join(RECORD_COLUMNS)} FROM records WHERE record_id IN ({marks})",
+                    chunk,
+                )
+                found.extend(_record(row) for row in rows)
+            return found
+
+        return await self.db.read(txn)
+
     async def stored_files(self, record_ids: Sequence[str]) -> dict[str, frozenset[str]]:
         """The sha256 of every file of the stored version of each of ``record_ids`` (those
         this node holds), looked up in one read: what ingest lets a new version name without

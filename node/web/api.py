@@ -6,6 +6,8 @@
         &access=&limit=&cursor=   -> {"total", "total_exact", "answered_by", "next_cursor",
         "prev_cursor", "hits"}; pass a page's next_cursor (with the same q and filters) for
         the next page (``offset=`` still works)
+    POST /api/v1/nodes/{code}/search   the same, by a citizen's identity number in the body
+        (``identity_search.py``)
     GET /api/v1/nodes/{code}/records/{holder}/{record_id}/content[?download=1][&file=NAME]
         (``content.record_content``)
 
@@ -20,7 +22,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from node.actors import Role
-from node.records import Access, CatalogueEntry
+from node.errors import InvalidInput
+from node.records import Access, CatalogueEntry, SearchPage
 from node.web.auth import current_actor, requires
 from node.web.content import record_content
 from node.web.context import hosted_nodes, json_response, node_services
@@ -72,20 +75,30 @@ async def node_status(request: web.Request) -> web.Response:
     return json_response(dataclasses.asdict(status))
 
 
+def page_json(page: SearchPage) -> dict[str, object]:
+    return {
+        "total": page.total,
+        "total_exact": page.total_exact,
+        "answered_by": page.answered_by,
+        "next_cursor": page.next_cursor,
+        "prev_cursor": page.prev_cursor,
+        "hits": [hit_json(entry) for entry in page.hits],
+    }
+
+
+ID_IN_URL = (
+    "身份证号码不能放在网址中（网址会留在日志和浏览记录里）：请用 POST 在请求正文中提交 "
+    "id_number，或在命令行用 archive-node search --id-number -"
+)
+
+
 async def search(request: web.Request) -> web.Response:
+    if "id_number" in request.query:  # personal data in a URL: refused, not echoed
+        raise InvalidInput(ID_IN_URL)
     page = await node_services(request).search.search(
         search_query(request.query), actor=current_actor(request)
     )
-    return json_response(
-        {
-            "total": page.total,
-            "total_exact": page.total_exact,
-            "answered_by": page.answered_by,
-            "next_cursor": page.next_cursor,
-            "prev_cursor": page.prev_cursor,
-            "hits": [hit_json(entry) for entry in page.hits],
-        }
-    )
+    return json_response(page_json(page))
 
 
 def add_routes(app: web.Application) -> None:

@@ -19,6 +19,7 @@ from node.web import (
     accounts,
     api,
     audit,
+    identity_search,
     ingest,
     login,
     operator,
@@ -54,6 +55,7 @@ def create_app(
     setup_templates(app)
     pages.add_routes(app)
     api.add_routes(app)
+    identity_search.add_routes(app)
     registry.add_routes(app)
     sync.add_routes(app)
     sync_repair.add_routes(app)

@@ -1,7 +1,9 @@
 """``POST /api/v1/nodes/{code}/records``: an archivist's ingest of record metadata.
 
 What ``archive-node ingest`` calls: ``{"records": [{...}, ...]}``, each record as in
-``record_from_json``, held by the node in the URL. All or nothing: one bad record refuses the
+``record_from_json``, held by the node in the URL, optionally with ``subject_ids``: the
+identity numbers of its subjects, which this node keeps sealed and indexes blind (they are
+not part of the record, and never leave this node). All or nothing: one bad record refuses the
 whole request (naming it) and stores nothing. Files named by a record must already be in the
 node's blob store (digital content is not uploaded through this call).
 """
@@ -13,18 +15,47 @@ from typing import Any
 from aiohttp import web
 
 from node.actors import Role
+from node.citizens import IdNumber, InvalidIdNumber
 from node.errors import InvalidInput, InvalidRecord
-from node.records import MAX_FILES, MAX_INGEST_RECORDS, Access, ContentFile, Record, Retention
+from node.records import (
+    MAX_FILES,
+    MAX_INGEST_RECORDS,
+    MAX_SUBJECTS,
+    Access,
+    ContentFile,
+    Record,
+    Retention,
+)
 from node.web.auth import current_actor, requires
 from node.web.context import json_response, node_services, read_json
 
 _FIELDS = {
     "record_id", "archival_code", "fonds", "category", "year", "retention", "title",
     "creator", "date", "access", "subjects", "subject_index", "files", "version", "deleted",
-    "holder",
+    "holder", "subject_ids",
 }  # fmt: skip
 _FILE_FIELDS = {"name", "sha256", "size", "media_type"}
 _REQUIRED = ("record_id", "archival_code", "fonds", "category", "year", "retention", "title")
+
+
+def subject_ids_from_json(data: Any) -> tuple[IdNumber, ...]:
+    """The identity numbers of a record's subjects (``subject_ids``), each checked
+    (GB 11643); kept at this node only, sealed, and indexed blind. Messages never repeat a
+    number.
+
+    Raises:
+        InvalidIdNumber: one is not an identity number (its position is named).
+    """
+    value = data.get("subject_ids", []) if isinstance(data, dict) else []
+    if not isinstance(value, list) or len(value) > MAX_SUBJECTS:
+        raise InvalidRecord(f"当事人证件号（subject_ids）应为列表，最多 {MAX_SUBJECTS} 个")
+    numbers = []
+    for position, item in enumerate(value, 1):
+        try:
+            numbers.append(IdNumber.parse(item))
+        except InvalidIdNumber as exc:
+            raise InvalidIdNumber(f"第 {position} 个当事人证件号（subject_ids）: {exc}") from None
+    return tuple(numbers)
 
 
 def record_from_json(data: Any, holder: str) -> Record:
@@ -101,12 +132,19 @@ async def ingest(request: web.Request) -> web.Response:
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_INGEST_RECORDS:
         raise InvalidInput(f'请求应为 {{"records": [...]}}，每次 1 到 {MAX_INGEST_RECORDS} 条')
     records = []
+    subject_ids: dict[str, tuple[IdNumber, ...]] = {}
     for index, item in enumerate(items, 1):
         try:
-            records.append(record_from_json(item, services.info.code))
-        except InvalidRecord as exc:
-            raise InvalidRecord(f"第 {index} 条档案: {exc}") from None
-    report = await services.ingest.ingest(records, actor=current_actor(request))
+            record = record_from_json(item, services.info.code)
+            numbers = subject_ids_from_json(item)
+        except InvalidInput as exc:
+            raise type(exc)(f"第 {index} 条档案: {exc}") from None
+        records.append(record)
+        if numbers:
+            subject_ids[record.record_id] = numbers
+    report = await services.ingest.ingest(
+        records, actor=current_actor(request), subject_ids=subject_ids
+    )
     return json_response({"accepted": report.accepted, "change_head": report.change_head})
 
 

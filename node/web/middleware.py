@@ -31,6 +31,7 @@ from node.errors import (
     Misaddressed,
     NodeError,
     NotFound,
+    NotReady,
     Overloaded,
     PeerUnavailable,
     ProtocolError,
@@ -64,6 +65,7 @@ _MAPPING: tuple[tuple[type[NodeError], int, str], ...] = (
     (Misaddressed, 403, "请求未发往正确的节点（{detail}）。请核对节点代码。"),
     (Forbidden, 403, "无权执行该操作（{detail}）。请核对节点代码，或由有权的上级节点办理。"),
     (Overloaded, 503, "相关节点当前繁忙（{detail}）。请稍后重试。"),
+    (NotReady, 503, "本节点尚未从网络取得所需数据（{detail}）。请稍后重试。"),
     (
         PeerUnavailable,
         502,

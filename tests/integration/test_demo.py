@@ -21,6 +21,7 @@ import pytest_asyncio
 
 from node.demo import (
     DEMO_ACCOUNTS,
+    DEMO_CITIZEN,
     DEMO_VILLAGE,
     demo_accounts,
     demo_password,
@@ -51,16 +52,22 @@ async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
     await host.stop()
 
 
-async def cli(api: str, *args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+async def cli(
+    api: str, *args: str, cwd: Path | None = None, stdin: str = "", token: str = ""
+) -> tuple[int, str, str]:
+    env = {**os.environ, "ARCHIVE_NODE_API": api}
+    if token:
+        env["ARCHIVE_NODE_TOKEN"] = token
     proc = await asyncio.create_subprocess_exec(
         *CLI,
         *args,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=cwd,
-        env={**os.environ, "ARCHIVE_NODE_API": api},
+        env=env,
     )
-    out, err = await proc.communicate()
+    out, err = await proc.communicate(stdin.encode())
     return proc.returncode or 0, out.decode(), err.decode()
 
 
@@ -157,3 +164,24 @@ async def test_the_demo_token_lets_the_cli_act_and_none_is_refused(demo: tuple[H
     assert code == 0, err
     code, out, err = await cli(api, "registry", "audit", "--as", "330106")
     assert code != 0 and "--token" in err and len(err.strip().splitlines()) == 1
+
+
+async def test_the_demo_citizen_is_found_by_her_number_and_not_by_her_name(
+    demo: tuple[Host, str],
+) -> None:
+    """The README's walk-through: a clerk at the village finds DEMO_CITIZEN's controlled
+    婚姻登记 record held by 余杭区档案馆 by her identity number (read from stdin)."""
+    _, api = demo
+    citizen = DEMO_CITIZEN
+    token = TOKENS[(DEMO_VILLAGE, "clerk")]
+    args = ["search", "--as", DEMO_VILLAGE, "--id-number", "-", "--json"]
+    code, out, err = await cli(api, *args, stdin=citizen.id_number.digits + "\n", token=token)
+    assert code == 0, err
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert [h["ref"] for h in hits] == [citizen.ref]
+    assert (hits[0]["category"], hits[0]["year"]) == ("婚姻登记", citizen.year)
+    assert hits[0]["holder_name"] == citizen.holder_name == "余杭区档案馆"
+    assert hits[0]["access"] == "controlled" and citizen.name not in hits[0]["title"]
+    code, out, err = await cli(api, "search", "--as", DEMO_VILLAGE, "--json", citizen.name)
+    assert code == 0, err
+    assert citizen.ref not in out  # her name does not find it: names stay at the holder

@@ -13,6 +13,8 @@ from node.federation.messages import (
     Envelope,
     FetchPart,
     FetchRequest,
+    IndexKeysReply,
+    IndexKeysRequest,
     PushAck,
     PushBatch,
 )
@@ -46,6 +48,9 @@ ENTRY = CatalogueEntry(
         PushAck(9, 1),
         SearchQuery("婚姻登记", "330110", "婚姻登记", 2000, 2020, 20, 40),
         SearchQuery(scope="33", archival_code="J001-HY·2015-Y-0001"),
+        SearchQuery(subject_index=("v1:" + "x" * 22,)),
+        IndexKeysRequest(2),
+        IndexKeysReply(2, b"sealed bytes"),
         SearchPage(1, (ENTRY,), "3301"),
         FetchRequest("330110", "HY-2015-Y-0001"),
         ContentManifest(
@@ -76,3 +81,17 @@ def test_entry_without_access_level_is_refused() -> None:
     data = codec.encode(PushBatch("b", 0, 1, (ENTRY,))).replace(b"\x50\x01", b"\x50\x00")
     with pytest.raises(ProtocolError):
         codec.decode(PushBatch, data)
+
+
+def test_a_search_with_too_many_or_too_long_index_values_is_refused() -> None:
+    many = codec.encode(SearchQuery(subject_index=tuple(f"v1:{i:022d}" for i in range(9))))
+    with pytest.raises(ProtocolError, match="subject_index"):
+        codec.decode(SearchQuery, many)
+    long = codec.encode(SearchQuery(subject_index=("v1:" + "x" * 200,)))
+    with pytest.raises(ProtocolError, match="subject_index"):
+        codec.decode(SearchQuery, long)
+
+
+def test_oversized_sealed_index_keys_are_refused() -> None:
+    with pytest.raises(ProtocolError, match="sealed index keys"):
+        codec.decode(IndexKeysReply, codec.encode(IndexKeysReply(1, b"x" * 10_000)))

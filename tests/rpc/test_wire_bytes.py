@@ -28,6 +28,8 @@ from node.federation.messages import (
     FetchRequest,
     Heartbeat,
     HeartbeatReply,
+    IndexKeysReply,
+    IndexKeysRequest,
     PushAck,
     PushBatch,
     RenewReply,
@@ -103,6 +105,9 @@ SAMPLES: dict[str, object] = {
     ),
     "RepairRequest": RepairRequest(((ENTRY, b"d" * 16), (ENTRY, b"")), (DIGEST,), deep=True),
     "RepairCounts": RepairCounts(1, 2, 3, 4),
+    "SearchQuery.subject_index": SearchQuery(subject_index=("v2:" + "a" * 22, "v1:" + "b" * 22)),
+    "IndexKeysRequest": IndexKeysRequest(3),
+    "IndexKeysReply": IndexKeysReply(4, b"sealed"),
 }
 
 

@@ -228,7 +228,7 @@ def test_record_files_are_filled_and_hidden_hashes_scrubbed_on_upgrade(tmp_path:
             "2015, '永久', 't', 'c', ?, 'h', '[]', '[]', ?, 3, 0)",
             (record_id, access, "cd" * 32),
         )
-    assert migrate(conn) == ["0010_record_files"]
+    assert migrate(conn, [step for step in MIGRATIONS if step[0] < "0011"]) == ["0010_record_files"]
     assert conn.execute("SELECT sha256, record_id FROM record_files").fetchall() == [
         ("ab" * 32, "R1")
     ]
@@ -236,3 +236,23 @@ def test_record_files_are_filled_and_hidden_hashes_scrubbed_on_upgrade(tmp_path:
         conn.execute("SELECT record_id, content_sha256 || ':' || content_size FROM catalogue")
     )
     assert hashes == {"R1": ":0", "R2": "cd" * 32 + ":3"}
+
+
+def test_blind_index_of_entries_already_held_is_indexed_on_upgrade(tmp_path: Path) -> None:
+    """0011 fills the subject_index table from the live entries that already carry values."""
+    conn = sqlite3.connect(tmp_path / "node.db", isolation_level=None)
+    migrate(conn, [step for step in MIGRATIONS if step[0] < "0011"])
+    for record_id, index, deleted in (("R1", '["v1:a", "v1:b"]', 0), ("R2", '["v1:c"]', 1)):
+        conn.execute(
+            "INSERT INTO catalogue(holder, record_id, version, archival_code, category, year, "
+            "retention, title, creator, access, holder_name, subjects, subject_index, "
+            "content_sha256, content_size, deleted) VALUES ('330106', ?, 1, 'x', '婚姻登记', "
+            "2015, '永久', 't', 'c', 'controlled', 'h', '[]', ?, '', 0, ?)",
+            (record_id, index, deleted),
+        )
+    assert migrate(conn) == ["0011_blind_index"]
+    rows = conn.execute(
+        "SELECT value, record_id FROM subject_index JOIN catalogue c ON c.id = entry_id "
+        "ORDER BY value"
+    ).fetchall()
+    assert rows == [("v1:a", "R1"), ("v1:b", "R1")]  # the tombstone's value is not indexed

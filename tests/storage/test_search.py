@@ -652,3 +652,63 @@ def test_an_index_of_the_previous_format_is_rebuilt_with_the_new_facets() -> Non
 def _fts_sql(conn: sqlite3.Connection) -> str:
     sql = "SELECT sql FROM sqlite_master WHERE name = 'catalogue_fts'"
     return str(conn.execute(sql).fetchone()[0])
+
+
+A_VALUE, B_VALUE, C_VALUE = ("v1:" + c * 22 for c in "abc")
+
+
+def _index_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT value, record_id FROM subject_index JOIN catalogue c ON c.id = entry_id "
+        "ORDER BY value, record_id"
+    ).fetchall()
+
+
+def test_a_search_by_blind_index_finds_the_entries_carrying_a_value() -> None:
+    conn = memory_db()
+    controlled = {"access": Access.CONTROLLED, "subjects": ()}
+    a = make_entry("A", title="婚姻登记档案（1966年，控制使用）",
+                   subject_index=(A_VALUE, B_VALUE), **controlled)  # fmt: skip
+    b = make_entry("B", title="社保档案（2001年，控制使用）", creator="余杭区社保局",
+                   year=2001, subject_index=(B_VALUE,), **controlled)  # fmt: skip
+    in_txn(conn, apply_entries_txn, [a, b, make_entry("C", title="王秀英结婚登记")])
+
+    def found(*values: str, text: str = "", **filters: object) -> list[str]:
+        query = SearchQuery(text=text, subject_index=values, **filters)  # type: ignore[arg-type]
+        return sorted(h.record_id for h in search_txn(conn, query).hits)
+
+    assert found(A_VALUE) == ["A"]
+    assert found(B_VALUE) == ["A", "B"]
+    assert found(A_VALUE, B_VALUE) == ["A", "B"]  # any of the values (one per key version)
+    assert found(C_VALUE) == []
+    assert found(B_VALUE, text="社保局") == ["B"]  # with text (a controlled title is not indexed)
+    assert found(B_VALUE, year_from=2010) == ["A"]  # with filters
+    assert found(B_VALUE, scope="330106") == ["A", "B"]
+    # a new version replaces the entry's values; a tombstone has none
+    newer = [replace(a, version=2, subject_index=(C_VALUE,)), replace(b, version=2, deleted=True)]
+    in_txn(conn, apply_entries_txn, newer)
+    assert found(A_VALUE) == [] and found(B_VALUE) == [] and found(C_VALUE) == ["A"]
+    assert _index_rows(conn) == [(C_VALUE, "A")]
+    conn.close()
+
+
+def test_a_cursor_of_one_persons_search_is_refused_for_anothers() -> None:
+    conn = memory_db()
+    in_txn(
+        conn, apply_entries_txn, [make_entry(f"R{i}", subject_index=(A_VALUE,)) for i in range(5)]
+    )
+    page = search_txn(conn, SearchQuery(subject_index=(A_VALUE,), limit=2))
+    assert page.total == 5 and page.next_cursor
+    with pytest.raises(InvalidQuery, match="另一次检索"):
+        search_txn(conn, SearchQuery(subject_index=(B_VALUE,), limit=2, cursor=page.next_cursor))
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    "values", [tuple(f"v1:{i}" for i in range(9)), ("",), ("x" * 129,), ["v1:a"]]
+)
+def test_unusable_index_values_are_refused(values: object) -> None:
+    conn = memory_db()
+    with pytest.raises(InvalidQuery, match="身份索引"):
+        search_txn(conn, SearchQuery(subject_index=values))  # type: ignore[arg-type]
+    conn.close()

@@ -33,6 +33,7 @@ from node.federation.services import (
     CheckpointStatus,
     CodeAlias,
     Fetched,
+    IndexKeyStatus,
     IngestReport,
     LinkStatus,
     NodeInfo,
@@ -134,6 +135,10 @@ class FakeNode:
     queries: list[SearchQuery] = field(default_factory=list)
     id_numbers: list[IdNumber | None] = field(default_factory=list)  # one per search
     known: tuple[KnownNode, ...] = field(default_factory=lambda: KNOWN_NODES)
+    # identity number digits -> refs of the entries whose subjects include that person
+    subjects_by_id: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    id_searches: list[IdNumber] = field(default_factory=list)
+    ingested_subject_ids: dict[str, tuple[IdNumber, ...]] = field(default_factory=dict)
     ingested: list[Record] = field(default_factory=list)
     closed_streams: int = 0
     audit: FakeAudit = field(default_factory=lambda: FakeAudit(""))
@@ -177,17 +182,25 @@ class FakeNode:
         )
 
     async def search(
-        self, query: SearchQuery, *, actor: Actor = ANONYMOUS, id_number: IdNumber | None = None
+        self,
+        query: SearchQuery,
+        *,
+        actor: Actor = ANONYMOUS,
+        id_number: IdNumber | None = None,
     ) -> SearchPage:
         self.queries.append(query)
         self.id_numbers.append(id_number)
         if self.search_error is not None:
             raise self.search_error
+        if id_number is not None:
+            self.id_searches.append(id_number)
+        refs = self.subjects_by_id.get(id_number.digits, ()) if id_number else None
         words = query.text.split()
         hits = [
             e
             for e in self.entries
             if all(w in e.title or w in e.creator for w in words)
+            and (refs is None or e.ref in refs)
             and (query.category is None or e.category == query.category)
             and (query.year_from is None or e.year >= query.year_from)
             and (query.year_to is None or e.year <= query.year_to)
@@ -248,8 +261,10 @@ class FakeNode:
         contents: Mapping[str, bytes] | None = None,
         *,
         actor: Actor,
+        subject_ids: Mapping[str, Sequence[IdNumber]] | None = None,
     ) -> IngestReport:
         self.ingested.extend(records)
+        self.ingested_subject_ids.update((k, tuple(v)) for k, v in (subject_ids or {}).items())
         return IngestReport(accepted=len(records), change_head=CHANGE_HEAD + len(self.ingested))
 
     async def status(self) -> NodeStatus:
@@ -300,6 +315,7 @@ class FakeTrust:
     revoked: list[Revocation] = field(default_factory=list)
     banned: dict[str, str] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    index_key_version: int = 1
 
     async def listing(self) -> TrustListing:
         names = DIRECTORY_NAMES
@@ -368,6 +384,15 @@ class FakeTrust:
         if len(self.code) != 2:
             raise Forbidden(f"{_NO_DIRECTORY}：区划代码变更只能在省级（注册中心）办理")
         self.aliases[old] = new
+
+    async def index_keys(self) -> IndexKeyStatus:
+        return IndexKeyStatus(self.index_key_version, 0, (self.index_key_version,))
+
+    async def rotate_index_key(self, *, actor: Actor) -> IndexKeyStatus:
+        if len(self.code) != 2:
+            raise Forbidden(f"{_NO_DIRECTORY}：只有省级根注册节点可以轮换身份索引密钥")
+        self.index_key_version += 1
+        return await self.index_keys()
 
 
 @dataclass

@@ -35,6 +35,7 @@ from node.federation.services.sync_admin import (
 from node.federation.services.trust_admin import (
     BannedKey,
     CodeAlias,
+    IndexKeyStatus,
     RevokedNode,
     TrustAdminService,
     TrustListing,
@@ -64,6 +65,7 @@ __all__ = [
     "SyncStatus",
     "BannedKey",
     "CodeAlias",
+    "IndexKeyStatus",
     "RevokedNode",
     "TrustAdminService",
     "TrustListing",

@@ -19,9 +19,12 @@ from typing import Protocol, runtime_checkable
 from node import crypto
 from node.actors import Actor
 from node.audit import Act
+from node.citizens import IdNumber
 from node.errors import InvalidRecord
+from node.federation.blind_index import BlindIndex
 from node.federation.parts import NodeParts
-from node.records import Record
+from node.records import MAX_SUBJECTS, Record
+from node.storage.audit import chain_hooks
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,18 @@ class IngestService(Protocol):
         contents: Mapping[str, bytes] | None = None,
         *,
         actor: Actor,
+        subject_ids: Mapping[str, Sequence[IdNumber]] | None = None,
     ) -> IngestReport:
         """Store ``records`` (held by this node) and ``contents`` (sha256 -> bytes), ingested
         by ``actor`` (one audit entry per record, in the same transaction).
 
+        ``subject_ids`` maps a record id to the identity numbers of its subjects: the
+        record's ``subject_index`` becomes their blind index (``federation/blind_index.py``)
+        and the numbers are kept here only, sealed.
+
         Raises ``InvalidRecord`` naming the first record that cannot be stored; then
-        nothing is stored.
+        nothing is stored. ``NotReady`` if numbers are given before the node has an index
+        key.
         """
         ...
 
@@ -51,9 +60,15 @@ class IngestService(Protocol):
 class Ingest:
     """``IngestService`` into this node's record and blob stores."""
 
-    def __init__(self, parts: NodeParts, on_catalogue_changed: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        parts: NodeParts,
+        on_catalogue_changed: Callable[[], None],
+        blind_index: BlindIndex,
+    ) -> None:
         self.parts = parts
         self.on_catalogue_changed = on_catalogue_changed  # wakes the outbox toward the parent
+        self.blind_index = blind_index
 
     async def ingest(
         self,
@@ -61,6 +76,7 @@ class Ingest:
         contents: Mapping[str, bytes] | None = None,
         *,
         actor: Actor,
+        subject_ids: Mapping[str, Sequence[IdNumber]] | None = None,
     ) -> IngestReport:
         """Store records held by this node, with the content of their files.
 
@@ -77,6 +93,17 @@ class Ingest:
         for record in records:
             if record.holder != p.code:
                 raise InvalidRecord(f"档案 {record.ref} 的馆藏单位不是本节点 {p.code}")
+        subject_ids = dict(subject_ids or {})
+        known = {r.record_id for r in records}
+        for record_id, numbers in subject_ids.items():
+            if record_id not in known:
+                raise InvalidRecord(f"当事人证件号所属的档案 {record_id} 不在本次登记中")
+            if len(numbers) > MAX_SUBJECTS or not all(isinstance(n, IdNumber) for n in numbers):
+                raise InvalidRecord(
+                    f"档案 {record_id} 的当事人证件号应为证件号列表，最多 {MAX_SUBJECTS} 个"
+                )
+        # the blind index of the subjects' numbers, and their sealed copies for this node
+        records, keep_numbers = await self.blind_index.prepare(records, subject_ids)
         unsent = [(r, f) for r in records for f in r.files if f.sha256 not in contents]
         if unsent:
             earlier = await p.records.stored_files([r.record_id for r, _ in unsent])
@@ -113,7 +140,8 @@ class Ingest:
             )
             for r in records
         ]
-        await p.records.put(records, p.name, also=p.audit.hook(entries))
+        also = chain_hooks(p.audit.hook(entries), keep_numbers)
+        await p.records.put(records, p.name, also=also)
         self.on_catalogue_changed()
         return IngestReport(accepted=len(records), change_head=await p.changelog.head())
 

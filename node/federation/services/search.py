@@ -14,6 +14,7 @@ from node.actors import ANONYMOUS, Actor
 from node.audit import Act, search_detail
 from node.citizens import IdNumber
 from node.errors import InvalidInput, InvalidQuery
+from node.federation.blind_index import BlindIndex
 from node.federation.client import FederationClient
 from node.federation.messages import SEARCH
 from node.federation.parts import NodeParts
@@ -34,13 +35,22 @@ class KnownNode:
 @runtime_checkable
 class SearchService(Protocol):
     async def search(
-        self, query: SearchQuery, *, actor: Actor = ANONYMOUS, id_number: IdNumber | None = None
+        self,
+        query: SearchQuery,
+        *,
+        actor: Actor = ANONYMOUS,
+        id_number: IdNumber | None = None,
     ) -> SearchPage:
         """One page of catalogue entries matching ``query`` over ``query.scope``, searched
         by ``actor`` (logged in the audit log with the scope, filters and total);
         ``id_number``: the records of that citizen (by blind index; never logged).
 
+        With ``id_number`` only entries whose subjects include that person match (by the
+        keyed blind index: the number is turned into index values here and never sent);
+        the text and filters still apply. The audit entry shows the number masked.
+
         Raises ``InvalidQuery``/``InvalidInput`` for a query no node would answer,
+        ``NotReady`` (zh-CN) for ``id_number`` before this node has the index key,
         ``PeerUnavailable`` when the answering ancestor cannot be reached.
         """
         ...
@@ -53,21 +63,38 @@ class SearchService(Protocol):
 class CatalogueSearch:
     """``SearchService`` over this node's catalogue and its ancestors'."""
 
-    def __init__(self, parts: NodeParts, client: FederationClient, directory: TrustState) -> None:
+    def __init__(
+        self,
+        parts: NodeParts,
+        client: FederationClient,
+        directory: TrustState,
+        blind_index: BlindIndex,
+    ) -> None:
         self.parts = parts
         self.client = client
         self.directory = directory  # resolves succeeded division codes (aliases)
+        self.blind_index = blind_index
 
     async def search(
-        self, query: SearchQuery, *, actor: Actor = ANONYMOUS, id_number: IdNumber | None = None
+        self,
+        query: SearchQuery,
+        *,
+        actor: Actor = ANONYMOUS,
+        id_number: IdNumber | None = None,
     ) -> SearchPage:
         """Search the catalogue over ``query.scope`` (default: the whole province).
 
         Answered here if this node covers the scope, else by the lowest ancestor that does.
         The search is noted in the audit log (queued: see ``storage/audit.py``).
         """
-        del id_number  # blind index wiring arrives from the blindindex branch
         code = self.parts.code
+        if id_number is not None:
+            if not isinstance(id_number, IdNumber):
+                raise InvalidInput("身份证号码应先经校验（IdNumber.parse）")
+            query = replace(query, subject_index=self.blind_index.search_values(id_number))
+        elif query.subject_index:
+            # values come only from a number checked here: a caller cannot probe with its own
+            raise InvalidQuery("身份索引检索值只能由本节点按身份证号码生成：请输入身份证号码")
         query = _checked(replace(query, scope=query.scope or code[:2]))
         query = replace(query, scope=self.directory.resolve(query.scope))
         answerer = covering_ancestor(code, query.scope)
@@ -76,7 +103,10 @@ class CatalogueSearch:
         else:
             reply = await self.client.call(SEARCH, answerer, self.parts.codec.encode(query))
             page = self.parts.codec.decode(SearchPage, reply.payload)
-        self.parts.audit.note(actor, Act.SEARCH, query.scope, search_detail(query, page))
+        detail = search_detail(query, page)
+        if id_number is not None:
+            detail["id_number"] = id_number.masked
+        self.parts.audit.note(actor, Act.SEARCH, query.scope, detail)
         return page
 
     async def known_nodes(self) -> tuple[KnownNode, ...]:

@@ -16,6 +16,7 @@ from node import crypto
 from node.actors import Actor
 from node.audit import Act
 from node.certificates import Application, Certificate
+from node.federation.blind_index import ROTATE_ACT, BlindIndex
 from node.federation.parts import NodeParts
 from node.federation.services.audit import audited
 from node.federation.trust.events import Revocation
@@ -83,6 +84,15 @@ class TrustListing:
     aliases: tuple[CodeAlias, ...]
 
 
+@dataclass(frozen=True)
+class IndexKeyStatus:
+    """The identity index keys this node holds: versions only, never a key."""
+
+    newest_version: int  # 0: none yet
+    newest_created_ms: int
+    live_versions: tuple[int, ...]  # searched under, newest first
+
+
 @runtime_checkable
 class TrustAdminService(Protocol):
     async def overview(self) -> TrustOverview: ...
@@ -128,13 +138,23 @@ class TrustAdminService(Protocol):
         """Registry only: division code ``old`` is now ``new``."""
         ...
 
+    async def index_keys(self) -> IndexKeyStatus:
+        """Which identity index key versions this node holds."""
+        ...
+
+    async def rotate_index_key(self, *, actor: Actor) -> IndexKeyStatus:
+        """Registry only (``Forbidden`` elsewhere): mint a new identity index key version;
+        the nodes pull it on their next upkeep and their holders re-index."""
+        ...
+
 
 class TrustAdmin:
     """``TrustAdminService`` over this node's trust keeper."""
 
-    def __init__(self, keeper: TrustKeeper, parts: NodeParts) -> None:
+    def __init__(self, keeper: TrustKeeper, parts: NodeParts, blind_index: BlindIndex) -> None:
         self.keeper = keeper
         self.parts = parts
+        self.blind_index = blind_index
 
     async def overview(self) -> TrustOverview:
         keeper = self.keeper
@@ -224,3 +244,17 @@ class TrustAdmin:
     async def alias(self, old: str, new: str, *, actor: Actor) -> None:
         work = self.keeper.revocation.alias(old, new)
         await audited(self.parts.audit, actor, Act.ALIAS, old, {"new": new}, work)
+
+    async def index_keys(self) -> IndexKeyStatus:
+        live = self.blind_index.live_keys()
+        return IndexKeyStatus(
+            newest_version=live[0].version if live else 0,
+            newest_created_ms=live[0].created_ms if live else 0,
+            live_versions=tuple(k.version for k in live),
+        )
+
+    async def rotate_index_key(self, *, actor: Actor) -> IndexKeyStatus:
+        detail = {"version": self.blind_index.newest_version + 1}
+        work = self.blind_index.rotate()
+        await audited(self.parts.audit, actor, ROTATE_ACT, self.parts.code, detail, work)
+        return await self.index_keys()

@@ -18,6 +18,7 @@ Operators reach the parts through ``federation/services/trust_admin.py``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from node.config import DEFAULT_TRUST, TrustSettings
 from node.errors import NodeError
@@ -53,6 +54,9 @@ class TrustKeeper:
         self.enrolment = Enrolment(store, self.directory, self.reports, settings)
         self.credentials = Credentials(client, files, settings, self.directory, self.reports)
         self.revocation = Revoker(store, self.directory, self.reports)
+        # further upkeep run on every tick after the trust steps (the identity index keys'
+        # pull, ``federation/blind_index.py``); each failure is logged, not raised
+        self.upkeep: list[Callable[[], Awaitable[object]]] = []
 
     @property
     def parts(self) -> NodeParts:
@@ -91,9 +95,15 @@ class TrustKeeper:
             self.directory.refresh,
             self.reports.flush_reports,
             self.credentials.renew_if_due,
+            *self.upkeep,
         )
         for step in steps:
             try:
                 await step()
             except NodeError as exc:
-                log.warning("trust upkeep of %s: %s failed: %s", self.code, step.__name__, exc)
+                log.warning(
+                    "trust upkeep of %s: %s failed: %s",
+                    self.code,
+                    getattr(step, "__name__", step),
+                    exc,
+                )

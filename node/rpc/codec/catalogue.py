@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from node.errors import ProtocolError
+from node.errors import InvalidInput, ProtocolError
 from node.federation.messages import ContentManifest, FetchPart, FetchRequest, PushAck, PushBatch
-from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
+from node.records import (
+    MAX_INDEX_CHARS,
+    MAX_QUERY_INDEX,
+    Access,
+    CatalogueEntry,
+    Retention,
+    SearchPage,
+    SearchQuery,
+)
 from node.rpc.codec.envelope import envelope_from_pb, envelope_to_pb
 from node.rpc.codec.table import Converters
 from node.rpc.generated.archive.v1 import catalogue_pb2 as pb
@@ -105,6 +114,7 @@ def _query_to_pb(query: SearchQuery) -> pb.SearchRequest:
         access=query.access or "",
         cursor=query.cursor,
         archival_code=query.archival_code,
+        subject_index=list(query.subject_index),
     )
 
 
@@ -121,7 +131,17 @@ def _query_from_pb(msg: pb.SearchRequest) -> SearchQuery:
         access=msg.access or None,
         cursor=msg.cursor,
         archival_code=msg.archival_code,
+        subject_index=_query_index(msg.subject_index),
     )
+
+
+def _query_index(values: Sequence[str]) -> tuple[str, ...]:
+    """A search's blind-index values, bounded as the service point makes them."""
+    if len(values) > MAX_QUERY_INDEX or any(len(v) > MAX_INDEX_CHARS for v in values):
+        raise InvalidInput(
+            f"subject_index: at most {MAX_QUERY_INDEX} values of {MAX_INDEX_CHARS} characters"
+        )
+    return tuple(values)
 
 
 def _search_page_to_pb(page: SearchPage) -> pb.SearchResponse:

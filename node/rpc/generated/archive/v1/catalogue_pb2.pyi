@@ -179,6 +179,7 @@ class SearchRequest(_message.Message):
     ACCESS_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
     ARCHIVAL_CODE_FIELD_NUMBER: _builtins.int
+    SUBJECT_INDEX_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     scope: _builtins.str
     """division code prefix; the lowest node covering it answers"""
@@ -196,6 +197,12 @@ class SearchRequest(_message.Message):
     """a page's next_cursor / prev_cursor; bound to the same query"""
     archival_code: _builtins.str
     """"" = any; else one 档号 in canonical form (J001-HY·2015-Y-0001)"""
+    @_builtins.property
+    def subject_index(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Blind-index values of one identity number (one per live key version), never the
+        number: only entries carrying one of them match (node/index_keys.py).
+        """
+
     def __init__(
         self,
         *,
@@ -210,10 +217,11 @@ class SearchRequest(_message.Message):
         access: _builtins.str = ...,
         cursor: _builtins.str = ...,
         archival_code: _builtins.str = ...,
+        subject_index: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "archival_code", b"archival_code", "category", b"category", "cursor", b"cursor", "limit", b"limit", "offset", b"offset", "retention", b"retention", "scope", b"scope", "text", b"text", "year_from", b"year_from", "year_to", b"year_to"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "archival_code", b"archival_code", "category", b"category", "cursor", b"cursor", "limit", b"limit", "offset", b"offset", "retention", b"retention", "scope", b"scope", "subject_index", b"subject_index", "text", b"text", "year_from", b"year_from", "year_to", b"year_to"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

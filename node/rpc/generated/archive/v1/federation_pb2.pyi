@@ -5,8 +5,8 @@ The federation wire contract between archive nodes (docs/architecture.md, "The w
 
 Every call's request and reply is an Envelope (envelope.proto) whose payload is the
 message named beside the call, defined in the file of its concern: catalogue.proto,
-trust.proto, antientropy.proto, audit.proto. The calls are listed once more in the registry of
-node/federation/messages.py, which ties each to its request and reply types.
+trust.proto, antientropy.proto, audit.proto, blindindex.proto. The calls are listed once
+more in the registry of node/federation/messages.py, which ties each to its request and reply types.
 """
 
 from google.protobuf import descriptor as _descriptor
