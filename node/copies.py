@@ -230,6 +230,16 @@ def issue(
     return IssuedCopy(dataintegrity.canonical(signed), code, facts, url)
 
 
+def read(document: bytes) -> IssuedCopy:
+    """An issued copy from its credential's bytes, to print or show it (not verified: see
+    ``verify``); ``InvalidInput`` if it is not a copy's shape."""
+    data = load(document)
+    facts = CopyFacts.from_json(_obj(data, "credentialSubject"), _get(data, "validFrom", str))
+    code = code_of(crypto.multibase_decode(_obj(data, "proof").get("proofValue")))
+    page = text(_get(_obj(data, "issuer"), "url", str), "核验网址", 300)
+    return IssuedCopy(document, code, facts, f"{page}?code={code}")
+
+
 def verify(document: bytes, root_public_key: bytes, content: bytes | None = None) -> Verdict:
     """Check a copy against the pinned root key (and ``content`` against its hash, if given).
 

@@ -238,3 +238,10 @@ def test_any_field_of_any_type_gets_a_verdict_not_a_crash(path: tuple, value: ob
 def test_a_copy_from_a_different_tree_with_the_same_facts_has_another_code() -> None:
     assert issued(tree(seed=3)).code != issued(tree(seed=4)).code
     assert replace(facts(), purpose="x").purpose == "x"
+
+
+def test_read_gives_back_the_issued_copy() -> None:
+    copy = issued()
+    assert copies.read(copy.document) == copy
+    with pytest.raises(InvalidInput):
+        copies.read(b"{}")

@@ -207,6 +207,16 @@ def _audit_log(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _copies(conn: sqlite3.Connection) -> None:
+    """The certified copies this node issued as a holder, by verification code, so its
+    verify page can show a copy from the code printed on it (``storage/copies.py``)."""
+    conn.execute(
+        "CREATE TABLE copies (code TEXT PRIMARY KEY, request_id TEXT NOT NULL, "
+        "record_id TEXT NOT NULL, issued_at_ms INTEGER NOT NULL, credential BLOB NOT NULL)"
+    )
+    conn.execute("CREATE INDEX copies_request ON copies(request_id)")
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
@@ -217,6 +227,7 @@ MIGRATIONS: list[Step] = [
     ("0008_audit_log", _audit_log),
     ("0009_replay_and_pins", _replay_and_pins),
     ("0010_record_files", _record_files),
+    ("0013_copies", _copies),
 ]
 
 
