@@ -16,10 +16,11 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp_jinja2 import render_template
 
 from node.copies import Verdict
+from node.copies_report import verdict_json
 from node.errors import InvalidInput
 from node.printout import MAX_UPLOAD_BYTES
 from node.web.context import json_response, node_services, same_origin
-from node.web.views.copies import verdict_json, verdict_view
+from node.web.views.copies import verdict_view
 
 _FIELDS = ("copy", "content", "code")
 _NO_COPY = "请选择证明文件（打印件随附的 PDF 或证明 JSON），或输入核验码"
