@@ -20,6 +20,7 @@ reasons, never an exception.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -240,10 +241,18 @@ def read(document: bytes) -> IssuedCopy:
     return IssuedCopy(document, code, facts, f"{page}?code={code}")
 
 
-def verify(document: bytes, root_public_key: bytes, content: bytes | None = None) -> Verdict:
+def verify(
+    document: bytes,
+    root_public_key: bytes,
+    content: bytes | None = None,
+    *,
+    revoked: Callable[[Certificate, int], str | None] | None = None,
+) -> Verdict:
     """Check a copy against the pinned root key (and ``content`` against its hash, if given).
 
-    Every check that can run does, so the verdict lists every reason, in zh-CN.
+    Every check that can run does, so the verdict lists every reason, in zh-CN. ``revoked``
+    (a node's directory, online) says why a certificate could not vouch for a signature made
+    at a time, if it could not: revoked or retired before the copy was issued.
     """
     try:
         data = load(document)
@@ -276,6 +285,13 @@ def verify(document: bytes, root_public_key: bytes, content: bytes | None = None
             reasons.append(
                 f"{cert.name}（{cert.node_id}）的证书在出证时间 {format_time(facts.issued_at)} "
                 f"不在有效期内（{_ms(cert.not_before_ms)} 至 {_ms(cert.not_after_ms)}）"
+            )
+        why = revoked(cert, at) if revoked is not None else None
+        if why is not None:
+            certified = False
+            reasons.append(
+                f"{cert.name}（{cert.node_id}）的证书在出证前已被吊销或停用，"
+                f"此后签发的证明无效（{why}）"
             )
     if proof.get("created") != data.get("validFrom"):
         reasons.append("签名时间与出证时间不一致")

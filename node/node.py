@@ -186,7 +186,11 @@ class Node:
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
             copies=NodeCopies(
-                self.parts, CopyStore(self.db), root_public_key, lambda: self.public_url
+                self.parts,
+                CopyStore(self.db),
+                root_public_key,
+                lambda: self.public_url,
+                chains.state,
             ),
         )
 

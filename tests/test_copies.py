@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from node import copies, crypto, dataintegrity
+from node.certificates import Certificate
 from node.errors import InvalidInput
 
 
@@ -245,3 +246,19 @@ def test_read_gives_back_the_issued_copy() -> None:
     assert copies.read(copy.document) == copy
     with pytest.raises(InvalidInput):
         copies.read(b"{}")
+
+
+def test_a_directory_that_knows_a_revocation_before_the_issue_time_refuses_the_copy() -> None:
+    t = tree()
+    copy = issued(t)
+    seen: list[tuple[str, int]] = []
+
+    def revoked(cert: Certificate, at_ms: int) -> str | None:
+        seen.append((cert.node_id, at_ms))
+        return "certificate of 330110 is revoked" if cert.node_id == "330110" else None
+
+    verdict = copies.verify(copy.document, t.root.public_key, CONTENT, revoked=revoked)
+    assert not verdict.certificate_valid_at_issue
+    assert any("出证前已被吊销" in r for r in verdict.reasons)
+    assert seen == [(c, copy.facts.issued_at_ms) for c in ("330110", "3301", "33")]
+    assert copies.verify(copy.document, t.root.public_key, CONTENT, revoked=lambda c, a: None).ok

@@ -5,11 +5,12 @@ node that does not hold the record."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -108,3 +109,37 @@ async def test_a_forged_copy_claiming_this_holder_fails_at_its_verify(net: Netwo
     forged = json.dumps(data, ensure_ascii=False).encode()
     verdict = await net.service("330110").copies.verify(forged)
     assert not verdict.ok and any("签名不符" in r for r in verdict.reasons)
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_rotation_keeps_old_copies_valid_online_too(net: Network) -> None:
+    service = net.service("330110").copies
+    before = await service.issue(_now_facts(request_id="req-before-2"), actor=ARCHIVIST)
+    await net.service("330110").trust.rotate(actor=OPERATOR)
+    verdict = await service.verify(before.document, CONTENT)
+    assert verdict.ok, verdict.reasons
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_copy_signed_after_its_holder_was_revoked_is_refused_where_that_is_known(
+    net: Network,
+) -> None:
+    """Last in the module: it revokes the holder. The parent, which revoked it, refuses a
+    copy signed after the revocation and accepts one signed before; offline (the root key
+    alone, no directory) both pass, which the README says."""
+    service = net.service("330110").copies
+    # the current certificate began at the last rotation: the next whole second is after it
+    now = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    early = await service.issue(facts(request_id="r-early", issued_at=now), actor=ARCHIVIST)
+    late = await service.issue(
+        facts(request_id="r-late", issued_at=now + timedelta(minutes=5)), actor=ARCHIVIST
+    )
+    await asyncio.sleep(1.2)  # the revocation is dated after ``early`` was signed
+    city_operator = Actor(ActorKind.ACCOUNT, "li", "3301", frozenset({Role.OPERATOR}))
+    await net.service("3301").trust.revoke("330110", "钥匙遗失", actor=city_operator)
+    at_parent = net.service("3301").copies
+    assert (await at_parent.verify(early.document, CONTENT)).ok
+    verdict = await at_parent.verify(late.document, CONTENT)
+    assert not verdict.ok and not verdict.certificate_valid_at_issue
+    assert any("出证前已被吊销" in r for r in verdict.reasons)
+    assert copies.verify(late.document, net.root.public_key, CONTENT).ok

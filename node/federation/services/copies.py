@@ -5,8 +5,10 @@ signer at each call, so a renewed or rotated key is used at once), keeps the cop
 verification code and records ``copy.issue`` in the audit log in the same transaction.
 Anybody may look a copy up by its code (the code is 60 random-looking bits taken from the
 signature, printed on the paper: knowing it is holding the copy) or verify an uploaded copy
-against this node's pinned root key. Verifying and printing are CPU work (a PDF of up to
-32 MB to parse, a font to subset), so they run off the event loop.
+against this node's pinned root key and what its directory knows: a copy signed after its
+signer's certificate was revoked (or its key retired) is refused, one signed before stands.
+Verifying and printing are CPU work (a PDF of up to 32 MB to parse, a font to subset), so
+they run off the event loop.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from node.actors import Actor
 from node.copies import CopyFacts, IssuedCopy, Verdict
 from node.errors import InvalidInput
 from node.federation.parts import NodeParts
+from node.federation.trust.events import TrustState
 from node.storage.copies import CopyStore, StoredCopy
 
 
@@ -73,10 +76,12 @@ class NodeCopies:
         store: CopyStore,
         root_public_key: bytes,
         verify_url_base: Callable[[], str],
+        state: TrustState | None = None,
     ) -> None:
         self.parts = parts
         self.store = store
         self.root_public_key = root_public_key
+        self.state = state if state is not None else TrustState()  # this node's directory
         self.verify_url_base = verify_url_base  # where banks reach this node's web pages
 
     async def issue(self, facts: CopyFacts, *, actor: Actor) -> IssuedCopy:
@@ -100,7 +105,7 @@ class NodeCopies:
         kept = await self.store.get(copies.normalise_code(code))
         if kept is None:
             return None
-        verdict = await asyncio.to_thread(copies.verify, kept.credential, self.root_public_key)
+        verdict = await asyncio.to_thread(self._verify, kept.credential, None)
         return CopyLookup(
             kept.code,
             kept.request_id,
@@ -111,22 +116,30 @@ class NodeCopies:
         )
 
     async def verify(self, upload: bytes, content: bytes | None = None) -> Verdict:
-        return await asyncio.to_thread(_verify_upload, upload, content, self.root_public_key)
+        return await asyncio.to_thread(self._verify_upload, upload, content)
 
     async def printout(
         self, document: bytes, content: bytes, *, content_name: str = "content.bin"
     ) -> bytes:
-        verdict = await asyncio.to_thread(copies.verify, document, self.root_public_key, content)
+        verdict = await asyncio.to_thread(self._verify, document, content)
         if not verdict.ok:
             raise InvalidInput("档案证明未通过核验，不能打印：" + "；".join(verdict.reasons))
         copy = copies.read(document)
         return await asyncio.to_thread(printout.render, copy, content, content_name=content_name)
 
+    def _verify(self, document: bytes, content: bytes | None) -> Verdict:
+        """The domain's verdict, with what this node's directory knows of revocations and
+        retired keys (as evidence: a copy signed before its signer was revoked stands)."""
+        return copies.verify(
+            document,
+            self.root_public_key,
+            content,
+            revoked=lambda cert, at_ms: self.state.refusal(cert, at_ms, live=False),
+        )
 
-def _verify_upload(upload: bytes, content: bytes | None, root_public_key: bytes) -> Verdict:
-    try:
-        found = printout.read_upload(upload)
-    except InvalidInput as exc:
-        return Verdict(reasons=(f"不是有效的档案证明：{exc}",))
-    attached = content if content is not None else found.content
-    return copies.verify(found.credential, root_public_key, attached)
+    def _verify_upload(self, upload: bytes, content: bytes | None) -> Verdict:
+        try:
+            found = printout.read_upload(upload)
+        except InvalidInput as exc:
+            return Verdict(reasons=(f"不是有效的档案证明：{exc}",))
+        return self._verify(found.credential, content if content is not None else found.content)
