@@ -261,10 +261,11 @@ def verify(
         chain = _chain(_get(issuer, "certificateChain", list))
         proof = _obj(data, "proof")
         code = code_of(crypto.multibase_decode(proof.get("proofValue")))
+        canonical = dataintegrity.canonical(data)  # e.g. an integer past 2**53 has none
     except InvalidInput as exc:
         return Verdict(reasons=(f"不是有效的档案证明：{exc}",))
     reasons: list[str] = []
-    if document != dataintegrity.canonical(data):
+    if document != canonical:
         reasons.append("文件不是出证时的原样：JSON 的字符或排版被改动过")
     if data.get("@context") != [VC_CONTEXT] or data.get("type") != [
         "VerifiableCredential",

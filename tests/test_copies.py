@@ -262,3 +262,12 @@ def test_a_directory_that_knows_a_revocation_before_the_issue_time_refuses_the_c
     assert any("出证前已被吊销" in r for r in verdict.reasons)
     assert seen == [(c, copy.facts.issued_at_ms) for c in ("330110", "3301", "33")]
     assert copies.verify(copy.document, t.root.public_key, CONTENT, revoked=lambda c, a: None).ok
+
+
+@pytest.mark.parametrize("value", [2**53, 2**63 - 1, -(2**60)])
+def test_an_integer_json_cannot_carry_exactly_is_refused_not_raised(value: int) -> None:
+    t = tree()
+    data = json.loads(issued(t).document)
+    data["issuer"]["certificateChain"][0]["serial"] = value
+    verdict = copies.verify(json.dumps(data).encode(), t.root.public_key)
+    assert verdict.reasons[0].startswith("不是有效的档案证明：")
