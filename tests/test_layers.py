@@ -45,6 +45,19 @@ THIRD_PARTY = {
     "nacl": {"domain"},  # node.crypto is the only module that touches nacl (checked below)
     "cryptography": {"domain"},  # X.509 for the TLS listener: node/tlscert.py
     "sqlite_utils": {"storage"},
+    "base58": {"domain"},  # multibase text of keys and proofs: node/crypto.py (checked below)
+    "rfc8785": {"domain"},  # JCS for Data Integrity proofs: node/dataintegrity.py (below)
+    "fpdf": {"domain"},  # the printed copy: node/printout.py (below)
+    "segno": {"domain"},
+    "pypdf": {"domain"},
+}
+# Libraries that one domain module alone wraps, so the rest of the node never meets them.
+ONLY_IN = {
+    "base58": "node.crypto",
+    "rfc8785": "node.dataintegrity",
+    "fpdf": "node.printout",
+    "segno": "node.printout",
+    "pypdf": "node.printout",
 }
 
 
@@ -123,6 +136,16 @@ def test_only_crypto_touches_nacl() -> None:
         if any(i == "nacl" or i.startswith("nacl.") for i in imports_of(p))
     ]
     assert users == ["node.crypto"]
+
+
+@pytest.mark.parametrize(("library", "owner"), sorted(ONLY_IN.items()))
+def test_a_wrapped_library_is_imported_by_its_one_module(library: str, owner: str) -> None:
+    users = [
+        _module_name(p)
+        for p in _modules()
+        if any(i == library or i.startswith(library + ".") for i in imports_of(p))
+    ]
+    assert users in ([owner], []), f"{library} is imported by {users}, only {owner} may"
 
 
 @pytest.mark.parametrize(

@@ -228,7 +228,7 @@ def test_record_files_are_filled_and_hidden_hashes_scrubbed_on_upgrade(tmp_path:
             "2015, '永久', 't', 'c', ?, 'h', '[]', '[]', ?, 3, 0)",
             (record_id, access, "cd" * 32),
         )
-    assert migrate(conn, [step for step in MIGRATIONS if step[0] < "0011"]) == ["0010_record_files"]
+    assert migrate(conn) == [name for name, _ in MIGRATIONS if name >= "0010"]
     assert conn.execute("SELECT sha256, record_id FROM record_files").fetchall() == [
         ("ab" * 32, "R1")
     ]
@@ -250,7 +250,7 @@ def test_blind_index_of_entries_already_held_is_indexed_on_upgrade(tmp_path: Pat
             "2015, '永久', 't', 'c', 'controlled', 'h', '[]', ?, '', 0, ?)",
             (record_id, index, deleted),
         )
-    assert migrate(conn) == ["0011_blind_index"]
+    assert migrate(conn) == [name for name, _ in MIGRATIONS if name >= "0011"]
     rows = conn.execute(
         "SELECT value, record_id FROM subject_index JOIN catalogue c ON c.id = entry_id "
         "ORDER BY value"

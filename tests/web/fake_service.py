@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fake_accounts import FakeAccounts
+from fake_copies import FakeCopies
 
 from node.actors import ANONYMOUS, Actor
 from node.audit import AuditEntry, AuditFinding, AuditPage, AuditQuery
@@ -144,6 +145,7 @@ class FakeNode:
     audit: FakeAudit = field(default_factory=lambda: FakeAudit(""))
     staff: FakeAccounts | None = None  # made on first use, one per node
     trust_fake: FakeTrust | None = None  # likewise
+    copies_fake: FakeCopies | None = None  # likewise
 
     def __post_init__(self) -> None:
         self.audit.code = self.code
@@ -163,6 +165,13 @@ class FakeNode:
         return self.trust_fake
 
     @property
+    def copies(self) -> FakeCopies:
+        """This node's certified copies: real ones, under the test tree's root key."""
+        if self.copies_fake is None:
+            self.copies_fake = FakeCopies(self.code)
+        return self.copies_fake
+
+    @property
     def info(self) -> NodeInfo:
         return NodeInfo.of(self.code, self.name)
 
@@ -179,6 +188,7 @@ class FakeNode:
             refusals=FakeRefusals(),
             audit=self.audit,
             accounts=self.accounts,
+            copies=self.copies,
         )
 
     async def search(

@@ -11,6 +11,7 @@ implementation over the node's parts, and the frozen dataclasses it answers with
     refusals    ``RefusalsService``    the calls this node turned away, and how many it took
     audit       ``AuditService``       the audit log: entries, verification, checkpoints
     accounts    ``AccountsService``    staff logins (password, session, API token), accounts, roles
+    copies      ``CopyService``        certified copies: issue as the holder, look up, verify, print
 
 ``NodeServices`` bundles one node's services with its ``NodeInfo``; ``node.node.Node`` builds
 it and ``node.web.create_app`` serves a mapping of them. The services are transport-free
@@ -20,6 +21,7 @@ it and ``node.web.create_app`` serves a mapping of them. The services are transp
 from node.federation.services.accounts import AccountsService, IssuedToken, Session
 from node.federation.services.audit import AuditReport, AuditService, CheckpointStatus
 from node.federation.services.bundle import NodeServices
+from node.federation.services.copies import CopyLookup, CopyService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestReport, IngestService
 from node.federation.services.refusals import RefusalsService, RefusalSummary
@@ -46,6 +48,8 @@ __all__ = [
     "AuditReport",
     "AuditService",
     "CheckpointStatus",
+    "CopyLookup",
+    "CopyService",
     "AccountsService",
     "IssuedToken",
     "Session",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from node.federation.services.accounts import AccountsService
 from node.federation.services.audit import AuditService
+from node.federation.services.copies import CopyService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
 from node.federation.services.refusals import RefusalsService
@@ -30,3 +31,4 @@ class NodeServices:
     refusals: RefusalsService
     audit: AuditService
     accounts: AccountsService
+    copies: CopyService
