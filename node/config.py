@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from node.errors import ConfigError, InvalidCode
 from node.identity import validate_code
-from node.records import MAX_BATCH_ENTRIES
+from node.records import CATEGORIES, MAX_BATCH_ENTRIES
 
 _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -149,6 +149,44 @@ class AccountSettings:
 
 DEFAULT_ACCOUNTS = AccountSettings()
 
+MAX_OAI_PAGE = 1_000  # records per OAI-PMH list response
+
+
+@dataclass(frozen=True)
+class OaiSettings:
+    """The OAI-PMH feed every hosted node serves at ``/n/CODE/oai`` (``[oai]``)."""
+
+    # records (or headers, or sets) per list response; the rest follow by resumption token
+    page_size: int = _setting(100, "page_size", "int")
+    # the address Identify gives harvesters for questions about the feed
+    admin_email: str = _setting("archives@example.invalid", "admin_email", "text")
+    # sets by division code; false: ListSets and set= answer noSetHierarchy
+    sets: bool = _setting(True, "sets", "flag")
+
+
+DEFAULT_OAI = OaiSettings()
+
+
+@dataclass(frozen=True)
+class AppraisalSettings:
+    """The appraisal jobs (``[appraisal]``): records due for opening or disposal review."""
+
+    # how often each node looks for records that reached their opening or retention date
+    interval_s: float = _setting(86400.0, "interval", "seconds")
+    # years after formation when a record that is not open comes up for opening review
+    opening_years: int = _setting(25, "opening_years", "int")
+    # per category (门类), years that replace opening_years: {"婚姻登记" = 30}
+    opening_years_by_category: tuple[tuple[str, int], ...] = _setting(
+        (), "opening_years_by_category", "table"
+    )
+
+    def opening_after(self, category: str) -> int:
+        """Years after formation that a record of ``category`` comes up for opening."""
+        return dict(self.opening_years_by_category).get(category, self.opening_years)
+
+
+DEFAULT_APPRAISAL = AppraisalSettings()
+
 
 @dataclass(frozen=True)
 class NodeSettings:
@@ -176,6 +214,8 @@ class HostSettings:
     # host, localhost, 127.0.0.1 and [::1] on the bound port (``web_host_names``)
     web_hosts: tuple[str, ...] = ()
     accounts: AccountSettings = field(default_factory=AccountSettings)
+    oai: OaiSettings = field(default_factory=OaiSettings)
+    appraisal: AppraisalSettings = field(default_factory=AppraisalSettings)
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -185,7 +225,15 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings, AuditSettings, AccountSettings)
+_SectionT = TypeVar(
+    "_SectionT",
+    SyncSettings,
+    TrustSettings,
+    AuditSettings,
+    AccountSettings,
+    OaiSettings,
+    AppraisalSettings,
+)
 
 
 def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
@@ -203,11 +251,57 @@ def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _Sect
             values[f.name] = parse_duration(value, path)
         elif kind == "ms":
             values[f.name] = int(parse_duration(value, path) * 1000)
+        elif kind == "text":
+            if not isinstance(value, str):
+                raise ConfigError(f"expected text, got {value!r}", path)
+            values[f.name] = value
+        elif kind == "flag":
+            if not isinstance(value, bool):
+                raise ConfigError(f"expected true or false, got {value!r}", path)
+            values[f.name] = value
+        elif kind == "table":
+            values[f.name] = _years_table(value, path)
         elif not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"expected a whole number, got {value!r}", path)
         else:
             values[f.name] = value
     return cls(**values)
+
+
+def _years_table(value: object, path: str) -> tuple[tuple[str, int], ...]:
+    """A table of 门类 to years, each a known category and 0 to 200 years."""
+    if not isinstance(value, Mapping):
+        raise ConfigError('expected a table, e.g. {"婚姻登记" = 30}', path)
+    years = []
+    for category, count in value.items():
+        if category not in CATEGORIES:
+            raise ConfigError(f"unknown category {category!r} ({'、'.join(CATEGORIES)})", path)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 200:
+            raise ConfigError(f"expected 0 to 200 years, got {count!r}", f"{path}.{category}")
+        years.append((category, count))
+    return tuple(sorted(years))
+
+
+def _oai_settings(table: Mapping[str, Any]) -> OaiSettings:
+    settings = _section(OaiSettings, table, "oai")
+    if not 1 <= settings.page_size <= MAX_OAI_PAGE:
+        raise ConfigError(
+            f"expected 1 to {MAX_OAI_PAGE}, got {settings.page_size}", "oai.page_size"
+        )
+    if not re.fullmatch(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+", settings.admin_email):
+        raise ConfigError(
+            f"expected an e-mail address, got {settings.admin_email!r}", "oai.admin_email"
+        )
+    return settings
+
+
+def _appraisal_settings(table: Mapping[str, Any]) -> AppraisalSettings:
+    settings = _section(AppraisalSettings, table, "appraisal")
+    if not 0 <= settings.opening_years <= 200:
+        raise ConfigError(
+            f"expected 0 to 200 years, got {settings.opening_years}", "appraisal.opening_years"
+        )
+    return settings
 
 
 def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
@@ -325,6 +419,8 @@ def settings_from_mapping(
             raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
     audit = _section(AuditSettings, _table(data, "audit"), "audit")
     accounts = _account_settings(_table(data, "accounts"))
+    oai = _oai_settings(_table(data, "oai"))
+    appraisal = _appraisal_settings(_table(data, "appraisal"))
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -357,4 +453,6 @@ def settings_from_mapping(
         audit=audit,
         web_hosts=_web_hosts(host.get("web_hosts", [])),
         accounts=accounts,
+        oai=oai,
+        appraisal=appraisal,
     )

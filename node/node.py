@@ -16,9 +16,11 @@ from pathlib import Path
 from node.actors import Actor
 from node.config import (
     DEFAULT_ACCOUNTS,
+    DEFAULT_OAI,
     DEFAULT_TRUST,
     AccountSettings,
     NodeSettings,
+    OaiSettings,
     OutboxSettings,
     TrustSettings,
 )
@@ -38,6 +40,7 @@ from node.federation.services import NodeInfo, NodeServices
 from node.federation.services.accounts import AccountEvent, Accounts
 from node.federation.services.audit import NodeAudit
 from node.federation.services.ingest import Ingest
+from node.federation.services.oai import OaiProvider
 from node.federation.services.refusals import NodeRefusals
 from node.federation.services.retrieval import Retrieval
 from node.federation.services.search import CatalogueSearch
@@ -63,6 +66,7 @@ from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
 from node.storage.db import Database
+from node.storage.oai import OaiFeed
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
 from node.storage.trust import SeenNonces, TrustStore
@@ -108,6 +112,7 @@ class Node:
         outbox: OutboxSettings | None = None,
         accounts: AccountSettings = DEFAULT_ACCOUNTS,
         on_account_event: AccountEvent | None = None,
+        oai: OaiSettings = DEFAULT_OAI,
     ) -> None:
         self.settings = settings
         self.code = settings.code
@@ -170,6 +175,7 @@ class Node:
             clock=clock,
             on_event=on_account_event or self._account_event,
         )
+        self.oai = OaiProvider(self.code, settings.name, OaiFeed(self.db), oai)
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state),
@@ -180,6 +186,7 @@ class Node:
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
+            oai=self.oai,
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from node.errors import InvalidInput, NotFound
-from node.records import CatalogueEntry, SearchPage, SearchQuery, validate_entry
+from node.records import Access, CatalogueEntry, SearchPage, SearchQuery, validate_entry
 from node.storage import fts
 from node.storage.changelog import append_changes_txn
 from node.storage.db import Database
@@ -112,14 +112,18 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
         final[key] = entry
         accepted.append(entry)
     inserts, updates, fts_deletes, fts_inserts = [], [], [], []
+    # The OAI datestamp of every accepted version (whole UTC seconds), and whether the entry
+    # is open now: ``shown`` is only ever raised, so a harvested record stays in the feed.
+    stamp = int(time.time())
     for key, entry in final.items():
         before = stored.get(key)
+        open_now = int(entry.access == Access.OPEN and not entry.deleted)
         if before is None:
             rowid, next_id = next_id, next_id + 1
-            inserts.append((rowid, *row_values(entry)))
+            inserts.append((rowid, *row_values(entry), stamp, open_now))
         else:
             rowid = before.id
-            updates.append((*row_values(entry), rowid))
+            updates.append((*row_values(entry), stamp, open_now, rowid))
             if before.live_tokens is not None:
                 fts_deletes.append((rowid, *before.live_tokens))
         if not entry.deleted:
@@ -136,11 +140,15 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
             fts_inserts.append((rowid, *values))
     placeholders = ", ".join("?" for _ in ENTRY_COLUMNS)
     conn.executemany(
-        f"INSERT INTO catalogue(id, {', '.join(ENTRY_COLUMNS)}) VALUES (?, {placeholders})",
+        f"INSERT INTO catalogue(id, {', '.join(ENTRY_COLUMNS)}, stamp, shown) "
+        f"VALUES (?, {placeholders}, ?, ?)",
         inserts,
     )
     assignments = ", ".join(f"{name} = ?" for name in ENTRY_COLUMNS)
-    conn.executemany(f"UPDATE catalogue SET {assignments} WHERE id = ?", updates)
+    conn.executemany(
+        f"UPDATE catalogue SET {assignments}, stamp = ?, shown = max(shown, ?) WHERE id = ?",
+        updates,
+    )
     fts.delete_rows(conn, fts_deletes)
     fts.insert_rows(conn, fts_inserts)
     return append_changes_txn(conn, [(e.holder, e.record_id, e.version) for e in accepted])

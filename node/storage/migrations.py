@@ -207,6 +207,35 @@ def _audit_log(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _appraisal(conn: sqlite3.Connection) -> None:
+    """OAI-PMH and appraisal (``storage/oai.py``, ``storage/appraisal.py``).
+
+    Each catalogue row gets ``stamp``, the UTC second this node last accepted a version of it
+    (an OAI datestamp, bumped by every change, access changes included), and ``shown``, set
+    once the entry was ever open here and never cleared: an entry that was harvestable stays
+    in the feed as deleted when it is closed, re-classified or disposed of. Rows already held
+    take the time of their last change, or now. The review lists hold the records the
+    appraisal jobs found due, and each decision taken on them."""
+    now = int(time.time())
+    script = f"""
+        ALTER TABLE catalogue ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE catalogue ADD COLUMN shown INTEGER NOT NULL DEFAULT 0;
+        UPDATE catalogue SET shown = (access = 'open' AND deleted = 0), stamp = coalesce(
+            (SELECT CAST(max(ch.at) AS INTEGER) FROM changes ch
+             WHERE ch.holder = catalogue.holder AND ch.record_id = catalogue.record_id), {now});
+        CREATE INDEX catalogue_oai ON catalogue(stamp, id) WHERE shown = 1;
+        CREATE TABLE appraisal_reviews (
+            record_id TEXT NOT NULL, kind TEXT NOT NULL, due TEXT NOT NULL,
+            listed_at REAL NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+            decided_at REAL, decided_by TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (record_id, kind)
+        );
+        CREATE INDEX appraisal_pending ON appraisal_reviews(kind, status, due)
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
@@ -217,6 +246,7 @@ MIGRATIONS: list[Step] = [
     ("0008_audit_log", _audit_log),
     ("0009_replay_and_pins", _replay_and_pins),
     ("0010_record_files", _record_files),
+    ("0014_appraisal", _appraisal),
 ]
 
 

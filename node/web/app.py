@@ -21,6 +21,7 @@ from node.web import (
     audit,
     ingest,
     login,
+    oai,
     operator,
     pages,
     registry,
@@ -62,6 +63,7 @@ def create_app(
     login.add_routes(app)
     accounts.add_routes(app)
     operator.add_routes(app)
+    oai.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

@@ -43,6 +43,7 @@ from node.federation.services import (
     TrustListing,
     TrustOverview,
 )
+from node.federation.services.oai import OaiReply
 from node.federation.trust.events import Revocation
 from node.identity import covers, parent_of
 from node.records import (
@@ -158,6 +159,7 @@ class FakeNode:
             refusals=FakeRefusals(),
             audit=self.audit,
             accounts=self.accounts,
+            oai=FakeOai(),
         )
 
     async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:
@@ -348,6 +350,18 @@ class FakeTrust:
 
 
 @dataclass
+class FakeOai:
+    """An OAI-PMH feed that answers every request with an empty Identify (the real one is
+    tested over a real network in tests/integration/test_oai.py)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[list[tuple[str, str]], str]] = []
+
+    async def respond(self, arguments: Sequence[tuple[str, str]], base_url: str) -> OaiReply:
+        self.requests.append((list(arguments), base_url))
+        return OaiReply(b"<?xml version='1.0' encoding='utf-8'?><OAI-PMH/>")
+
+
 class FakeRefusals:
     """A node that has refused nothing (and admitted nothing)."""
 

@@ -33,6 +33,8 @@ PUBLIC = {
     ("GET", "/n/{code}/login"),
     ("POST", "/n/{code}/login"),
     ("POST", "/n/{code}/logout"),
+    ("GET", "/n/{code}/oai"),
+    ("POST", "/n/{code}/oai"),
     ("GET", "/api/v1/nodes"),
     ("GET", "/api/v1/nodes/{code}/search"),
     ("GET", "/api/v1/nodes/{code}/records/{holder}/{record_id}/content"),
