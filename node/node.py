@@ -16,9 +16,11 @@ from pathlib import Path
 from node.actors import Actor
 from node.config import (
     DEFAULT_ACCOUNTS,
+    DEFAULT_APPRAISAL,
     DEFAULT_OAI,
     DEFAULT_TRUST,
     AccountSettings,
+    AppraisalSettings,
     NodeSettings,
     OaiSettings,
     OutboxSettings,
@@ -38,6 +40,7 @@ from node.federation.refusals import RefusalLog
 from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
 from node.federation.services.accounts import AccountEvent, Accounts
+from node.federation.services.appraisal import Appraisal
 from node.federation.services.audit import NodeAudit
 from node.federation.services.ingest import Ingest
 from node.federation.services.oai import OaiProvider
@@ -61,6 +64,7 @@ from node.identity import parent_of
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.storage.accounts import AccountStore
+from node.storage.appraisal import AppraisalStore
 from node.storage.audit import AuditLog
 from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
@@ -113,6 +117,7 @@ class Node:
         accounts: AccountSettings = DEFAULT_ACCOUNTS,
         on_account_event: AccountEvent | None = None,
         oai: OaiSettings = DEFAULT_OAI,
+        appraisal: AppraisalSettings = DEFAULT_APPRAISAL,
     ) -> None:
         self.settings = settings
         self.code = settings.code
@@ -176,6 +181,9 @@ class Node:
             on_event=on_account_event or self._account_event,
         )
         self.oai = OaiProvider(self.code, settings.name, OaiFeed(self.db), oai)
+        self.appraisal = Appraisal(
+            self.parts, AppraisalStore(self.db), self._changed, appraisal, clock
+        )
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state),
@@ -187,6 +195,7 @@ class Node:
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
             oai=self.oai,
+            appraisal=self.appraisal,
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:

@@ -3,9 +3,9 @@
 Written with lxml (the one module that uses it), which escapes every text and attribute:
 record text (titles, names) never becomes markup, and text XML cannot carry is refused.
 Every value placed here was checked when its entry was built (``node/records.py``: no
-control characters), so the document is well-formed XML 1.0. The mapping from the record model to Dublin Core is
-documented in docs/operations.md ("Harvesting (OAI-PMH)"); the tests validate every response
-against the OAI-PMH and oai_dc schemas.
+control characters), so the document is well-formed XML 1.0. The mapping from the record
+model to Dublin Core is documented in docs/operations.md ("Harvesting (OAI-PMH)"); the
+tests validate every response against the OAI-PMH and oai_dc schemas.
 """
 
 from __future__ import annotations

@@ -215,11 +215,14 @@ def _appraisal(conn: sqlite3.Connection) -> None:
     once the entry was ever open here and never cleared: an entry that was harvestable stays
     in the feed as deleted when it is closed, re-classified or disposed of. Rows already held
     take the time of their last change, or now. The review lists hold the records the
-    appraisal jobs found due, and each decision taken on them."""
+    appraisal jobs found due, and each decision taken on them; a disposed record (and its
+    tombstone in the catalogues above) keeps the disposal decision in ``disposal``."""
     now = int(time.time())
     script = f"""
         ALTER TABLE catalogue ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE catalogue ADD COLUMN shown INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE catalogue ADD COLUMN disposal TEXT NOT NULL DEFAULT '';
+        ALTER TABLE records ADD COLUMN disposal TEXT NOT NULL DEFAULT '';
         UPDATE catalogue SET shown = (access = 'open' AND deleted = 0), stamp = coalesce(
             (SELECT CAST(max(ch.at) AS INTEGER) FROM changes ch
              WHERE ch.holder = catalogue.holder AND ch.record_id = catalogue.record_id), {now});

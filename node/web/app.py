@@ -18,6 +18,7 @@ from aiohttp import web
 from node.web import (
     accounts,
     api,
+    appraisal,
     audit,
     ingest,
     login,
@@ -64,6 +65,7 @@ def create_app(
     accounts.add_routes(app)
     operator.add_routes(app)
     oai.add_routes(app)
+    appraisal.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.federation.services.accounts import AccountsService
+from node.federation.services.appraisal import AppraisalService
 from node.federation.services.audit import AuditService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
@@ -32,3 +33,4 @@ class NodeServices:
     audit: AuditService
     accounts: AccountsService
     oai: OaiService
+    appraisal: AppraisalService

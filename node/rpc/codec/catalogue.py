@@ -38,6 +38,7 @@ def _entry_fields(entry: CatalogueEntry) -> dict[str, Any]:
         "content_sha256": entry.content_sha256,
         "content_size": entry.content_size,
         "deleted": entry.deleted,
+        "disposal": entry.disposal,
     }
 
 
@@ -65,6 +66,7 @@ def entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
         content_sha256=msg.content_sha256,
         content_size=msg.content_size,
         deleted=msg.deleted,
+        disposal=msg.disposal,
     )
 
 
