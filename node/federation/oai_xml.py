@@ -10,6 +10,7 @@ tests validate every response against the OAI-PMH and oai_dc schemas.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,8 +30,10 @@ IDENTIFIER_PREFIX = "oai:archive-node:"  # + HOLDER/RECORD_ID, the same at every
 
 _ROOT_NS = {None: OAI_NS, "xsi": XSI_NS}  # the OAI namespace is the default one
 _DC_NS = {"oai_dc": OAI_DC_NS, "dc": DC_NS}
+_ZH = {f"{{{XML_NS}}}lang": "zh-CN"}
 
 
+@functools.cache  # a few dozen names, built once instead of once per element
 def _q(tag: str, ns: str = OAI_NS) -> str:
     return f"{{{ns}}}{tag}"
 
@@ -67,10 +70,7 @@ def dublin_core(entry: CatalogueEntry, content_url: str) -> ET._Element:
 
     def add(tag: str, value: str, lang: bool = False) -> None:
         if value:
-            element = ET.SubElement(dc, _q(tag, DC_NS))
-            element.text = value
-            if lang:
-                element.set(_q("lang", XML_NS), "zh-CN")
+            ET.SubElement(dc, _q(tag, DC_NS), _ZH if lang else None).text = value
 
     add("title", entry.title, lang=True)
     add("creator", entry.creator, lang=True)

@@ -52,13 +52,23 @@ def _where(window: FeedWindow) -> tuple[str, list[object]]:
 def page_txn(
     conn: sqlite3.Connection, window: FeedWindow, after: tuple[int, int], limit: int
 ) -> list[FeedItem]:
-    """Up to ``limit`` rows of ``window`` after position ``after`` = (stamp, id)."""
+    """Up to ``limit`` rows of ``window`` after position ``after`` = (stamp, id).
+
+    Two seeks, not ``(stamp, id) > (?, ?)``: SQLite uses only the row value's first column
+    for the range, so a page deep inside one second's rows (a bulk ingest stamps thousands
+    alike) would re-read that second from its start, and a harvest would be quadratic.
+    """
     where, params = _where(window)
+    select = f"SELECT c.id, c.stamp, {SELECT_ENTRY} FROM catalogue c INDEXED BY catalogue_oai "
     rows = conn.execute(
-        f"SELECT c.id, c.stamp, {SELECT_ENTRY} FROM catalogue c INDEXED BY catalogue_oai "
-        f"WHERE {where} AND (c.stamp, c.id) > (?, ?) ORDER BY c.stamp, c.id LIMIT ?",
+        f"{select} WHERE {where} AND c.stamp = ? AND c.id > ? ORDER BY c.id LIMIT ?",
         [*params, after[0], after[1], limit],
-    )
+    ).fetchall()
+    if len(rows) < limit:
+        rows += conn.execute(
+            f"{select} WHERE {where} AND c.stamp > ? ORDER BY c.stamp, c.id LIMIT ?",
+            [*params, after[0], limit - len(rows)],
+        ).fetchall()
     return [FeedItem(row[0], row[1], entry_from_row(row[2:])) for row in rows]
 
 

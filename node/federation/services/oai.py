@@ -47,6 +47,12 @@ _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SECOND = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 MAX_STAMP = 2**62
 MAX_TOKEN_CHARS = 1_000
+MAX_ARGUMENT_CHARS = 2_000
+# What the schema allows a metadataPrefix to be, and what an identifier (anyURI) may hold.
+_PREFIX = re.compile(r"[A-Za-z0-9\-_.!~*'()]+")
+_URI = re.compile(r"[^\s<>\"{}|\\^`\x00-\x1f\x7f]+")
+# Characters XML 1.0 cannot carry (an argument is echoed in the response's request element).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,7 @@ class OaiProvider:
             repeated = repeated or key in args
             args[key] = value
         verb = args.get("verb", "")
-        known = verb in VERBS
+        known = isinstance(verb, str) and verb in VERBS
         # the request element echoes the arguments only when they were understood
         response = oai_xml.Response(base_url, {}, self.clock())
         try:
@@ -166,6 +172,13 @@ class OaiProvider:
         given = set(args) - {"verb"}
         if repeated:
             raise OaiError("badArgument", "an argument is repeated")
+        for key, value in args.items():
+            if len(value) > MAX_ARGUMENT_CHARS or _NOT_XML.search(key + value):
+                raise OaiError("badArgument", "an argument is too long or not text")
+        if "metadataPrefix" in args and not _PREFIX.fullmatch(args["metadataPrefix"]):
+            raise OaiError("badArgument", "metadataPrefix has characters it may not have")
+        if "identifier" in args and not _URI.fullmatch(args["identifier"]):
+            raise OaiError("badArgument", "identifier is not a URI")
         if given - required - optional:
             raise OaiError(
                 "badArgument", f"illegal arguments: {sorted(given - required - optional)}"
