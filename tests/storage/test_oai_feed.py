@@ -80,7 +80,8 @@ def test_rows_held_before_0014_are_stamped_and_open_ones_shown(tmp_path: Path) -
             (record_id, access, deleted),
         )
     conn.execute(
-        "INSERT INTO changes(seq, holder, record_id, version, at) VALUES (1, '330106', 'R1', 1, 1000.5)"
+        "INSERT INTO changes(seq, holder, record_id, version, at) "
+        "VALUES (1, '330106', 'R1', 1, 1000.5)"
     )
     assert "0014_appraisal" in migrate(conn)
     rows = conn.execute(
