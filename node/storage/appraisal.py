@@ -77,6 +77,9 @@ def scan_txn(
     return added
 
 
+# A listed record still needs a decision only while nothing overtook it: not disposed of,
+# and (for opening) not opened meanwhile by an ingest of a new version.
+_STILL_DUE = "r.deleted = 0 AND (a.kind = 'disposal' OR r.access != 'open')"
 _ITEM = (
     "a.record_id, a.kind, a.due, r.archival_code, r.title, r.category, r.year, r.access, "
     "r.retention, a.status, a.decided_by, a.reason"
@@ -87,9 +90,11 @@ def pending_txn(
     conn: sqlite3.Connection, kind: str, limit: int, offset: int
 ) -> tuple[int, list[ReviewItem]]:
     """The records of ``kind`` awaiting a decision, oldest due first, and how many there are."""
-    where = "a.kind = ? AND a.status = 'pending'"
+    where = f"a.kind = ? AND a.status = 'pending' AND {_STILL_DUE}"
     total = conn.execute(
-        f"SELECT count(*) FROM appraisal_reviews a WHERE {where}", (kind,)
+        "SELECT count(*) FROM appraisal_reviews a JOIN records r ON r.record_id = a.record_id "
+        f"WHERE {where}",
+        (kind,),
     ).fetchone()[0]
     rows = conn.execute(
         f"SELECT {_ITEM} FROM appraisal_reviews a JOIN records r ON r.record_id = a.record_id "
@@ -100,11 +105,12 @@ def pending_txn(
 
 
 def items_txn(conn: sqlite3.Connection, kind: str, record_ids: Sequence[str]) -> list[ReviewItem]:
-    """The listed rows of ``kind`` for ``record_ids`` (any status), in the order asked."""
+    """The listed rows of ``kind`` for ``record_ids`` (any status) that are still due, in the
+    order asked (at most 500: the service's batch limit keeps the parameters few)."""
     marks = ", ".join("?" for _ in record_ids)
     rows = conn.execute(
         f"SELECT {_ITEM} FROM appraisal_reviews a JOIN records r ON r.record_id = a.record_id "
-        f"WHERE a.kind = ? AND a.record_id IN ({marks})",
+        f"WHERE a.kind = ? AND {_STILL_DUE} AND a.record_id IN ({marks})",
         (kind, *record_ids),
     )
     found = {row[0]: ReviewItem(*row) for row in rows}
