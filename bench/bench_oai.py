@@ -11,7 +11,9 @@
 2. A node holding RECORDS records of its own (written straight into its ``records`` table),
    a third of them due for review: the appraisal job's scan (``AppraisalStore.scan``, as
    ``Appraisal.run_scheduled`` runs it) the first time, when it lists them, and again, when
-   it lists nothing new; baseline: one plain ``SELECT count(*)`` over the records table.
+   it lists nothing new; baseline: one plain filtered full scan of the records table (the
+   rows not open and not deleted formed before a date: what one of the scan's ten passes
+   reads, without its date arithmetic or its inserts). OPEN_RECORDS 0 skips part 1.
 """
 
 from __future__ import annotations
@@ -184,22 +186,28 @@ async def appraisal_bench(n: int, folder: Path) -> None:
         again_s = time.perf_counter() - started
         assert again == {"opening": 0, "disposal": 0}
         started = time.perf_counter()
-        await db.read(lambda conn: conn.execute("SELECT count(*) FROM records").fetchone())
+        await db.read(
+            lambda conn: conn.execute(
+                "SELECT count(*) FROM records WHERE deleted = 0 AND access != 'open' AND date <= ?",
+                (today,),
+            ).fetchone()
+        )
         count_s = time.perf_counter() - started
     finally:
         await db.close()
     listed = f"listed {first['opening']:,} for opening, {first['disposal']:,} for disposal"
     print(f"appraisal scan over {n:,} records, first pass       {first_s:8.2f} s  ({listed})")
     print(f"appraisal scan, second pass (nothing new)          {again_s:8.2f} s")
-    print(f"baseline: SELECT count(*) over the records          {count_s:8.2f} s")
+    print(f"baseline: one filtered full scan of the records     {count_s:8.2f} s")
     print(
-        f"ratio: scan / count(*) {first_s / count_s:.1f} (first), {again_s / count_s:.1f} (again)"
+        f"ratio: scan / full scan {first_s / count_s:.1f} (first), {again_s / count_s:.1f} (again)"
     )
 
 
 async def main(open_records: int, records: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        await harvest_bench(open_records, Path(folder))
+        if open_records:
+            await harvest_bench(open_records, Path(folder))
         await appraisal_bench(records, Path(folder))
 
 

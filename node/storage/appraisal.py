@@ -1,9 +1,9 @@
 """The review lists of appraisal (鉴定): records due for opening and records due for disposal.
 
-A scan (``scan_txn``) lists, in one statement per category, every record held here that is
-not open and whose formation date plus that category's opening period has passed (the
-opening list), and every record kept for a limited period whose retention has run out (the
-disposal list). A record is listed once per kind (``INSERT OR IGNORE`` on its key); a listed
+A scan (``scan_txn``) lists, in one pass over the records per list, every record held here
+that is not open and whose formation date plus its category's opening period has passed
+(the opening list), and every record kept for a limited period whose retention has run out
+(the disposal list). A record is listed once per kind (``INSERT OR IGNORE`` on its key); a listed
 record waits for an archivist's decision, recorded on its row with who took it, when and
 why. Nothing here changes a record: opening and disposal are new versions that
 ``federation/services/appraisal.py`` writes in the same transaction as the decision.
@@ -55,26 +55,31 @@ def scan_txn(
 
     ``opening_years`` maps every category to its opening period in years.
     """
-    added = dict.fromkeys(KINDS, 0)
-    for category, years in opening_years.items():
-        due = f"date({_FORMED}, '+{int(years)} years')"
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO appraisal_reviews(record_id, kind, due, listed_at) "
-            f"SELECT r.record_id, 'opening', {due}, ? FROM records r "
-            f"WHERE r.deleted = 0 AND r.access != 'open' AND r.category = ? AND {due} <= ?",
-            (listed_at, category, today),
-        )
-        added[OPENING] += cursor.rowcount
-    for retention, years in RETENTION_YEARS.items():
-        due = f"date({_FORMED}, '+{years} years')"
-        cursor = conn.execute(
-            "INSERT OR IGNORE INTO appraisal_reviews(record_id, kind, due, listed_at) "
-            f"SELECT r.record_id, 'disposal', {due}, ? FROM records r "
-            f"WHERE r.deleted = 0 AND r.retention = ? AND {due} <= ?",
-            (listed_at, retention, today),
-        )
-        added[DISPOSAL] += cursor.rowcount
-    return added
+    # One pass over the records per kind: the period is a CASE on the category or retention.
+    by_category = " ".join("WHEN ? THEN ?" for _ in opening_years)
+    opening = conn.execute(
+        "INSERT OR IGNORE INTO appraisal_reviews(record_id, kind, due, listed_at) "
+        "SELECT record_id, 'opening', due, ? FROM (SELECT r.record_id, "
+        f"date({_FORMED}, '+' || (CASE r.category {by_category} END) || ' years') AS due "
+        "FROM records r WHERE r.deleted = 0 AND r.access != 'open') WHERE due <= ?",
+        (listed_at, *[v for item in opening_years.items() for v in item], today),
+    )
+    by_retention = " ".join("WHEN ? THEN ?" for _ in RETENTION_YEARS)
+    limited = ", ".join("?" for _ in RETENTION_YEARS)
+    disposal = conn.execute(
+        "INSERT OR IGNORE INTO appraisal_reviews(record_id, kind, due, listed_at) "
+        "SELECT record_id, 'disposal', due, ? FROM (SELECT r.record_id, "
+        f"date({_FORMED}, '+' || (CASE r.retention {by_retention} END) || ' years') AS due "
+        f"FROM records r WHERE r.deleted = 0 AND r.retention IN ({limited})) "
+        "WHERE due <= ?",
+        (
+            listed_at,
+            *[v for item in RETENTION_YEARS.items() for v in item],
+            *RETENTION_YEARS,
+            today,
+        ),
+    )
+    return {OPENING: opening.rowcount, DISPOSAL: disposal.rowcount}
 
 
 # A listed record still needs a decision only while nothing overtook it: not disposed of,
