@@ -201,3 +201,13 @@ async def test_a_clerk_may_not_decide_and_bad_batches_are_refused(
         with pytest.raises(InvalidInput):
             await service.decide("open", kind, ids, reason, actor=actor)
     assert (await network.node(VILLAGE).parts.records.get("A-0003")).version == 1
+
+
+async def test_every_hosted_node_has_its_appraisal_job(net: tuple[Network, str]) -> None:
+    network, _ = net
+    host = network.hosts[VILLAGE]
+    jobs = {job.id: job for job in host.scheduler.get_jobs()}
+    for code in (VILLAGE, *ABOVE):
+        job = jobs[f"appraisal:{code}"]
+        assert job.trigger.interval.total_seconds() == 86400  # [appraisal] interval
+        assert job.func == network.node(code).appraisal.run_scheduled
