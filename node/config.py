@@ -13,14 +13,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from node.config_values import parse_duration as parse_duration  # re-exported
+from node.config_values import section, table
 from node.errors import ConfigError, InvalidCode
 from node.identity import validate_code
-from node.records import CATEGORIES, MAX_BATCH_ENTRIES
+from node.records import MAX_BATCH_ENTRIES
 
-_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _ADDRESS = re.compile(r"\[?[A-Za-z0-9.:_-]*\]?:[0-9]{1,5}")
 
 ENV_OVERRIDES = {
@@ -30,20 +30,6 @@ ENV_OVERRIDES = {
     "ARCHIVE_NODE_DATA_DIR": ("host", "data_dir"),
     "ARCHIVE_NODE_LOG_LEVEL": ("host", "log_level"),
 }
-
-
-def parse_duration(value: object, path: str) -> float:
-    """Seconds from ``"250ms"``, ``"10s"``, ``"5m"``, ``"1h"``, ``"30d"`` or a bare number."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        match = _DURATION.fullmatch(str(value))
-        if match is None:
-            raise ConfigError(f"expected a duration like '10s' or '5m', got {value!r}", path)
-        seconds = float(match[1]) * _UNITS[match[2]]
-    if seconds <= 0:
-        raise ConfigError("must be positive", path)
-    return seconds
 
 
 def _address(value: object, path: str, *, optional: bool = False) -> str:
@@ -218,72 +204,8 @@ class HostSettings:
     appraisal: AppraisalSettings = field(default_factory=AppraisalSettings)
 
 
-def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, Mapping):
-        raise ConfigError("expected a table", key)
-    return value
-
-
-_SectionT = TypeVar(
-    "_SectionT",
-    SyncSettings,
-    TrustSettings,
-    AuditSettings,
-    AccountSettings,
-    OaiSettings,
-    AppraisalSettings,
-)
-
-
-def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
-    """Read a settings table by its fields' TOML keys; keys left out keep their defaults."""
-    fields = {f.metadata["key"]: f for f in dataclasses.fields(cls)}
-    unknown = set(table) - set(fields)
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(unknown)}", name)
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        f = fields[key]
-        path = f"{name}.{key}"
-        kind = f.metadata["kind"]
-        if kind == "seconds":
-            values[f.name] = parse_duration(value, path)
-        elif kind == "ms":
-            values[f.name] = int(parse_duration(value, path) * 1000)
-        elif kind == "text":
-            if not isinstance(value, str):
-                raise ConfigError(f"expected text, got {value!r}", path)
-            values[f.name] = value
-        elif kind == "flag":
-            if not isinstance(value, bool):
-                raise ConfigError(f"expected true or false, got {value!r}", path)
-            values[f.name] = value
-        elif kind == "table":
-            values[f.name] = _years_table(value, path)
-        elif not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"expected a whole number, got {value!r}", path)
-        else:
-            values[f.name] = value
-    return cls(**values)
-
-
-def _years_table(value: object, path: str) -> tuple[tuple[str, int], ...]:
-    """A table of 门类 to years, each a known category and 0 to 200 years."""
-    if not isinstance(value, Mapping):
-        raise ConfigError('expected a table, e.g. {"婚姻登记" = 30}', path)
-    years = []
-    for category, count in value.items():
-        if category not in CATEGORIES:
-            raise ConfigError(f"unknown category {category!r} ({'、'.join(CATEGORIES)})", path)
-        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 200:
-            raise ConfigError(f"expected 0 to 200 years, got {count!r}", f"{path}.{category}")
-        years.append((category, count))
-    return tuple(sorted(years))
-
-
 def _oai_settings(table: Mapping[str, Any]) -> OaiSettings:
-    settings = _section(OaiSettings, table, "oai")
+    settings = section(OaiSettings, table, "oai")
     if not 1 <= settings.page_size <= MAX_OAI_PAGE:
         raise ConfigError(
             f"expected 1 to {MAX_OAI_PAGE}, got {settings.page_size}", "oai.page_size"
@@ -296,7 +218,7 @@ def _oai_settings(table: Mapping[str, Any]) -> OaiSettings:
 
 
 def _appraisal_settings(table: Mapping[str, Any]) -> AppraisalSettings:
-    settings = _section(AppraisalSettings, table, "appraisal")
+    settings = section(AppraisalSettings, table, "appraisal")
     if not 0 <= settings.opening_years <= 200:
         raise ConfigError(
             f"expected 0 to 200 years, got {settings.opening_years}", "appraisal.opening_years"
@@ -315,7 +237,7 @@ def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
             f"expected a whole number from 1 to {MAX_BATCH_ENTRIES}, got {batch_size!r}",
             "sync.batch_size",
         )
-    settings = _section(SyncSettings, table, "sync")
+    settings = section(SyncSettings, table, "sync")
     if settings.backoff_cap_s < settings.backoff_start_s:
         raise ConfigError("must not be shorter than sync.backoff_start", "sync.backoff_cap")
     return settings
@@ -339,7 +261,7 @@ def _web_hosts(value: object) -> tuple[str, ...]:
 
 
 def _account_settings(table: Mapping[str, Any]) -> AccountSettings:
-    settings = _section(AccountSettings, table, "accounts")
+    settings = section(AccountSettings, table, "accounts")
     for name in ("failures_per_account", "failures_per_address"):
         if getattr(settings, name) < 1:
             key = next(f.metadata["key"] for f in dataclasses.fields(settings) if f.name == name)
@@ -380,7 +302,7 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> HostS
 def settings_from_mapping(
     data: Mapping[str, Any], environ: Mapping[str, str], base: Path
 ) -> HostSettings:
-    host = dict(_table(data, "host"))
+    host = dict(table(data, "host"))
     for env, (_, key) in ENV_OVERRIDES.items():
         if env in environ:
             host[key] = environ[env]
@@ -409,18 +331,18 @@ def settings_from_mapping(
     tls = host.get("tls", HostSettings.tls)
     if not isinstance(tls, bool):
         raise ConfigError(f"expected true or false, got {tls!r}", "host.tls")
-    sync = _sync_settings(_table(data, "sync"))
-    trust = _section(TrustSettings, _table(data, "trust"), "trust")
+    sync = _sync_settings(table(data, "sync"))
+    trust = section(TrustSettings, table(data, "trust"), "trust")
     for key, value in (
         ("enrol_applications_per_hour", trust.enrol_applications_per_hour),
         ("enrol_calls_per_minute", trust.enrol_calls_per_minute),
     ):
         if not 1 <= value <= MAX_ENROL_RATE:
             raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
-    audit = _section(AuditSettings, _table(data, "audit"), "audit")
-    accounts = _account_settings(_table(data, "accounts"))
-    oai = _oai_settings(_table(data, "oai"))
-    appraisal = _appraisal_settings(_table(data, "appraisal"))
+    audit = section(AuditSettings, table(data, "audit"), "audit")
+    accounts = _account_settings(table(data, "accounts"))
+    oai = _oai_settings(table(data, "oai"))
+    appraisal = _appraisal_settings(table(data, "appraisal"))
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")

@@ -202,7 +202,8 @@ def validate_record(record: Record) -> None:
         raise InvalidRecord("文件（files）的每一项应为文件说明")
     integer(record.version, "版本号（version）", 1, MAX_VERSION)
     flag(record.deleted, "删除标记（deleted）")
-    _disposal(record.disposal, record.deleted)
+    if text(record.disposal, "销毁鉴定", MAX_DISPOSAL_CHARS, lines=True) and not record.deleted:
+        raise InvalidRecord("只有已销毁（deleted）的档案才带有销毁鉴定（disposal）")
     code = parse_archival_code(text(record.archival_code, "档号（archival_code）", 40))
     if CATEGORIES[record.category] != code.category_code:
         raise InvalidRecord(f"档号门类代码 {code.category_code} 与门类 {record.category} 不符")
@@ -249,11 +250,6 @@ def _date(value: object) -> None:
         calendar_date.fromisoformat(str(value))
     except ValueError:
         raise InvalidRecord(f"形成日期应为 yyyy-mm-dd（如 2015-05-20）: {value!r}") from None
-
-
-def _disposal(value: object, deleted: bool) -> None:
-    if text(value, "销毁鉴定（disposal）", MAX_DISPOSAL_CHARS, lines=True) and not deleted:
-        raise InvalidRecord("只有已销毁（deleted）的档案才带有销毁鉴定（disposal）")
 
 
 def redacted_title(record: Record) -> str:
@@ -308,7 +304,7 @@ def validate_entry(entry: CatalogueEntry) -> None:
         raise InvalidRecord(f"目录条目 {entry.ref} 的内容摘要无效")
     integer(entry.content_size, f"目录条目 {entry.ref} 的内容大小", 0, MAX_CONTENT_SIZE)
     flag(entry.deleted, "目录条目的删除标记")
-    _disposal(entry.disposal, entry.deleted)
+    text(entry.disposal, "目录条目的销毁鉴定", MAX_DISPOSAL_CHARS, lines=True)
     if entry.access != Access.OPEN and entry.subjects:
         raise InvalidRecord(f"目录条目 {entry.ref} 不是开放档案，不得带有当事人姓名")
 
@@ -357,7 +353,6 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
         content_sha256=first.sha256 if first else "",
         content_size=first.size if first else 0,
         deleted=False,
-        disposal="",
     )
 
 
