@@ -58,7 +58,7 @@ def test_a_parent_refuses_names_on_an_entry_that_is_not_open() -> None:
 
 
 def test_a_disposed_records_tombstone_keeps_its_code_and_the_decision() -> None:
-    record = make_record("R1", access=Access.CONTROLLED)
+    record = make_record(1, access=Access.CONTROLLED)
     disposed = record.next_version(deleted=True, disposal="2026-12-04 鉴定销毁：期满")
     tombstone = catalogue_entry(disposed)
     assert tombstone is not None and tombstone.deleted
