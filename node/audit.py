@@ -80,6 +80,10 @@ class Act(StrEnum):
     ROLE_GRANT = "role_grant"
     ROLE_REVOKE = "role_revoke"
     TOKEN_CREATE = "token_create"
+    APPRAISAL_SCAN = "appraisal.scan"  # the job listed records due for review
+    APPRAISAL_OPEN = "appraisal.open"
+    APPRAISAL_KEEP = "appraisal.keep"
+    APPRAISAL_DISPOSE = "appraisal.dispose"
 
     @property
     def zh(self) -> str:
@@ -113,6 +117,10 @@ _ACT_ZH = {
     Act.ROLE_GRANT: "授予角色",
     Act.ROLE_REVOKE: "撤销角色",
     Act.TOKEN_CREATE: "签发接口令牌",
+    Act.APPRAISAL_SCAN: "列入鉴定清单",
+    Act.APPRAISAL_OPEN: "鉴定开放",
+    Act.APPRAISAL_KEEP: "鉴定维持",
+    Act.APPRAISAL_DISPOSE: "鉴定销毁",
 }
 
 

@@ -13,14 +13,14 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from node.config_values import parse_duration as parse_duration  # re-exported
+from node.config_values import section, table
 from node.errors import ConfigError, InvalidCode
 from node.identity import validate_code
 from node.records import MAX_BATCH_ENTRIES
 
-_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)\s*")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _ADDRESS = re.compile(r"\[?[A-Za-z0-9.:_-]*\]?:[0-9]{1,5}")
 
 ENV_OVERRIDES = {
@@ -30,20 +30,6 @@ ENV_OVERRIDES = {
     "ARCHIVE_NODE_DATA_DIR": ("host", "data_dir"),
     "ARCHIVE_NODE_LOG_LEVEL": ("host", "log_level"),
 }
-
-
-def parse_duration(value: object, path: str) -> float:
-    """Seconds from ``"250ms"``, ``"10s"``, ``"5m"``, ``"1h"``, ``"30d"`` or a bare number."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    else:
-        match = _DURATION.fullmatch(str(value))
-        if match is None:
-            raise ConfigError(f"expected a duration like '10s' or '5m', got {value!r}", path)
-        seconds = float(match[1]) * _UNITS[match[2]]
-    if seconds <= 0:
-        raise ConfigError("must be positive", path)
-    return seconds
 
 
 def _address(value: object, path: str, *, optional: bool = False) -> str:
@@ -153,6 +139,44 @@ class AccountSettings:
 
 DEFAULT_ACCOUNTS = AccountSettings()
 
+MAX_OAI_PAGE = 1_000  # records per OAI-PMH list response
+
+
+@dataclass(frozen=True)
+class OaiSettings:
+    """The OAI-PMH feed every hosted node serves at ``/n/CODE/oai`` (``[oai]``)."""
+
+    # records (or headers, or sets) per list response; the rest follow by resumption token
+    page_size: int = _setting(100, "page_size", "int")
+    # the address Identify gives harvesters for questions about the feed
+    admin_email: str = _setting("archives@example.invalid", "admin_email", "text")
+    # sets by division code; false: ListSets and set= answer noSetHierarchy
+    sets: bool = _setting(True, "sets", "flag")
+
+
+DEFAULT_OAI = OaiSettings()
+
+
+@dataclass(frozen=True)
+class AppraisalSettings:
+    """The appraisal jobs (``[appraisal]``): records due for opening or disposal review."""
+
+    # how often each node looks for records that reached their opening or retention date
+    interval_s: float = _setting(86400.0, "interval", "seconds")
+    # years after formation when a record that is not open comes up for opening review
+    opening_years: int = _setting(25, "opening_years", "int")
+    # per category (门类), years that replace opening_years: {"婚姻登记" = 30}
+    opening_years_by_category: tuple[tuple[str, int], ...] = _setting(
+        (), "opening_years_by_category", "table"
+    )
+
+    def opening_after(self, category: str) -> int:
+        """Years after formation that a record of ``category`` comes up for opening."""
+        return dict(self.opening_years_by_category).get(category, self.opening_years)
+
+
+DEFAULT_APPRAISAL = AppraisalSettings()
+
 
 @dataclass(frozen=True)
 class NodeSettings:
@@ -180,38 +204,30 @@ class HostSettings:
     # host, localhost, 127.0.0.1 and [::1] on the bound port (``web_host_names``)
     web_hosts: tuple[str, ...] = ()
     accounts: AccountSettings = field(default_factory=AccountSettings)
+    oai: OaiSettings = field(default_factory=OaiSettings)
+    appraisal: AppraisalSettings = field(default_factory=AppraisalSettings)
 
 
-def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, Mapping):
-        raise ConfigError("expected a table", key)
-    return value
+def _oai_settings(table: Mapping[str, Any]) -> OaiSettings:
+    settings = section(OaiSettings, table, "oai")
+    if not 1 <= settings.page_size <= MAX_OAI_PAGE:
+        raise ConfigError(
+            f"expected 1 to {MAX_OAI_PAGE}, got {settings.page_size}", "oai.page_size"
+        )
+    if not re.fullmatch(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+", settings.admin_email):
+        raise ConfigError(
+            f"expected an e-mail address, got {settings.admin_email!r}", "oai.admin_email"
+        )
+    return settings
 
 
-_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings, AuditSettings, AccountSettings)
-
-
-def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
-    """Read a settings table by its fields' TOML keys; keys left out keep their defaults."""
-    fields = {f.metadata["key"]: f for f in dataclasses.fields(cls)}
-    unknown = set(table) - set(fields)
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(unknown)}", name)
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        f = fields[key]
-        path = f"{name}.{key}"
-        kind = f.metadata["kind"]
-        if kind == "seconds":
-            values[f.name] = parse_duration(value, path)
-        elif kind == "ms":
-            values[f.name] = int(parse_duration(value, path) * 1000)
-        elif not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(f"expected a whole number, got {value!r}", path)
-        else:
-            values[f.name] = value
-    return cls(**values)
+def _appraisal_settings(table: Mapping[str, Any]) -> AppraisalSettings:
+    settings = section(AppraisalSettings, table, "appraisal")
+    if not 0 <= settings.opening_years <= 200:
+        raise ConfigError(
+            f"expected 0 to 200 years, got {settings.opening_years}", "appraisal.opening_years"
+        )
+    return settings
 
 
 def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
@@ -225,7 +241,7 @@ def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
             f"expected a whole number from 1 to {MAX_BATCH_ENTRIES}, got {batch_size!r}",
             "sync.batch_size",
         )
-    settings = _section(SyncSettings, table, "sync")
+    settings = section(SyncSettings, table, "sync")
     if settings.backoff_cap_s < settings.backoff_start_s:
         raise ConfigError("must not be shorter than sync.backoff_start", "sync.backoff_cap")
     return settings
@@ -249,7 +265,7 @@ def _web_hosts(value: object) -> tuple[str, ...]:
 
 
 def _account_settings(table: Mapping[str, Any]) -> AccountSettings:
-    settings = _section(AccountSettings, table, "accounts")
+    settings = section(AccountSettings, table, "accounts")
     for name in ("failures_per_account", "failures_per_address"):
         if getattr(settings, name) < 1:
             key = next(f.metadata["key"] for f in dataclasses.fields(settings) if f.name == name)
@@ -290,7 +306,7 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> HostS
 def settings_from_mapping(
     data: Mapping[str, Any], environ: Mapping[str, str], base: Path
 ) -> HostSettings:
-    host = dict(_table(data, "host"))
+    host = dict(table(data, "host"))
     for env, (_, key) in ENV_OVERRIDES.items():
         if env in environ:
             host[key] = environ[env]
@@ -319,16 +335,18 @@ def settings_from_mapping(
     tls = host.get("tls", HostSettings.tls)
     if not isinstance(tls, bool):
         raise ConfigError(f"expected true or false, got {tls!r}", "host.tls")
-    sync = _sync_settings(_table(data, "sync"))
-    trust = _section(TrustSettings, _table(data, "trust"), "trust")
+    sync = _sync_settings(table(data, "sync"))
+    trust = section(TrustSettings, table(data, "trust"), "trust")
     for key, value in (
         ("enrol_applications_per_hour", trust.enrol_applications_per_hour),
         ("enrol_calls_per_minute", trust.enrol_calls_per_minute),
     ):
         if not 1 <= value <= MAX_ENROL_RATE:
             raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
-    audit = _section(AuditSettings, _table(data, "audit"), "audit")
-    accounts = _account_settings(_table(data, "accounts"))
+    audit = section(AuditSettings, table(data, "audit"), "audit")
+    accounts = _account_settings(table(data, "accounts"))
+    oai = _oai_settings(table(data, "oai"))
+    appraisal = _appraisal_settings(table(data, "appraisal"))
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -361,4 +379,6 @@ def settings_from_mapping(
         audit=audit,
         web_hosts=_web_hosts(host.get("web_hosts", [])),
         accounts=accounts,
+        oai=oai,
+        appraisal=appraisal,
     )

@@ -83,6 +83,8 @@ class Host:
                 clock=clock,
                 outbox=settings.sync.outbox(),
                 accounts=settings.accounts,
+                oai=settings.oai,
+                appraisal=settings.appraisal,
             )
             for n in settings.nodes
         }
@@ -104,6 +106,8 @@ class Host:
             settings.sync.anti_entropy_interval_s,
             [n.checkpointer for n in self.nodes.values()],
             settings.audit.checkpoint_interval_s,
+            [n.appraisal for n in self.nodes.values()],
+            settings.appraisal.interval_s,
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None

@@ -1,9 +1,11 @@
 """Scheduled work (APScheduler): the periodic catalogue push, anti-entropy with the parent,
 trust upkeep (directory refresh, unreported trust events, certificate renewal) and audit
-checkpoints of every hosted node.
+checkpoints, and the appraisal scan (records due for opening or disposal review) of every
+hosted node.
 
 Job bodies are plain methods of the objects they drive (``CataloguePusher.wake``,
-``CatalogueRepairer.run_scheduled``, ``TrustKeeper.tick``, ``AuditCheckpointer.run_scheduled``),
+``CatalogueRepairer.run_scheduled``, ``TrustKeeper.tick``, ``AuditCheckpointer.run_scheduled``,
+``Appraisal.run_scheduled``),
 so tests call them directly instead of waiting for a timer.
 """
 
@@ -15,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit_checkpoints import AuditCheckpointer
+from node.federation.services.appraisal import Appraisal
 from node.federation.sync import CataloguePusher
 from node.federation.trust.keeper import TrustKeeper
 
@@ -28,6 +31,8 @@ def build_scheduler(
     anti_entropy_interval_s: float = 3600.0,
     checkpointers: Iterable[AuditCheckpointer] = (),
     checkpoint_interval_s: float = 300.0,
+    appraisers: Iterable[Appraisal] = (),
+    appraisal_interval_s: float = 86400.0,
 ) -> AsyncIOScheduler:
     """Every hosted node's jobs. Anti-entropy runs are jittered by up to a tenth of their
     interval, so a county hosting hundreds of villages, or a parent with many children, does
@@ -66,5 +71,14 @@ def build_scheduler(
             jitter=checkpoint_interval_s / 10,
             id=f"audit:{checkpointer.code}",
             name=f"audit checkpoint {checkpointer.code} -> {checkpointer.parent or '-'}",
+        )
+    for appraiser in appraisers:
+        scheduler.add_job(
+            appraiser.run_scheduled,
+            "interval",
+            seconds=appraisal_interval_s,
+            jitter=appraisal_interval_s / 10,
+            id=f"appraisal:{appraiser.code}",
+            name=f"appraisal scan of {appraiser.code}",
         )
     return scheduler

@@ -16,9 +16,13 @@ from pathlib import Path
 from node.actors import Actor
 from node.config import (
     DEFAULT_ACCOUNTS,
+    DEFAULT_APPRAISAL,
+    DEFAULT_OAI,
     DEFAULT_TRUST,
     AccountSettings,
+    AppraisalSettings,
     NodeSettings,
+    OaiSettings,
     OutboxSettings,
     TrustSettings,
 )
@@ -37,9 +41,11 @@ from node.federation.refusals import RefusalLog
 from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
 from node.federation.services.accounts import AccountEvent, Accounts
+from node.federation.services.appraisal import Appraisal
 from node.federation.services.audit import NodeAudit
 from node.federation.services.copies import NodeCopies
 from node.federation.services.ingest import Ingest
+from node.federation.services.oai import OaiProvider
 from node.federation.services.refusals import NodeRefusals
 from node.federation.services.retrieval import Retrieval
 from node.federation.services.search import CatalogueSearch
@@ -60,6 +66,7 @@ from node.identity import parent_of
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.storage.accounts import AccountStore
+from node.storage.appraisal import AppraisalStore
 from node.storage.audit import AuditLog
 from node.storage.blind_index import BlindIndexStore
 from node.storage.blobs import BlobStore
@@ -67,6 +74,7 @@ from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
 from node.storage.copies import CopyStore
 from node.storage.db import Database
+from node.storage.oai import OaiFeed
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
 from node.storage.trust import SeenNonces, TrustStore
@@ -114,6 +122,8 @@ class Node:
         outbox: OutboxSettings | None = None,
         accounts: AccountSettings = DEFAULT_ACCOUNTS,
         on_account_event: AccountEvent | None = None,
+        oai: OaiSettings = DEFAULT_OAI,
+        appraisal: AppraisalSettings = DEFAULT_APPRAISAL,
     ) -> None:
         self.settings = settings
         self.code = settings.code
@@ -193,6 +203,10 @@ class Node:
             clock=clock,
             on_event=on_account_event or self._account_event,
         )
+        self.oai = OaiProvider(self.code, settings.name, OaiFeed(self.db), oai)
+        self.appraisal = Appraisal(
+            self.parts, AppraisalStore(self.db), self._changed, appraisal, clock
+        )
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state, self.blind_index),
@@ -210,6 +224,8 @@ class Node:
                 lambda: self.public_url,
                 chains.state,
             ),
+            oai=self.oai,
+            appraisal=self.appraisal,
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:

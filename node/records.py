@@ -87,6 +87,7 @@ MAX_INDEX_CHARS = 128  # one blind-index value
 MAX_FILES = 100
 MAX_MEDIA_TYPE_CHARS = 127
 MAX_NAME_CHARS = 100  # a holder's name carried in its entries
+MAX_DISPOSAL_CHARS = 300  # the disposal decision a disposed record's tombstone keeps
 MAX_VERSION = MAX_INT64
 MAX_CONTENT_SIZE = MAX_INT64
 CLASSIFIED_MARKERS = ("涉密", "秘密", "机密", "绝密")
@@ -166,6 +167,7 @@ class Record:
     files: tuple[ContentFile, ...] = ()
     version: int = 1
     deleted: bool = False
+    disposal: str = ""  # a disposed record: the appraisal decision (date and reason)
 
     def __post_init__(self) -> None:
         validate_record(self)
@@ -200,6 +202,8 @@ def validate_record(record: Record) -> None:
         raise InvalidRecord("文件（files）的每一项应为文件说明")
     integer(record.version, "版本号（version）", 1, MAX_VERSION)
     flag(record.deleted, "删除标记（deleted）")
+    if text(record.disposal, "销毁鉴定", MAX_DISPOSAL_CHARS, lines=True) and not record.deleted:
+        raise InvalidRecord("只有已销毁（deleted）的档案才带有销毁鉴定（disposal）")
     code = parse_archival_code(text(record.archival_code, "档号（archival_code）", 40))
     if CATEGORIES[record.category] != code.category_code:
         raise InvalidRecord(f"档号门类代码 {code.category_code} 与门类 {record.category} 不符")
@@ -273,6 +277,7 @@ class CatalogueEntry:
     content_sha256: str = ""
     content_size: int = 0
     deleted: bool = False
+    disposal: str = ""  # a tombstone of a disposed record: the decision, as its holder took it
 
     @property
     def ref(self) -> str:
@@ -299,6 +304,7 @@ def validate_entry(entry: CatalogueEntry) -> None:
         raise InvalidRecord(f"目录条目 {entry.ref} 的内容摘要无效")
     integer(entry.content_size, f"目录条目 {entry.ref} 的内容大小", 0, MAX_CONTENT_SIZE)
     flag(entry.deleted, "目录条目的删除标记")
+    text(entry.disposal, "目录条目的销毁鉴定", MAX_DISPOSAL_CHARS, lines=True)
     if entry.access != Access.OPEN and entry.subjects:
         raise InvalidRecord(f"目录条目 {entry.ref} 不是开放档案，不得带有当事人姓名")
 
@@ -332,6 +338,7 @@ def catalogue_entry(record: Record, holder_name: str = "") -> CatalogueEntry | N
         access=record.access,
         holder_name=holder_name,
         deleted=True,
+        disposal=record.disposal,  # a disposed record's 档号 and decision stay behind
     )
     if record.access == Access.CLOSED or record.deleted:
         return tombstone

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from node.config import load_settings, parse_duration, settings_from_mapping
+from node.config import AppraisalSettings, load_settings, parse_duration, settings_from_mapping
 from node.errors import ConfigError
 
 ROOT = "ab" * 32
@@ -130,3 +130,24 @@ def test_the_default_web_hosts_are_the_listeners_own_names() -> None:
     configured = WebHosts(web_host_names("0.0.0.0:80", 80, ("archive.example",)))
     assert configured.allows("archive.example") and configured.allows("ARCHIVE.example:8443")
     assert not configured.allows("0.0.0.0:80") and not configured.allows("localhost:80")
+
+
+def test_the_settings_table_per_category(tmp_path: Path) -> None:
+    base = {"host": {"root_public_key": "00" * 32}, "node": [{"code": "33", "name": "x"}]}
+    table = {"opening_years": 30, "opening_years_by_category": {"婚姻登记": 50}}
+    settings = settings_from_mapping({**base, "appraisal": table}, {}, tmp_path).appraisal
+    assert settings.opening_after("婚姻登记") == 50 and settings.opening_after("社保") == 30
+    assert AppraisalSettings().opening_after("社保") == 25
+    for bad in ({"opening_years_by_category": {"猫": 3}}, {"opening_years": -1}):
+        with pytest.raises(ConfigError):
+            settings_from_mapping({**base, "appraisal": bad}, {}, tmp_path)
+
+
+def test_oai_settings_are_checked(tmp_path: Path) -> None:
+    base = {"host": {"root_public_key": "00" * 32}, "node": [{"code": "33", "name": "x"}]}
+    settings = settings_from_mapping({**base, "oai": {"page_size": 50}}, {}, tmp_path).oai
+    assert settings.page_size == 50 and settings.sets
+    for bad in ({"page_size": 0}, {"page_size": 5000}, {"admin_email": "nobody"},
+                {"sets": "yes"}, {"admin_email": 3}):  # fmt: skip
+        with pytest.raises(ConfigError):
+            settings_from_mapping({**base, "oai": bad}, {}, tmp_path)

@@ -9,9 +9,11 @@ from pathlib import Path
 from node.config import (
     ENV_OVERRIDES,
     AccountSettings,
+    AppraisalSettings,
     AuditSettings,
     HostSettings,
     NodeSettings,
+    OaiSettings,
     SyncSettings,
     TrustSettings,
 )
@@ -44,7 +46,7 @@ AUDIT_KEYS = {"checkpoint_interval_s": "checkpoint_interval"}
 
 def test_every_setting_is_documented() -> None:
     for f in dataclasses.fields(HostSettings):
-        if f.name not in ("sync", "trust", "nodes", "audit", "accounts"):
+        if f.name not in ("sync", "trust", "nodes", "audit", "accounts", "oai", "appraisal"):
             assert f"`{f.name}`" in DOC, f"host.{f.name} is not in docs/configuration.md"
     for f in dataclasses.fields(SyncSettings):
         assert f"`{SYNC_KEYS[f.name]}`" in DOC
@@ -55,6 +57,10 @@ def test_every_setting_is_documented() -> None:
         assert f"`{AUDIT_KEYS[f.name]}`" in DOC
     for f in dataclasses.fields(AccountSettings):
         assert f"`{f.metadata['key']}`" in DOC, f"accounts.{f.metadata['key']} is not documented"
+    for section, cls in (("oai", OaiSettings), ("appraisal", AppraisalSettings)):
+        assert f"## `[{section}]`" in DOC
+        for f in dataclasses.fields(cls):
+            assert f"`{f.metadata['key']}`" in DOC, f"{section}.{f.metadata['key']} is undocumented"
     for f in dataclasses.fields(NodeSettings):
         assert f"`{f.name}`" in DOC
     for env in ENV_OVERRIDES:

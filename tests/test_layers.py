@@ -50,6 +50,7 @@ THIRD_PARTY = {
     "fpdf": {"domain"},  # the printed copy: node/printout.py (below)
     "segno": {"domain"},
     "pypdf": {"domain"},
+    "lxml": {"federation"},  # the OAI-PMH writer: node/federation/oai_xml.py (below)
 }
 # Libraries that one domain module alone wraps, so the rest of the node never meets them.
 ONLY_IN = {
@@ -58,6 +59,7 @@ ONLY_IN = {
     "fpdf": "node.printout",
     "segno": "node.printout",
     "pypdf": "node.printout",
+    "lxml": "node.federation.oai_xml",
 }
 
 

@@ -55,3 +55,17 @@ def test_a_parent_refuses_names_on_an_entry_that_is_not_open() -> None:
     assert entry is not None
     with pytest.raises(InvalidRecord, match="不得带有当事人姓名"):
         validate_entry(replace(entry, subjects=("张伟",)))
+
+
+def test_a_disposed_records_tombstone_keeps_its_code_and_the_decision() -> None:
+    record = make_record(1, access=Access.CONTROLLED)
+    disposed = record.next_version(deleted=True, disposal="2026-12-04 鉴定销毁：期满")
+    tombstone = catalogue_entry(disposed)
+    assert tombstone is not None and tombstone.deleted
+    assert tombstone.archival_code == record.archival_code
+    assert tombstone.disposal == "2026-12-04 鉴定销毁：期满"
+    assert not tombstone.title and not tombstone.subject_index
+    with pytest.raises(InvalidRecord, match="只有已销毁"):
+        record.next_version(disposal="not deleted")
+    with pytest.raises(InvalidRecord):
+        record.next_version(deleted=True, disposal="x" * 301)

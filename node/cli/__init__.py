@@ -17,6 +17,7 @@ import click
 
 from node.cli import (
     account,
+    appraisal,
     audit,
     demo,
     fetch,
@@ -41,6 +42,7 @@ COMMANDS: list[click.Command] = [
     registry.registry,
     audit.audit,
     account.account,
+    appraisal.appraisal,
     setup.init,
     setup.enrol,
     run.run,

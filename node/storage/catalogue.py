@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from node.errors import InvalidInput, NotFound
-from node.records import CatalogueEntry, SearchPage, SearchQuery, validate_entry
+from node.records import Access, CatalogueEntry, SearchPage, SearchQuery, validate_entry
 from node.storage import fts
 from node.storage.blind_index import index_rows_txn
 from node.storage.changelog import append_changes_txn
@@ -115,14 +115,18 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
     inserts, updates, fts_deletes, fts_inserts = [], [], [], []
     replaced: list[int] = []
     index_rows: list[tuple[str, int]] = []  # blind-index values of live entries
+    # The OAI datestamp of every accepted version (whole UTC seconds), and whether the entry
+    # is open now: ``shown`` is only ever raised, so a harvested record stays in the feed.
+    stamp = int(time.time())
     for key, entry in final.items():
         before = stored.get(key)
+        open_now = int(entry.access == Access.OPEN and not entry.deleted)
         if before is None:
             rowid, next_id = next_id, next_id + 1
-            inserts.append((rowid, *row_values(entry)))
+            inserts.append((rowid, *row_values(entry), stamp, open_now))
         else:
             rowid = before.id
-            updates.append((*row_values(entry), rowid))
+            updates.append((*row_values(entry), stamp, open_now, rowid))
             replaced.append(rowid)
             if before.live_tokens is not None:
                 fts_deletes.append((rowid, *before.live_tokens))
@@ -141,11 +145,15 @@ def apply_entries_txn(conn: sqlite3.Connection, entries: Iterable[CatalogueEntry
             fts_inserts.append((rowid, *values))
     placeholders = ", ".join("?" for _ in ENTRY_COLUMNS)
     conn.executemany(
-        f"INSERT INTO catalogue(id, {', '.join(ENTRY_COLUMNS)}) VALUES (?, {placeholders})",
+        f"INSERT INTO catalogue(id, {', '.join(ENTRY_COLUMNS)}, stamp, shown) "
+        f"VALUES (?, {placeholders}, ?, ?)",
         inserts,
     )
     assignments = ", ".join(f"{name} = ?" for name in ENTRY_COLUMNS)
-    conn.executemany(f"UPDATE catalogue SET {assignments} WHERE id = ?", updates)
+    conn.executemany(
+        f"UPDATE catalogue SET {assignments}, stamp = ?, shown = max(shown, ?) WHERE id = ?",
+        updates,
+    )
     fts.delete_rows(conn, fts_deletes)
     fts.insert_rows(conn, fts_inserts)
     index_rows_txn(conn, replaced, index_rows)

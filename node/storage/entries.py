@@ -13,7 +13,7 @@ from node.records import Access, CatalogueEntry, Retention
 ENTRY_COLUMNS = (
     "holder", "record_id", "version", "archival_code", "category", "year", "retention",
     "title", "creator", "access", "holder_name", "subjects", "subject_index",
-    "content_sha256", "content_size", "deleted",
+    "content_sha256", "content_size", "deleted", "disposal",
 )  # fmt: skip
 # JSON text for the tuple fields; one encoder, not one per call (bulk ingests).
 dump_json = json.JSONEncoder(ensure_ascii=False).encode
@@ -36,7 +36,7 @@ def entry_from_row(row: Any) -> CatalogueEntry:
     and no JSON parse for an empty list.
     """
     (holder, record_id, version, archival_code, category, year, retention, title, creator,
-     access, holder_name, subjects, subject_index, sha, size, deleted) = row  # fmt: skip
+     access, holder_name, subjects, subject_index, sha, size, deleted, disposal) = row  # fmt: skip
     return CatalogueEntry(
         holder=holder,
         record_id=record_id,
@@ -54,6 +54,7 @@ def entry_from_row(row: Any) -> CatalogueEntry:
         content_sha256=sha,
         content_size=size,
         deleted=bool(deleted),
+        disposal=disposal,
     )
 
 
@@ -64,5 +65,5 @@ def row_values(entry: CatalogueEntry) -> tuple[object, ...]:
         entry.year, str(entry.retention), entry.title, entry.creator, str(entry.access),
         entry.holder_name, dump_json(list(entry.subjects)),
         dump_json(list(entry.subject_index)), entry.content_sha256, entry.content_size,
-        int(entry.deleted),
+        int(entry.deleted), entry.disposal,
     )  # fmt: skip

@@ -228,6 +228,8 @@ def _blind_index(conn: sqlite3.Connection) -> None:
         """
     for statement in script.split(";"):
         conn.execute(statement)
+
+
 def _copies(conn: sqlite3.Connection) -> None:
     """The certified copies this node issued as a holder, by verification code, so its
     verify page can show a copy from the code printed on it (``storage/copies.py``)."""
@@ -236,6 +238,38 @@ def _copies(conn: sqlite3.Connection) -> None:
         "record_id TEXT NOT NULL, issued_at_ms INTEGER NOT NULL, credential BLOB NOT NULL)"
     )
     conn.execute("CREATE INDEX copies_request ON copies(request_id)")
+
+
+def _appraisal(conn: sqlite3.Connection) -> None:
+    """OAI-PMH and appraisal (``storage/oai.py``, ``storage/appraisal.py``).
+
+    Each catalogue row gets ``stamp``, the UTC second this node last accepted a version of it
+    (an OAI datestamp, bumped by every change, access changes included), and ``shown``, set
+    once the entry was ever open here and never cleared: an entry that was harvestable stays
+    in the feed as deleted when it is closed, re-classified or disposed of. Rows already held
+    take the time of their last change, or now. The review lists hold the records the
+    appraisal jobs found due, and each decision taken on them; a disposed record (and its
+    tombstone in the catalogues above) keeps the disposal decision in ``disposal``."""
+    now = int(time.time())
+    script = f"""
+        ALTER TABLE catalogue ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE catalogue ADD COLUMN shown INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE catalogue ADD COLUMN disposal TEXT NOT NULL DEFAULT '';
+        ALTER TABLE records ADD COLUMN disposal TEXT NOT NULL DEFAULT '';
+        UPDATE catalogue SET shown = (access = 'open' AND deleted = 0), stamp = coalesce(
+            (SELECT CAST(max(ch.at) AS INTEGER) FROM changes ch
+             WHERE ch.holder = catalogue.holder AND ch.record_id = catalogue.record_id), {now});
+        CREATE INDEX catalogue_oai ON catalogue(stamp, id) WHERE shown = 1;
+        CREATE TABLE appraisal_reviews (
+            record_id TEXT NOT NULL, kind TEXT NOT NULL, due TEXT NOT NULL,
+            listed_at REAL NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+            decided_at REAL, decided_by TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (record_id, kind)
+        );
+        CREATE INDEX appraisal_pending ON appraisal_reviews(kind, status, due)
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
 
 
 MIGRATIONS: list[Step] = [
@@ -250,6 +284,7 @@ MIGRATIONS: list[Step] = [
     ("0010_record_files", _record_files),
     ("0011_blind_index", _blind_index),
     ("0013_copies", _copies),
+    ("0014_appraisal", _appraisal),
 ]
 
 

@@ -18,11 +18,13 @@ from aiohttp import web
 from node.web import (
     accounts,
     api,
+    appraisal,
     audit,
     copies,
     identity_search,
     ingest,
     login,
+    oai,
     operator,
     pages,
     registry,
@@ -66,6 +68,8 @@ def create_app(
     accounts.add_routes(app)
     operator.add_routes(app)
     copies.add_routes(app)
+    oai.add_routes(app)
+    appraisal.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

@@ -46,6 +46,8 @@ from node.federation.services import (
     TrustListing,
     TrustOverview,
 )
+from node.federation.services.appraisal import Decided, ReviewPage, ScanReport, check_kind
+from node.federation.services.oai import OaiReply
 from node.federation.services.search import KnownNode
 from node.federation.trust.events import Revocation
 from node.identity import covers, parent_of
@@ -189,6 +191,8 @@ class FakeNode:
             audit=self.audit,
             accounts=self.accounts,
             copies=self.copies,
+            oai=FakeOai(),
+            appraisal=FakeAppraisal(),
         )
 
     async def search(
@@ -406,6 +410,37 @@ class FakeTrust:
 
 
 @dataclass
+class FakeOai:
+    """An OAI-PMH feed that answers every request with an empty Identify (the real one is
+    tested over a real network in tests/integration/test_oai.py)."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[list[tuple[str, str]], str]] = []
+
+    async def respond(self, arguments: Sequence[tuple[str, str]], base_url: str) -> OaiReply:
+        self.requests.append((list(arguments), base_url))
+        return OaiReply(b"<?xml version='1.0' encoding='utf-8'?><OAI-PMH/>")
+
+
+class FakeAppraisal:
+    """Empty review lists; decisions are recorded (the real service: test_appraisal.py)."""
+
+    def __init__(self) -> None:
+        self.decisions: list[tuple[str, str, list[str], str, Actor]] = []
+
+    async def scan(self, *, actor: Actor) -> ScanReport:
+        return ScanReport(0, 0)
+
+    async def pending(self, kind: str, limit: int = 50, offset: int = 0) -> ReviewPage:
+        return ReviewPage(check_kind(kind), 0, ())
+
+    async def decide(
+        self, decision: str, kind: str, record_ids: Sequence[str], reason: str, *, actor: Actor
+    ) -> Decided:
+        self.decisions.append((decision, kind, list(record_ids), reason, actor))
+        return Decided(decision, kind, tuple(record_ids))
+
+
 class FakeRefusals:
     """A node that has refused nothing (and admitted nothing)."""
 

@@ -246,7 +246,7 @@ async def test_anonymous_visitors_see_the_service_point_and_a_login_link(
     ("role", "pages"),
     [
         (Role.CLERK, [""]),
-        (Role.ARCHIVIST, ["", "status", "audit-log"]),
+        (Role.ARCHIVIST, ["", "status", "audit-log", "appraisal"]),
         (Role.OPERATOR, ["", "registry", "status", "audit-log", "accounts"]),
     ],
 )
@@ -260,5 +260,5 @@ async def test_each_role_sees_the_pages_it_may_open(
         opened = await client.get(link)
         assert opened.status == 200, link
         assert _nav(await opened.text()) == links  # the same header on every page
-    for page in {"registry", "status", "audit-log", "accounts"} - set(pages):
+    for page in {"registry", "status", "audit-log", "accounts", "appraisal"} - set(pages):
         assert (await client.get(f"/n/{CODE}/{page}")).status == 403

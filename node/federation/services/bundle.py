@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from node.federation.services.accounts import AccountsService
+from node.federation.services.appraisal import AppraisalService
 from node.federation.services.audit import AuditService
 from node.federation.services.copies import CopyService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
+from node.federation.services.oai import OaiService
 from node.federation.services.refusals import RefusalsService
 from node.federation.services.retrieval import RetrievalService
 from node.federation.services.search import SearchService
@@ -32,3 +34,5 @@ class NodeServices:
     audit: AuditService
     accounts: AccountsService
     copies: CopyService
+    oai: OaiService
+    appraisal: AppraisalService

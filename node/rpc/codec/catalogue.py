@@ -47,6 +47,7 @@ def _entry_fields(entry: CatalogueEntry) -> dict[str, Any]:
         "content_sha256": entry.content_sha256,
         "content_size": entry.content_size,
         "deleted": entry.deleted,
+        "disposal": entry.disposal,
     }
 
 
@@ -74,6 +75,7 @@ def entry_from_pb(msg: pb.CatalogueEntry) -> CatalogueEntry:
         content_sha256=msg.content_sha256,
         content_size=msg.content_size,
         deleted=msg.deleted,
+        disposal=msg.disposal,
     )
 
 

@@ -61,6 +61,7 @@ class CatalogueEntry(_message.Message):
     CONTENT_SHA256_FIELD_NUMBER: _builtins.int
     CONTENT_SIZE_FIELD_NUMBER: _builtins.int
     DELETED_FIELD_NUMBER: _builtins.int
+    DISPOSAL_FIELD_NUMBER: _builtins.int
     holder: _builtins.str
     record_id: _builtins.str
     version: _builtins.int
@@ -75,6 +76,8 @@ class CatalogueEntry(_message.Message):
     content_sha256: _builtins.str
     content_size: _builtins.int
     deleted: _builtins.bool
+    disposal: _builtins.str
+    """a disposed record's tombstone: the appraisal decision"""
     @_builtins.property
     def subjects(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -98,10 +101,11 @@ class CatalogueEntry(_message.Message):
         content_sha256: _builtins.str = ...,
         content_size: _builtins.int = ...,
         deleted: _builtins.bool = ...,
+        disposal: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "archival_code", b"archival_code", "category", b"category", "content_sha256", b"content_sha256", "content_size", b"content_size", "creator", b"creator", "deleted", b"deleted", "holder", b"holder", "holder_name", b"holder_name", "record_id", b"record_id", "retention", b"retention", "subject_index", b"subject_index", "subjects", b"subjects", "title", b"title", "version", b"version", "year", b"year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access", b"access", "archival_code", b"archival_code", "category", b"category", "content_sha256", b"content_sha256", "content_size", b"content_size", "creator", b"creator", "deleted", b"deleted", "disposal", b"disposal", "holder", b"holder", "holder_name", b"holder_name", "record_id", b"record_id", "retention", b"retention", "subject_index", b"subject_index", "subjects", b"subjects", "title", b"title", "version", b"version", "year", b"year"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
