@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -151,6 +152,29 @@ DEFAULT_ACCOUNTS = AccountSettings()
 
 
 @dataclass(frozen=True)
+class RequestSettings:
+    """Utilisation requests (``[requests]``): deadlines in working days, the calendar's
+    overrides, how long an approval waits to be fetched, and the outbox's retries."""
+
+    # working days the holder has to decide, from receipt (the platform's rule: 4)
+    holder_days: int = _setting(4, "holder_days", "int")
+    # working days the receiving node has, after the decision, to hand the result over (2)
+    receiver_days: int = _setting(2, "receiver_days", "int")
+    # extra public holidays (a year the calendar package does not know yet), yyyy-mm-dd
+    holidays: tuple[str, ...] = _setting((), "holidays", "dates")
+    # extra make-up working days (调休上班), yyyy-mm-dd
+    workdays: tuple[str, ...] = _setting((), "workdays", "dates")
+    # an approval not fetched within this long lapses (state expired)
+    approval_lifetime_s: float = _setting(30 * 86400.0, "approval_lifetime", "seconds")
+    # first wait after a failed delivery of a request or its update; doubles up to the cap
+    backoff_start_s: float = _setting(1.0, "backoff_start", "seconds")
+    backoff_cap_s: float = _setting(300.0, "backoff_cap", "seconds")
+
+
+DEFAULT_REQUESTS = RequestSettings()
+
+
+@dataclass(frozen=True)
 class NodeSettings:
     code: str
     name: str
@@ -176,6 +200,7 @@ class HostSettings:
     # host, localhost, 127.0.0.1 and [::1] on the bound port (``web_host_names``)
     web_hosts: tuple[str, ...] = ()
     accounts: AccountSettings = field(default_factory=AccountSettings)
+    requests: RequestSettings = field(default_factory=RequestSettings)
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -185,7 +210,9 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings, AuditSettings, AccountSettings)
+_SectionT = TypeVar(
+    "_SectionT", SyncSettings, TrustSettings, AuditSettings, AccountSettings, RequestSettings
+)
 
 
 def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
@@ -203,11 +230,39 @@ def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _Sect
             values[f.name] = parse_duration(value, path)
         elif kind == "ms":
             values[f.name] = int(parse_duration(value, path) * 1000)
+        elif kind == "dates":
+            values[f.name] = _dates(value, path)
         elif not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"expected a whole number, got {value!r}", path)
         else:
             values[f.name] = value
     return cls(**values)
+
+
+def _dates(value: object, path: str) -> tuple[str, ...]:
+    """A list of calendar dates written ``yyyy-mm-dd``."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError('expected a list of dates, e.g. ["2027-02-08"]', path)
+    for day in value:
+        try:
+            if len(day) != 10:
+                raise ValueError
+            date.fromisoformat(day)
+        except ValueError:
+            raise ConfigError(f"not a date written yyyy-mm-dd: {day!r}", path) from None
+    return tuple(value)
+
+
+def _request_settings(table: Mapping[str, Any]) -> RequestSettings:
+    settings = _section(RequestSettings, table, "requests")
+    for name in ("holder_days", "receiver_days"):
+        if not 1 <= getattr(settings, name) <= 60:
+            raise ConfigError("expected 1 to 60 working days", f"requests.{name}")
+    if settings.backoff_cap_s < settings.backoff_start_s:
+        raise ConfigError(
+            "must not be shorter than requests.backoff_start", "requests.backoff_cap"
+        )
+    return settings
 
 
 def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
@@ -325,6 +380,7 @@ def settings_from_mapping(
             raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
     audit = _section(AuditSettings, _table(data, "audit"), "audit")
     accounts = _account_settings(_table(data, "accounts"))
+    requests = _request_settings(_table(data, "requests"))
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -357,4 +413,5 @@ def settings_from_mapping(
         audit=audit,
         web_hosts=_web_hosts(host.get("web_hosts", [])),
         accounts=accounts,
+        requests=requests,
     )

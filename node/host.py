@@ -83,6 +83,7 @@ class Host:
                 clock=clock,
                 outbox=settings.sync.outbox(),
                 accounts=settings.accounts,
+                requests=settings.requests,
             )
             for n in settings.nodes
         }

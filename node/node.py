@@ -7,6 +7,8 @@ Each node has its own key, certificate chain, database and blob store under
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -16,15 +18,17 @@ from pathlib import Path
 from node.actors import Actor
 from node.config import (
     DEFAULT_ACCOUNTS,
+    DEFAULT_REQUESTS,
     DEFAULT_TRUST,
     AccountSettings,
     NodeSettings,
     OutboxSettings,
+    RequestSettings,
     TrustSettings,
 )
 from node.crypto import SigningKey
 from node.errors import ConfigError
-from node.federation import audit_handlers, catalogue_handlers
+from node.federation import audit_handlers, catalogue_handlers, request_handlers
 from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit_checkpoints import AuditCheckpointer
@@ -33,12 +37,15 @@ from node.federation.envelope import Clock, Signer
 from node.federation.handlers import HandlerRegistry
 from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
+from node.federation.request_outbox import RequestOutbox
+from node.federation.requests import RequestDesk
 from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
 from node.federation.services.accounts import AccountEvent, Accounts
 from node.federation.services.audit import NodeAudit
 from node.federation.services.ingest import Ingest
 from node.federation.services.refusals import NodeRefusals
+from node.federation.services.requests import Requests
 from node.federation.services.retrieval import Retrieval
 from node.federation.services.search import CatalogueSearch
 from node.federation.services.sync_admin import SyncAdmin
@@ -55,6 +62,8 @@ from node.federation.trust.files import (
 from node.federation.trust.keeper import TrustKeeper
 from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.identity import parent_of
+from node.requests import Deadlines
+from node.workdays import WorkCalendar
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.storage.accounts import AccountStore
@@ -65,6 +74,7 @@ from node.storage.changelog import ChangeLog
 from node.storage.db import Database
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
+from node.storage.requests import RequestStore
 from node.storage.trust import SeenNonces, TrustStore
 
 log = logging.getLogger(__name__)
@@ -108,12 +118,14 @@ class Node:
         outbox: OutboxSettings | None = None,
         accounts: AccountSettings = DEFAULT_ACCOUNTS,
         on_account_event: AccountEvent | None = None,
+        requests: RequestSettings = DEFAULT_REQUESTS,
     ) -> None:
         self.settings = settings
         self.code = settings.code
         # told after every catalogue change, besides the pusher (benches wait on it)
         self.catalogue_listeners: list[Callable[[], None]] = []
         self.dir = node_dir
+        self._background: set[asyncio.Task[object]] = set()
         key = SigningKey.load(key_path(node_dir))
         chain = load_chain(chain_path(node_dir))
         if chain[0].node_id != self.code or chain[0].key_id != key.key_id:
@@ -136,6 +148,7 @@ class Node:
             peers=PeerStateStore(self.db),
             blobs=BlobStore(node_dir / "blobs"),
             audit=AuditLog(self.db, self.code, clock),
+            requests=RequestStore(self.db),
             call_timeout=sync_timeouts[0],
             fetch_timeout=sync_timeouts[1],
         )
@@ -155,6 +168,22 @@ class Node:
         catalogue_handlers.register(handlers, self.parts, self._changed)
         trust_handlers.register(handlers, self.parts, self.keeper)
         audit_handlers.register(handlers, self.parts)
+        self.request_outbox = RequestOutbox(self.code, self.parts.requests, requests, clock=clock)
+        calendar = WorkCalendar(
+            (dt.date.fromisoformat(d) for d in requests.holidays),
+            (dt.date.fromisoformat(d) for d in requests.workdays),
+        )
+        # The subject rule is the blind index's; until it is merged, the stand-in of
+        # federation/requests.py (stand_in_matches) decides.
+        self.desk = RequestDesk(
+            client,
+            self.request_outbox,
+            chains.state,
+            Deadlines(requests.holder_days, requests.receiver_days, calendar),
+            approval_lifetime_s=requests.approval_lifetime_s,
+            clock=clock,
+        )
+        request_handlers.register(handlers, self.desk)
         self.server = FederationServer(self.parts, handlers, on_peer_call=self._peer_called)
         self.repairer = CatalogueRepairer(client, parent) if parent else None
         self.checkpointer = AuditCheckpointer(client, parent)
@@ -180,6 +209,7 @@ class Node:
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
+            requests=Requests(self.parts, self.desk),
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:
@@ -197,6 +227,10 @@ class Node:
         """A verified call from the parent shows the link works: end the outbox's backoff."""
         if self.pusher is not None and origin == self.pusher.parent:
             self.pusher.peer_alive()
+        if self.request_outbox.has_pending:
+            task = asyncio.get_running_loop().create_task(self.request_outbox.peer_alive(origin))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def open(self) -> None:
         await self.db.open()
@@ -205,11 +239,16 @@ class Node:
     async def start_sync(self) -> None:
         if self.pusher is not None:
             await self.pusher.start()
+        await self.request_outbox.start()
         await self.keeper.start()
 
     async def close(self) -> None:
         if self.pusher is not None:
             await self.pusher.stop()
+        await self.request_outbox.stop()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.keeper.stop()
         await self.parts.audit.flush()  # queued entries (searches, fetches) reach the disk
         await self.db.close()

@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
+from node import crypto
 from node.actors import node_actor
 from node.audit import Act, search_detail
 from node.errors import Forbidden, InvalidInput, Misaddressed, NodeError
@@ -103,21 +104,30 @@ class CatalogueHandlers:
         by = node_actor(call.origin, self.code)
         subject = f"{self.code}/{request.record_id}"
         try:
-            manifest = await release.manifest_for(p, request)
+            manifest = await release.manifest_for(p, request, call.origin)
         except NodeError as exc:
             detail = {"file": request.file_name, "refused": type(exc).__name__}
+            if request.request_id:
+                detail["request"] = request.request_id
             p.audit.note(by, Act.FETCH, subject, detail)
             raise
-        p.audit.note(
-            by, Act.FETCH, subject, {"file": manifest.file_name, "sha256": manifest.sha256}
-        )
+        detail = {"file": manifest.file_name, "sha256": manifest.sha256}
+        # A release on a utilisation request travels sealed to the key that signed the call
+        # (the requester's, verified up to the root): relays carry bytes they cannot read.
+        sealed_to = call.chain[0].public_key if request.request_id else None
+        if sealed_to is not None:
+            detail["request"] = request.request_id
+        p.audit.note(by, Act.FETCH, subject, detail)
+        shown = manifest if sealed_to is None else release.seal_manifest(manifest, sealed_to)
         signed = p.signer.seal(
             FETCH + MANIFEST_SUFFIX,
             call.origin,
-            p.codec.encode(manifest),
+            p.codec.encode(shown),
             transaction_id=call.transaction_id,
         )
         yield p.codec.encode(FetchPart(manifest=signed))
         async for chunk in p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES):
+            if sealed_to is not None:
+                chunk = crypto.seal(sealed_to, chunk)
             yield p.codec.encode(FetchPart(chunk=chunk))
         log.info("released %s/%s to %s", self.code, request.record_id, call.origin)

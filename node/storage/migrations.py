@@ -207,6 +207,39 @@ def _audit_log(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _requests(conn: sqlite3.Connection) -> None:
+    """Utilisation requests, filed here (``outgoing``) or held here (``incoming``), and the
+    durable outbox of their calls (``storage/requests.py``). No column holds an identity
+    number: the requesting node keeps the personal part sealed to the holder, the holder
+    keeps it masked."""
+    script = """
+        CREATE TABLE requests (
+            request_id TEXT PRIMARY KEY, role TEXT NOT NULL, holder TEXT NOT NULL,
+            record_id TEXT NOT NULL, requesting_node TEXT NOT NULL, clerk TEXT NOT NULL,
+            purpose TEXT NOT NULL, relationship TEXT NOT NULL, created_ms INTEGER NOT NULL,
+            state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+            state_at_ms INTEGER NOT NULL, holder_due_ms INTEGER NOT NULL,
+            receiver_due_ms INTEGER, citizen_name TEXT NOT NULL DEFAULT '',
+            id_masked TEXT NOT NULL DEFAULT '', rule TEXT NOT NULL DEFAULT '',
+            attorney_sha256 TEXT NOT NULL DEFAULT '', attorney_type TEXT NOT NULL DEFAULT '',
+            sealed BLOB, record_title TEXT NOT NULL DEFAULT '',
+            archival_code TEXT NOT NULL DEFAULT '', content_sha256 TEXT NOT NULL DEFAULT '',
+            content_name TEXT NOT NULL DEFAULT '', content_type TEXT NOT NULL DEFAULT '',
+            content_size INTEGER NOT NULL DEFAULT 0, change TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX requests_by_state ON requests(role, state, holder_due_ms);
+        CREATE TABLE request_outbox (
+            id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, destination TEXT NOT NULL,
+            method TEXT NOT NULL, payload BLOB NOT NULL, created_ms INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX request_outbox_due ON request_outbox(next_attempt_ms)
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
@@ -217,6 +250,7 @@ MIGRATIONS: list[Step] = [
     ("0008_audit_log", _audit_log),
     ("0009_replay_and_pins", _replay_and_pins),
     ("0010_record_files", _record_files),
+    ("0012_requests", _requests),
 ]
 
 

@@ -13,6 +13,7 @@ from node.federation.services.audit import AuditService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
 from node.federation.services.refusals import RefusalsService
+from node.federation.services.requests import RequestService
 from node.federation.services.retrieval import RetrievalService
 from node.federation.services.search import SearchService
 from node.federation.services.sync_admin import SyncAdminService
@@ -30,3 +31,4 @@ class NodeServices:
     refusals: RefusalsService
     audit: AuditService
     accounts: AccountsService
+    requests: RequestService

@@ -1,7 +1,7 @@
 """Protobuf <-> domain conversion: the federation's ``Codec``, implemented over generated code.
 
 One module per message family (``envelope``, ``catalogue``, ``trust``, ``antientropy``,
-``audit``, like the ``.proto`` files) exports its converters; they are merged into one table
+``audit``, ``requests``, like the ``.proto`` files) exports its converters; they are merged into one table
 here, which must cover exactly the federation's ``MESSAGE_TYPES`` (checked on import, so a
 call added to the registry without its converters fails at once, not on first use).
 
@@ -21,7 +21,7 @@ from google.protobuf.message import DecodeError
 from node.errors import InvalidInput, ProtocolError
 from node.federation.codec import M, Message
 from node.federation.messages import MAX_MESSAGE_BYTES, MESSAGE_TYPES, Envelope
-from node.rpc.codec import antientropy, audit, catalogue, envelope, trust
+from node.rpc.codec import antientropy, audit, catalogue, envelope, requests, trust
 from node.rpc.codec.ranges import check_int64
 from node.rpc.codec.table import merged
 
@@ -31,6 +31,7 @@ TABLE = merged(
     trust.CONVERTERS,
     antientropy.CONVERTERS,
     audit.CONVERTERS,
+    requests.CONVERTERS,
 )
 if TABLE.keys() != MESSAGE_TYPES:
     raise RuntimeError(

@@ -1,0 +1,58 @@
+"""Sealed delivery: the requesting node's side of fetching an approved request's content.
+
+The holder releases a record on an approved request only to the node that filed it, and
+seals both the real manifest and every chunk to the key that signed the fetch
+(``release.seal_manifest``, ``catalogue_handlers.fetch``), so relays carry bytes they cannot
+read. Here the signed outer manifest is checked like any fetch's (``FederationClient.stream``),
+then the inner one is opened with this node's key and each chunk unsealed and checked against
+it (``retrieval.verified_chunks``): a relay that swaps a sealed chunk for one of its own (anyone
+can seal to a public key) fails the inner manifest's hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from node.errors import AuthError
+from node.federation import release
+from node.federation.client import FederationClient
+from node.federation.messages import FETCH, ContentManifest, FetchRequest
+from node.federation.services.retrieval import verified_chunks
+from node.requests import UtilisationRequest
+
+MAX_DELIVERY_BYTES = 512 * 1024 * 1024  # kept in memory until its whole hash is checked
+
+
+@dataclass(frozen=True)
+class Received:
+    manifest: ContentManifest  # the real one, opened
+    content: bytes
+
+
+async def fetch_sealed(client: FederationClient, request: UtilisationRequest) -> Received:
+    """The content ``request`` was approved for, unsealed and checked.
+
+    Raises ``PeerUnavailable`` (try again later), ``AccessDenied``/``NotFound`` (the holder
+    refuses), ``AuthError`` (something did not match what the holder signed).
+    """
+    p = client.parts
+    ask = FetchRequest(request.holder, request.record_id, request_id=request.request_id)
+    envelope, chunks = await client.stream(FETCH, request.holder, p.codec.encode(ask))
+    outer = p.codec.decode(ContentManifest, envelope.payload)
+    if (outer.holder, outer.record_id) != (request.holder, request.record_id):
+        raise AuthError(f"{request.holder} answered with a manifest for another record")
+    if not outer.sealed_manifest:
+        raise AuthError(f"{request.holder} released {request.ref} unsealed")
+    inner = release.open_manifest(p.signer.key, outer)
+    if inner.size > MAX_DELIVERY_BYTES:
+        raise AuthError(f"{request.ref} is larger than a delivery may be")
+
+    async def unsealed():  # type: ignore[no-untyped-def]
+        async for sealed in chunks:
+            try:
+                yield p.signer.key.unseal(sealed)
+            except Exception:  # not sealed to us: a relay's or a broken chunk
+                raise AuthError(f"a chunk of {request.ref} cannot be opened") from None
+
+    parts = [chunk async for chunk in verified_chunks(inner, unsealed())]
+    return Received(inner, b"".join(parts))

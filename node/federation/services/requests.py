@@ -1,0 +1,197 @@
+"""Utilisation requests as the clerk and the archivist use them (pages, API, CLI).
+
+The clerk at the receiving node files (``submit``), follows (``list``, ``show``), withdraws
+and collects the delivered content (``content``); the archivist at the holder decides
+(``approve``, ``reject``; a rejection needs a reason). Every method takes the ``actor``; acts
+that change state are audited by the desk (``federation/requests.py``) in their own
+transaction, reads of requests are noted here (they show personal data: a name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from node.actors import Actor
+from node.citizens import IdNumber
+from node.errors import InvalidInput, NotFound
+from node.federation.messages import CHUNK_BYTES
+from node.federation.parts import NodeParts
+from node.identity import validate_code
+from node.requests import (
+    Attorney,
+    Delivered,
+    FiledRequest,
+    PersonalPart,
+    Relationship,
+    Role,
+    State,
+    new_request_id,
+    validate_request_id,
+)
+
+if TYPE_CHECKING:  # the desk imports the services package (delivery checks chunks there)
+    from node.federation.requests import RequestDesk
+
+MAX_LIST = 200
+ACT_READ = "request.read"
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """A request as a page shows it: what the node knows, and whether it is overdue now."""
+
+    filed: FiledRequest
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class RequestListing:
+    total: int
+    items: tuple[RequestView, ...]
+    overdue: int  # of the items shown
+
+
+@dataclass(frozen=True)
+class DeliveredContent:
+    content: Delivered
+    chunks: AsyncIterator[bytes]
+
+
+@runtime_checkable
+class RequestService(Protocol):
+    async def submit(
+        self,
+        holder: str,
+        record_id: str,
+        citizen_name: str,
+        id_number: IdNumber,
+        relationship: Relationship,
+        purpose: str,
+        *,
+        attorney: Attorney | None = None,
+        actor: Actor,
+    ) -> RequestView:
+        """File a request at this node for ``holder``'s record; it leaves through the outbox.
+
+        Raises ``InvalidInput`` (a field, an agent without a power of attorney, this node's
+        own record), ``NotFound`` (no certificate of ``holder`` to seal to).
+        """
+        ...
+
+    async def list(
+        self,
+        role: Role,
+        states: tuple[State, ...] = (),
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        actor: Actor,
+    ) -> RequestListing:
+        """Requests filed here (``OUTGOING``) or held here (``INCOMING``), overdue first."""
+        ...
+
+    async def show(self, request_id: str, *, actor: Actor) -> RequestView:
+        """One request (``NotFound`` if this node has none by that id)."""
+        ...
+
+    async def approve(self, request_id: str, reason: str = "", *, actor: Actor) -> RequestView:
+        """The archivist approves a request waiting at this holder."""
+        ...
+
+    async def reject(self, request_id: str, reason: str, *, actor: Actor) -> RequestView:
+        """The archivist refuses, with a reason (``InvalidInput`` without one)."""
+        ...
+
+    async def withdraw(self, request_id: str, *, actor: Actor) -> RequestView:
+        """The clerk withdraws a request filed here that is not decided yet."""
+        ...
+
+    async def content(self, request_id: str, *, actor: Actor) -> DeliveredContent:
+        """The content delivered for a request filed here (``NotFound`` until delivered)."""
+        ...
+
+
+class Requests:
+    """``RequestService`` over this node's desk and stores."""
+
+    def __init__(self, parts: NodeParts, desk: RequestDesk) -> None:
+        self.parts = parts
+        self.desk = desk
+
+    def _view(self, filed: FiledRequest) -> RequestView:
+        return RequestView(filed, filed.overdue(self.desk.now_ms()))
+
+    async def submit(
+        self,
+        holder: str,
+        record_id: str,
+        citizen_name: str,
+        id_number: IdNumber,
+        relationship: Relationship,
+        purpose: str,
+        *,
+        attorney: Attorney | None = None,
+        actor: Actor,
+    ) -> RequestView:
+        if relationship == Relationship.AGENT and attorney is None:
+            raise InvalidInput("委托代理人申请须附授权委托书（PDF 或图片），请上传后重新提交")
+        personal = PersonalPart(citizen_name.strip(), id_number, attorney)
+        filed = await self.desk.file(
+            validate_code(holder.strip()),
+            record_id.strip(),
+            personal,
+            relationship,
+            purpose.strip(),
+            actor=actor,
+            request_id=new_request_id(self.parts.code),
+        )
+        return self._view(filed)
+
+    async def list(
+        self,
+        role: Role,
+        states: tuple[State, ...] = (),
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        actor: Actor,
+    ) -> RequestListing:
+        limit = max(1, min(int(limit), MAX_LIST))
+        total, rows = await self.parts.requests.listing(
+            role, states, now_ms=self.desk.now_ms(), limit=limit, offset=max(0, int(offset))
+        )
+        items = tuple(self._view(f) for f in rows)
+        detail = {"role": role.value, "states": [s.value for s in states], "shown": len(items)}
+        self.parts.audit.note(actor, ACT_READ, "requests", detail)
+        return RequestListing(total, items, sum(1 for i in items if i.overdue))
+
+    async def show(self, request_id: str, *, actor: Actor) -> RequestView:
+        filed = await self.parts.requests.get(validate_request_id(request_id))
+        if filed is None:
+            raise NotFound(f"本节点没有编号为 {request_id} 的利用申请，请核对编号")
+        self.parts.audit.note(actor, ACT_READ, request_id, {"state": filed.state.value})
+        return self._view(filed)
+
+    async def approve(self, request_id: str, reason: str = "", *, actor: Actor) -> RequestView:
+        validate_request_id(request_id)
+        return self._view(await self.desk.decide(request_id, True, reason, actor=actor))
+
+    async def reject(self, request_id: str, reason: str, *, actor: Actor) -> RequestView:
+        validate_request_id(request_id)
+        return self._view(await self.desk.decide(request_id, False, reason, actor=actor))
+
+    async def withdraw(self, request_id: str, *, actor: Actor) -> RequestView:
+        validate_request_id(request_id)
+        return self._view(await self.desk.withdraw(request_id, actor=actor))
+
+    async def content(self, request_id: str, *, actor: Actor) -> DeliveredContent:
+        filed = await self.parts.requests.get(validate_request_id(request_id))
+        if filed is None or filed.role != Role.OUTGOING or filed.content is None:
+            raise NotFound(f"利用申请 {request_id} 的档案内容尚未送达本节点，请稍后查看申请状态")
+        self.parts.audit.note(
+            actor, "request.content", request_id, {"sha256": filed.content.sha256}
+        )
+        chunks = self.parts.blobs.read_chunks(filed.content.sha256, CHUNK_BYTES)
+        return DeliveredContent(filed.content, chunks)
