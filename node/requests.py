@@ -44,7 +44,7 @@ MAX_PURPOSE_CHARS = 200
 MAX_NAME_CHARS = 64
 MAX_REASON_CHARS = 500
 MAX_ACCOUNT_CHARS = 64
-MAX_ATTORNEY_BYTES = 2 * 1024 * 1024  # a scanned power of attorney; sealed inside one call
+MAX_ATTORNEY_BYTES = 700 * 1024  # a scanned power of attorney: one upload, one sealed call
 ATTORNEY_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
@@ -142,7 +142,7 @@ class Attorney:
             raise InvalidInput("授权委托书应为 PDF、JPEG 或 PNG 文件，请重新扫描后上传")
         if not isinstance(self.data, bytes) or not 0 < len(self.data) <= MAX_ATTORNEY_BYTES:
             raise InvalidInput(
-                f"授权委托书应为 1 字节至 {MAX_ATTORNEY_BYTES // 1024 // 1024} MB 的文件，"
+                f"授权委托书应为不超过 {MAX_ATTORNEY_BYTES // 1024} KB 的文件，"
                 "请压缩或降低扫描分辨率后重新上传"
             )
 

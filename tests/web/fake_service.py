@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fake_accounts import FakeAccounts
+from fake_requests import FakeRequests
 
 from node.actors import ANONYMOUS, Actor
 from node.audit import AuditEntry, AuditFinding, AuditPage, AuditQuery
@@ -123,6 +124,7 @@ class FakeNode:
     audit: FakeAudit = field(default_factory=lambda: FakeAudit(""))
     staff: FakeAccounts | None = None  # made on first use, one per node
     trust_fake: FakeTrust | None = None  # likewise
+    requests_fake: FakeRequests | None = None  # likewise
 
     def __post_init__(self) -> None:
         self.audit.code = self.code
@@ -142,6 +144,13 @@ class FakeNode:
         return self.trust_fake
 
     @property
+    def requests(self) -> FakeRequests:
+        """This node's utilisation requests, in memory."""
+        if self.requests_fake is None:
+            self.requests_fake = FakeRequests(self.code)
+        return self.requests_fake
+
+    @property
     def info(self) -> NodeInfo:
         return NodeInfo.of(self.code, self.name)
 
@@ -158,6 +167,7 @@ class FakeNode:
             refusals=FakeRefusals(),
             audit=self.audit,
             accounts=self.accounts,
+            requests=self.requests,
         )
 
     async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:
