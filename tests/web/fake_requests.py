@@ -6,6 +6,7 @@ archivist's queue; ``deliver`` gives a filed one content, as the holder's delive
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
@@ -77,7 +78,9 @@ class FakeRequests:
 
     def deliver(self, rid: str, data: bytes) -> None:
         self.filed[rid] = replace(
-            self.filed[rid], state=State.DELIVERED, content=Delivered("0" * 64, "1.txt", "", len(data))
+            self.filed[rid],
+            state=State.DELIVERED,
+            content=Delivered(hashlib.sha256(data).hexdigest(), "1.txt", "text/plain", len(data)),
         )
         self.contents[rid] = data
 
