@@ -259,9 +259,7 @@ def _request_settings(table: Mapping[str, Any]) -> RequestSettings:
         if not 1 <= getattr(settings, name) <= 60:
             raise ConfigError("expected 1 to 60 working days", f"requests.{name}")
     if settings.backoff_cap_s < settings.backoff_start_s:
-        raise ConfigError(
-            "must not be shorter than requests.backoff_start", "requests.backoff_cap"
-        )
+        raise ConfigError("must not be shorter than requests.backoff_start", "requests.backoff_cap")
     return settings
 
 

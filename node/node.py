@@ -63,7 +63,6 @@ from node.federation.trust.keeper import TrustKeeper
 from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.identity import parent_of
 from node.requests import Deadlines
-from node.workdays import WorkCalendar
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.storage.accounts import AccountStore
@@ -76,6 +75,7 @@ from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
 from node.storage.requests import RequestStore
 from node.storage.trust import SeenNonces, TrustStore
+from node.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 

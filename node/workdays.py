@@ -26,9 +26,7 @@ MAX_WORKING_DAYS = 60  # a deadline further off than this is a configuration mis
 class WorkCalendar:
     """Which days are working days, and the working day ``n`` days after a given one."""
 
-    def __init__(
-        self, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()
-    ) -> None:
+    def __init__(self, holidays: Iterable[dt.date] = (), workdays: Iterable[dt.date] = ()) -> None:
         self.holidays = frozenset(holidays)
         self.workdays = frozenset(workdays)
 

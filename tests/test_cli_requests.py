@@ -19,7 +19,7 @@ NUMBER = BODY + check_character(BODY)
 CLERK = "fake-token-clerk-330106001001-0123456789"
 ARCHIVIST = "fake-token-archivist-330106001001-0123456789"
 SUBMIT = ["request", "submit", "--as", "330106001001", "--holder", "330110",
-          "--record", "T-HY-1966-0001", "--name", "王秀英", "--purpose", "办理退休手续"]  # fmt: skip
+          "--record", "T-HY-1966-0001", "--name", "王秀英", "--purpose", "办理退休"]  # fmt: skip
 
 
 def invoke(*args: str, stdin: str = "", token: str = CLERK) -> Result:

@@ -16,9 +16,9 @@ from typing import Any
 
 import click
 
+from node.citizens import IdNumber
 from node.cli.apiclient import ApiClient
 from node.cli.common import CliError, node_command, table
-from node.citizens import IdNumber
 from node.identity import validate_code
 
 STATES = ("submitted", "approved", "rejected", "delivered", "withdrawn", "expired")
@@ -37,7 +37,10 @@ def _read_id_number(source: str | None) -> str:
     elif source is None:
         line = click.prompt("申请人身份证号码", hide_input=True)
     else:
-        raise CliError("身份证号码不能写在命令行上：请省略 --id-number 以在提示中输入，或用 --id-number - 从标准输入读取")
+        raise CliError(
+            "身份证号码不能写在命令行上：请省略 --id-number 以在提示中输入，"
+            "或用 --id-number - 从标准输入读取"
+        )
     IdNumber.parse(line)  # checked here, so a typo is told before anything is sent
     return line.strip()
 
@@ -65,7 +68,7 @@ def _check_submit(holder: str, **_: Any) -> None:
 @click.option("--record", "record_id", required=True, metavar="RECORD_ID", help="档案标识")
 @click.option("--name", "citizen_name", required=True, help="申请人姓名")
 @click.option("--id-number", "id_source", metavar="-", default=None,
-              help="只能是 -：从标准输入读取一行身份证号码（默认在提示中输入，不回显）")  # fmt: skip
+              help="只能是 -：从标准输入读一行身份证号码（默认在提示中输入，不回显）")  # fmt: skip
 @click.option("--relationship", type=click.Choice(["本人", "委托代理人"]), default="本人",
               show_default=True, help="与档案当事人关系")  # fmt: skip
 @click.option("--purpose", required=True, help="利用目的")

@@ -50,7 +50,9 @@ async def check_request(parts: NodeParts, request: FetchRequest, requester: str)
         or filed.request.requesting_node != requester
         or filed.request.record_id != request.record_id
     ):
-        raise NotFound(f"{parts.name}没有贵节点对档案 {request.record_id} 的利用申请 {request.request_id}")
+        raise NotFound(
+            f"{parts.name}没有贵节点对档案 {request.record_id} 的利用申请 {request.request_id}"
+        )
     if filed.state not in (State.APPROVED, State.DELIVERED):
         raise AccessDenied(
             f"利用申请 {request.request_id} 目前为“{filed.state.zh}”，未获批准的申请不能调阅"

@@ -68,8 +68,9 @@ class RequestOutbox:
     async def peer_alive(self, neighbour: str) -> None:
         """A verified call came from ``neighbour``: items routed through it go now."""
         moved = await self.store.retry_destination(
-            lambda destination: destination != self.code
-            and next_hop(self.code, destination) == neighbour,
+            lambda destination: (
+                destination != self.code and next_hop(self.code, destination) == neighbour
+            ),
             self._now_ms(),
         )
         if moved:

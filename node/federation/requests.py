@@ -161,9 +161,7 @@ class RequestDesk:
         p = self.parts
         holder = self.directory.resolve(holder)
         if holder == p.code:
-            raise InvalidInput(
-                "本馆所藏档案无需跨馆申请：请由本馆档案员直接办理利用手续。"
-            )
+            raise InvalidInput("本馆所藏档案无需跨馆申请：请由本馆档案员直接办理利用手续。")
         now = self.now_ms()
         request = UtilisationRequest(
             request_id, holder, record_id, p.code, actor.name or actor.label, purpose,
@@ -194,7 +192,9 @@ class RequestDesk:
     async def withdraw(self, request_id: str, *, actor: Actor) -> FiledRequest:
         filed = await self._get(request_id, Role.OUTGOING)
         if filed.state != State.SUBMITTED:
-            raise InvalidInput(f"利用申请 {request_id} 目前为“{filed.state.zh}”，只能撤回待审核的申请")
+            raise InvalidInput(
+                f"利用申请 {request_id} 目前为“{filed.state.zh}”，只能撤回待审核的申请"
+            )
         change = self.sign(filed.request, State.WITHDRAWN, "受理单位撤回")
         return await self._move(filed, change, actor, ACT_WITHDRAW, tell=True)
 
@@ -208,7 +208,9 @@ class RequestDesk:
         if request.holder != p.code:
             raise Misaddressed(f"request for {request.holder} reached {p.code}")
         if request.requesting_node != call.origin:
-            raise Forbidden(f"{call.origin} may not file a request in {request.requesting_node}'s name")
+            raise Forbidden(
+                f"{call.origin} may not file a request in {request.requesting_node}'s name"
+            )
         known = await p.requests.get(request.request_id)
         if known is None:
             known = await self._receive_new(request, submit.sealed_personal, call.origin)

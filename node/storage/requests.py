@@ -136,9 +136,7 @@ class RequestStore:
             if row is not None:
                 return False
             marks = ", ".join("?" for _ in _COLUMNS.split(","))
-            conn.execute(
-                f"INSERT INTO requests({_COLUMNS}) VALUES ({marks})", _values(filed)
-            )
+            conn.execute(f"INSERT INTO requests({_COLUMNS}) VALUES ({marks})", _values(filed))
             if sealed is not None:
                 conn.execute(
                     "UPDATE requests SET sealed = ? WHERE request_id = ?",

@@ -26,7 +26,8 @@ from aiohttp_jinja2 import render_template
 from node.actors import Role
 from node.citizens import IdNumber
 from node.errors import InvalidInput
-from node.requests import MAX_ATTORNEY_BYTES, Attorney, Relationship, Role as RequestRole, State
+from node.requests import MAX_ATTORNEY_BYTES, Attorney, Relationship, State
+from node.requests import Role as RequestRole
 from node.web.auth import csrf_token, current_actor, requires
 from node.web.content import content_disposition
 from node.web.context import json_response, node_services, post_fields, read_json
@@ -107,7 +108,7 @@ async def submit_form(request: web.Request) -> web.Response:
     upload = form.get("attorney")
     try:
         attorney = None
-        if upload is not None and not isinstance(upload, str) and upload.filename:
+        if isinstance(upload, web.FileField) and upload.filename:
             data = upload.file.read(MAX_ATTORNEY_BYTES + 1)
             attorney = Attorney(upload.content_type, data)
         view = await node_services(request).requests.submit(

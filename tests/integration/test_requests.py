@@ -19,7 +19,8 @@ from node.actors import Actor, ActorKind, Role
 from node.citizens import IdNumber, check_character
 from node.federation.requests import RULE_NO_MATCH, RULE_SELF, stand_in_index
 from node.records import Access
-from node.requests import Relationship, Role as RequestRole, State
+from node.requests import Relationship, State
+from node.requests import Role as RequestRole
 
 from .network import Network, eventually, ingest, make_record, tree
 
@@ -244,6 +245,4 @@ def _dump(db: Path) -> bytes:
 
 
 def _blob_has(blobs: Path, needle: bytes) -> bool:
-    return blobs.exists() and any(
-        needle in p.read_bytes() for p in blobs.rglob("*") if p.is_file()
-    )
+    return blobs.exists() and any(needle in p.read_bytes() for p in blobs.rglob("*") if p.is_file())

@@ -101,14 +101,18 @@ async def test_the_archivist_approves_from_the_queue_and_rejects_only_with_a_rea
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
     fake = nodes[CODE].requests
-    first = fake.add_incoming("330106001001", "T-HY-1966-0001", "未按规则批准：身份证号码与档案当事人不符")
+    first = fake.add_incoming(
+        "330106001001", "T-HY-1966-0001", "未按规则批准：身份证号码与档案当事人不符"
+    )
     second = fake.add_incoming("330106001001", "T-HY-1966-0002", "未按规则批准：委托代理人")
     csrf = await _log_in(client, Role.ARCHIVIST)
     queue = await (await client.get(f"/n/{CODE}/requests/queue")).text()
     assert first in queue and "身份证号码与档案当事人不符" in queue and "超过本馆答复期限" in queue
     done = await _post(client, f"/n/{CODE}/requests/{first}/approve", {"csrf": csrf, "reason": ""})
     assert done.status == 303 and fake.filed[first].state == State.APPROVED
-    refused = await _post(client, f"/n/{CODE}/requests/{second}/reject", {"csrf": csrf, "reason": " "})
+    refused = await _post(
+        client, f"/n/{CODE}/requests/{second}/reject", {"csrf": csrf, "reason": " "}
+    )
     assert refused.status == 400 and fake.filed[second].state == State.SUBMITTED
     no_csrf = await _post(client, f"/n/{CODE}/requests/{second}/reject", {"reason": "无关"})
     assert no_csrf.status == 403 and fake.filed[second].state == State.SUBMITTED

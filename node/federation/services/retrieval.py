@@ -160,4 +160,5 @@ async def verified_chunks(
             f"content of {manifest.holder}/{manifest.record_id} does not match its sha256"
         )
 
+
 _verified = verified_chunks  # the name the invariant tests import

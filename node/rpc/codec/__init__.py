@@ -1,9 +1,9 @@
 """Protobuf <-> domain conversion: the federation's ``Codec``, implemented over generated code.
 
 One module per message family (``envelope``, ``catalogue``, ``trust``, ``antientropy``,
-``audit``, ``requests``, like the ``.proto`` files) exports its converters; they are merged into one table
-here, which must cover exactly the federation's ``MESSAGE_TYPES`` (checked on import, so a
-call added to the registry without its converters fails at once, not on first use).
+``audit``, ``requests``, like the ``.proto`` files) exports its converters; they are merged
+into one table here, which must cover exactly the federation's ``MESSAGE_TYPES`` (checked on
+import, so a call added to the registry without its converters fails at once, not on first use).
 
 Decoding never trusts its input: a parse failure or a field out of range is a
 ``ProtocolError`` (INVALID_ARGUMENT on the wire), never a crash. Unsigned 64-bit fields are

@@ -80,7 +80,11 @@ def request_row(code: str, view: RequestView) -> RequestRow:
     r = f.request
     href = request_url(code, r.request_id)
     if view.overdue and f.state == State.SUBMITTED:
-        late = "已超过馆藏单位答复期限" if f.role == Role.OUTGOING else "已超过本馆答复期限，请尽快审核"
+        late = (
+            "已超过馆藏单位答复期限"
+            if f.role == Role.OUTGOING
+            else "已超过本馆答复期限，请尽快审核"
+        )
     elif view.overdue:
         late = "已超过受理单位告知期限，请尽快通知申请人"
     else:
@@ -110,7 +114,11 @@ def request_row(code: str, view: RequestView) -> RequestRow:
         overdue_text=late,
         content_href=href + "/content" if f.content is not None else "",
         content_name=f.content.name if f.content is not None else "",
-        attorney=(f"已附（{f.attorney_type}，sha256 {f.attorney_sha256[:12]}…）" if f.attorney_sha256 else ""),
+        attorney=(
+            f"已附（{f.attorney_type}，sha256 {f.attorney_sha256[:12]}…）"
+            if f.attorney_sha256
+            else ""
+        ),
         decidable=f.role == Role.INCOMING and f.state == State.SUBMITTED,
         withdrawable=f.role == Role.OUTGOING and f.state == State.SUBMITTED,
         approve_action=href + "/approve",
