@@ -105,6 +105,7 @@ class Host:
             settings.sync.anti_entropy_interval_s,
             [n.checkpointer for n in self.nodes.values()],
             settings.audit.checkpoint_interval_s,
+            [n.desk for n in self.nodes.values()],
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None

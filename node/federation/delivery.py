@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from node.errors import AuthError
+from node.errors import AuthError, NotFound
 from node.federation import release
 from node.federation.client import FederationClient
 from node.federation.messages import FETCH, ContentManifest, FetchRequest
 from node.federation.services.retrieval import verified_chunks
+from node.federation.trust.events import TrustState
 from node.requests import UtilisationRequest
 
 MAX_DELIVERY_BYTES = 512 * 1024 * 1024  # kept in memory until its whole hash is checked
@@ -27,6 +28,17 @@ MAX_DELIVERY_BYTES = 512 * 1024 * 1024  # kept in memory until its whole hash is
 class Received:
     manifest: ContentManifest  # the real one, opened
     content: bytes
+
+
+def sealing_key(directory: TrustState, holder: str) -> bytes:
+    """The public key of ``holder``'s newest valid certificate, to seal a request to."""
+    current = directory.current(holder)
+    if not current:
+        raise NotFound(
+            f"信任目录中没有馆藏单位 {holder} 的有效证书，无法加密申请。"
+            "请核对馆藏单位代码；如该单位刚入网，请稍后重试。"
+        )
+    return max(current, key=lambda c: c.not_before_ms).public_key
 
 
 async def fetch_sealed(client: FederationClient, request: UtilisationRequest) -> Received:

@@ -4,13 +4,10 @@ The receiving node files a request (``file``): the clear part and the personal p
 to the holder's current key (from the trust directory) are stored with an outbox item in one
 transaction, so nothing readable of the citizen is kept here and the call survives restarts
 (``request_outbox.py``). At the holder ``receive`` unseals it and decides by rule
-(``decide_by_rule``): an open record, or the subject asking for her own controlled record
-(``matches``), is approved at once; closed, deleted and unknown records are refused with one
-and the same reason, so a refusal does not tell that a closed record exists; anything else
-waits for an archivist (``decide``). Every decision is a ``StateChange`` signed with the
-holder's key and sent back through the holder's outbox (``RequestUpdate``); the requesting
-node signs its own moves (withdrawn, delivered) and sends them the other way. Both ends audit
-every step. Once approved, the requesting node fetches the content sealed to its key
+(``request_rules.py``), or leaves it to an archivist (``decide``). Every decision is a
+``StateChange`` signed with the holder's key and sent back through the holder's outbox
+(``RequestUpdate``); the requesting node signs its own moves (withdrawn, delivered) and sends
+them the other way. Both ends audit every step. Once approved, the requesting node fetches the content sealed to its key
 (``delivery.py``).
 """
 
@@ -22,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from node.actors import Actor, node_actor
-from node.citizens import IdNumber
-from node.errors import AuthError, Forbidden, InvalidInput, Misaddressed, NotFound
+from node.errors import AuthError, Forbidden, InvalidInput, Misaddressed, NodeError, NotFound
 from node.federation import delivery
 from node.federation.client import FederationClient
 from node.federation.messages import (
@@ -37,8 +33,8 @@ from node.federation.messages import (
     SubmitRequest,
 )
 from node.federation.request_outbox import RequestOutbox
+from node.federation.request_rules import SubjectMatcher, decide_by_rule, stand_in_matches
 from node.federation.trust.events import TrustState
-from node.records import Access, Record
 from node.requests import (
     Deadlines,
     Delivered,
@@ -55,43 +51,12 @@ from node.storage.requests import OutboxItem, Outgoing
 
 log = logging.getLogger(__name__)
 
-SubjectMatcher = Callable[[IdNumber, Record], bool]
-"""Whether an identity number is one of a record's subjects (the holder's rule)."""
-
 ACT_FILE = "request.file"
 ACT_RECEIVE = "request.receive"
 ACT_DECIDE = "request.decide"
 ACT_UPDATE = "request.update"
 ACT_WITHDRAW = "request.withdraw"
 ACT_DELIVER = "request.deliver"
-
-RULE_OPEN = "开放档案：按规则批准"
-RULE_SELF = "本人申请查阅本人为当事人的档案（身份证号码与档案当事人相符）：按规则批准"
-RULE_AGENT = "未按规则批准：委托代理人申请控制使用档案，须档案员核验授权委托书"
-RULE_NO_MATCH = "未按规则批准：身份证号码与档案当事人不符，须档案员审核"
-RULE_UNREADABLE = "未按规则批准：申请的个人信息无法解密，须档案员联系受理单位"
-
-
-def stand_in_matches(number: IdNumber, record: Record) -> bool:
-    """STAND-IN until the blind index is merged: the record's ``subject_index`` holds
-    ``stand_in_index(number)`` for its subjects. The lead wires the real
-    ``blindindex.matches(number, record)`` in ``Node`` instead of this."""
-    return stand_in_index(number) in record.subject_index
-
-
-def stand_in_index(number: IdNumber) -> str:
-    """STAND-IN blind index (unkeyed, for tests and the demo only): see ``stand_in_matches``."""
-    from node import crypto
-
-    return "stand-in:" + crypto.sha256_hex(b"stand-in-index\0" + number.digits.encode())[:32]
-
-
-def unavailable(holder_name: str, record_id: str) -> str:
-    """The one reason for a closed, deleted or unknown record: it tells none from another."""
-    return (
-        f"{holder_name}没有可提供利用的档案 {record_id}（不存在、已删除或不开放）。"
-        "请核对档号与馆藏单位后重新检索；如有疑问请咨询馆藏单位。"
-    )
 
 
 class RequestDesk:
@@ -136,14 +101,7 @@ class RequestDesk:
         return Outgoing(request.request_id, to, REQUEST_UPDATE, self.parts.codec.encode(update))
 
     def holder_key(self, holder: str) -> bytes:
-        """The public key of ``holder``'s newest valid certificate, to seal to."""
-        current = self.directory.current(holder)
-        if not current:
-            raise NotFound(
-                f"信任目录中没有馆藏单位 {holder} 的有效证书，无法加密申请。"
-                "请核对馆藏单位代码；如该单位刚入网，请稍后重试。"
-            )
-        return max(current, key=lambda c: c.not_before_ms).public_key
+        return delivery.sealing_key(self.directory, holder)
 
     # -- the receiving node ------------------------------------------------------------------
 
@@ -229,7 +187,7 @@ class RequestDesk:
             personal = PersonalPart.from_bytes(p.signer.key.unseal(sealed))
         except Exception:  # sealed to a retired key, or not ours: the archivist asks
             personal = None
-        state, rule, record = await self.decide_by_rule(request, personal)
+        state, rule, record = await decide_by_rule(p, request, personal, self.matches)
         reason = rule if state != State.SUBMITTED else "已收到，等待档案员审核"
         if state == State.REJECTED:
             reason = rule
@@ -265,31 +223,9 @@ class RequestDesk:
         return stored
 
     def _update_for(self, filed: FiledRequest, change: StateChange) -> Outgoing:
-        # The archival code is shown in catalogues anyway; a record's title travels only with
-        # its content (sealed, if the record is not open: delivery.py).
+        # The 档号 is in catalogues anyway; a title travels only with the (sealed) content.
         code = filed.archival_code if change.state == State.APPROVED else ""
         return self._update_item(filed.request, RequestUpdate(change, "", code))
-
-    async def decide_by_rule(
-        self, request: UtilisationRequest, personal: PersonalPart | None
-    ) -> tuple[State, str, Record | None]:
-        """(state, the rule that applied or why none did, the record if it may be named)."""
-        p = self.parts
-        try:
-            record = await p.records.get(request.record_id)
-        except NotFound:
-            record = None
-        if record is None or record.deleted or record.access == Access.CLOSED:
-            return State.REJECTED, unavailable(p.name, request.record_id), None
-        if record.access == Access.OPEN:
-            return State.APPROVED, RULE_OPEN, record
-        if personal is None:
-            return State.SUBMITTED, RULE_UNREADABLE, record
-        if request.relationship != Relationship.SELF:
-            return State.SUBMITTED, RULE_AGENT, record
-        if self.matches(personal.id_number, record):
-            return State.APPROVED, RULE_SELF, record
-        return State.SUBMITTED, RULE_NO_MATCH, record
 
     async def decide(
         self, request_id: str, approve: bool, reason: str, *, actor: Actor
@@ -315,6 +251,14 @@ class RequestDesk:
             count += 1
         return count
 
+    async def run_scheduled(self) -> None:
+        """The scheduled upkeep (``node/jobs.py``): lapse old approvals, retry the outbox."""
+        try:
+            await self.expire_due(actor=node_actor(self.parts.code, self.parts.code))
+        except NodeError as exc:
+            log.warning("request upkeep of %s failed: %s", self.parts.code, exc)
+        self.outbox.wake()
+
     # -- both ends ---------------------------------------------------------------------------
 
     async def _get(self, request_id: str, role: Role) -> FiledRequest:
@@ -331,9 +275,12 @@ class RequestDesk:
         act: str,
         *,
         tell: bool,
+        strict: bool = True,
         **fields: object,
     ) -> FiledRequest:
-        """Apply one signed move (compare-and-set on the state seen), tell the other end."""
+        """Apply one signed move (compare-and-set on the state seen), tell the other end. If
+        the request moved meanwhile: ``InvalidInput`` if ``strict`` (a person acted on what
+        they saw), else the request as it stands (an update raced the submit's answer)."""
         p = self.parts
         now = self.now_ms()
         receiver_due = filed.receiver_due_ms
@@ -360,6 +307,8 @@ class RequestDesk:
         )
         if stored is None:
             raise NotFound(f"本节点没有编号为 {filed.request_id} 的利用申请")
+        if stored is not updated and not strict:
+            return stored
         if stored is not updated:
             raise InvalidInput(
                 f"利用申请 {filed.request_id} 刚刚变为“{stored.state.zh}”，请刷新后查看"
@@ -396,7 +345,7 @@ class RequestDesk:
         if update.record_title:
             fields["record_title"] = update.record_title[:600]
         by = node_actor(signed_by.origin, self.parts.code)
-        return await self._move(filed, change, by, ACT_UPDATE, tell=False, **fields)
+        return await self._move(filed, change, by, ACT_UPDATE, tell=False, strict=False, **fields)
 
     async def _received(self, filed: FiledRequest, change: StateChange) -> FiledRequest:
         """The holder's receipt (still ``submitted``): keep its deadline and word."""

@@ -7,6 +7,7 @@ record's content arrives sealed, and the relays on the way hold and see nothing 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,7 +18,7 @@ import pytest_asyncio
 
 from node.actors import Actor, ActorKind, Role
 from node.citizens import IdNumber, check_character
-from node.federation.requests import RULE_NO_MATCH, RULE_SELF, stand_in_index
+from node.federation.request_rules import RULE_NO_MATCH, RULE_SELF, stand_in_index
 from node.records import Access
 from node.requests import Relationship, State
 from node.requests import Role as RequestRole
@@ -179,7 +180,10 @@ async def test_the_clerk_may_withdraw_a_request_waiting_for_the_archivist(net: N
     await reaches(net, HOLDER, request_id, State.WITHDRAWN)
 
 
-async def test_personal_data_and_content_stay_unreadable_at_every_relay(net: Network) -> None:
+async def test_personal_data_and_content_stay_unreadable_at_every_relay(
+    net: Network, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     seen: dict[str, list[bytes]] = {code: [] for code in RELAYS}
     for code in RELAYS:
         _capture(net, code, seen[code])
@@ -201,6 +205,7 @@ async def test_personal_data_and_content_stay_unreadable_at_every_relay(net: Net
     holder = net.node(HOLDER)
     await holder.parts.audit.flush()
     assert SUBJECT.digits.encode() not in _dump(holder.db.path)
+    assert caplog.records and SUBJECT.digits not in caplog.text
 
 
 def _capture(net: Network, code: str, into: list[bytes]) -> None:
