@@ -7,8 +7,8 @@ transaction, so nothing readable of the citizen is kept here and the call surviv
 (``request_rules.py``), or leaves it to an archivist (``decide``). Every decision is a
 ``StateChange`` signed with the holder's key and sent back through the holder's outbox
 (``RequestUpdate``); the requesting node signs its own moves (withdrawn, delivered) and sends
-them the other way. Both ends audit every step. Once approved, the requesting node fetches the content sealed to its key
-(``delivery.py``).
+them the other way. Both ends audit every step. Once approved, the requesting node fetches
+the content sealed to its key (``delivery.py``).
 """
 
 from __future__ import annotations
