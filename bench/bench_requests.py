@@ -164,9 +164,7 @@ async def _pending(db: object, total: int) -> None:
             )  # fmt: skip
             rows.append(request_store._values(filed))
         marks = ", ".join("?" for _ in request_store._COLUMNS.split(","))
-        conn.executemany(
-            f"INSERT INTO requests({request_store._COLUMNS}) VALUES ({marks})", rows
-        )
+        conn.executemany(f"INSERT INTO requests({request_store._COLUMNS}) VALUES ({marks})", rows)
 
     await db.write(txn)  # type: ignore[attr-defined]
 
