@@ -22,12 +22,16 @@ run: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/pytest -q
 
-## Debian's Chromium for the page tests (tests/browser), installed when root and missing.
-## Elsewhere those tests skip with a one-line reason (and fail under CI=true).
+## Debian's Chromium for the page tests (tests/browser) and Debian's Noto CJK font for the
+## printed certified copy (node/printout.py), each installed when root and missing.
+## Elsewhere the page tests skip with a one-line reason (and fail under CI=true).
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing chromium (apt-get) for the page tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing=" chromium"; \
+	ls /usr/share/fonts/opentype/noto/Noto*CJK-Regular.ttc >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing$$missing (apt-get) for the page tests and the printed copies"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 ## Regenerate protobuf/gRPC code (committed; tests/rpc/test_generated.py checks it is current).

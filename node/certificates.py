@@ -1,8 +1,9 @@
 """Node certificates: a parent's signature over a child's code, level, key and address.
 
 The province's certificate is signed by the root key, which every node pins in its
-configuration. Chain walking lives in ``federation/trust/verify.py``; this module only knows
-one link.
+configuration. ``check_links`` is what a chain is on its own (shapes, order, signatures up
+to the root key): ``federation/trust/verify.py`` adds validity windows, revocations and a
+cache for live calls, and ``copies.py`` checks a certified copy's chain offline with it.
 
 A certificate may also bind the node's gRPC listener to TLS: ``tls_sha256`` is the SHA-256 of
 the DER bytes of the self-signed X.509 certificate the node's listener presents
@@ -14,9 +15,11 @@ so certificates issued before TLS still verify, and one with it covers it as the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from node import crypto
+from node.errors import AuthError, InvalidCode
 from node.fields import MAX_INT64, integer, text
 from node.identity import level_of, parent_of
 
@@ -98,6 +101,41 @@ class Certificate:
             signature=bytes.fromhex(text(data["signature"], "signature", 256)),
             tls_sha256=bytes.fromhex(text(data.get("tls_sha256", ""), "tls_sha256", 64)),
         )
+
+
+def check_links(chain: Sequence[Certificate], root_public_key: bytes) -> None:
+    """``AuthError`` unless every link of ``chain`` (leaf first) has a sound shape, is
+    followed by its parent's certificate, does not outlive it and is signed by it, and the
+    last is the province's, signed by ``root_public_key``. Validity windows and revocations
+    are the caller's: they depend on when, and on what the caller knows."""
+    for index, cert in enumerate(chain):
+        _check_shape(cert)
+        if index + 1 < len(chain):
+            issuer = chain[index + 1]
+            if cert.parent_id != issuer.node_id:
+                raise AuthError(f"certificate of {cert.node_id} is not followed by its parent's")
+            if cert.not_after_ms > issuer.not_after_ms:
+                raise AuthError(f"certificate of {cert.node_id} outlives its parent's")
+            issuer_key = issuer.public_key
+        else:
+            if cert.parent_id != "":
+                raise AuthError(f"chain of {chain[0].node_id} does not reach the province")
+            issuer_key = root_public_key
+        if not cert.signed_by(issuer_key):
+            raise AuthError(f"certificate of {cert.node_id} is not signed by its issuer")
+
+
+def _check_shape(cert: Certificate) -> None:
+    try:
+        level = level_of(cert.node_id)
+    except InvalidCode as exc:
+        raise AuthError(f"certificate names an invalid code: {exc}") from None
+    if cert.level != int(level):
+        raise AuthError(f"certificate of {cert.node_id} claims the wrong level {cert.level}")
+    if (parent_of(cert.node_id) or "") != cert.parent_id:
+        raise AuthError(f"certificate of {cert.node_id} names {cert.parent_id!r} as parent")
+    if cert.key_id != crypto.key_id_of(cert.public_key):
+        raise AuthError(f"certificate of {cert.node_id} has a key id that is not its key's")
 
 
 def issue(

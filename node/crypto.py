@@ -1,4 +1,5 @@
-"""Keys, signatures, hashing and staff passwords. Nothing else in the node imports ``nacl``.
+"""Keys, signatures, hashing and staff passwords. Nothing else in the node imports ``nacl``
+(nor ``base58``, the multibase text of keys and signatures that W3C Data Integrity proofs use).
 
 Signatures are always made over a *signing input*: a length-prefixed tuple of byte strings
 (``signing_input``), never over a protobuf serialisation, which is not canonical.
@@ -12,6 +13,7 @@ import re
 import secrets
 from pathlib import Path
 
+import base58
 import nacl.bindings
 import nacl.exceptions
 import nacl.public
@@ -194,3 +196,49 @@ def seal(public_key: bytes, plaintext: bytes) -> bytes:
     """Encrypt to an Ed25519 public key so only its holder can read it (relays cannot)."""
     curve = nacl.signing.VerifyKey(public_key).to_curve25519_public_key()
     return nacl.public.SealedBox(curve).encrypt(plaintext)
+
+
+# Multibase (base58btc, prefix "z") and Multikey: how W3C Data Integrity proofs write a
+# signature (``proofValue``) and an Ed25519 key (``did:key:z6Mk...``). The multicodec prefixes
+# are the unsigned varints of ed25519-pub (0xed) and ed25519-priv (0x1300).
+_ED25519_PUB_PREFIX = b"\xed\x01"
+_ED25519_PRIV_PREFIX = b"\x80\x26"
+MAX_MULTIBASE_CHARS = 200  # base58 decoding is quadratic: refuse long text before decoding
+
+
+def multibase_encode(data: bytes) -> str:
+    """``data`` as multibase base58btc text (``z`` + base58 with Bitcoin's alphabet)."""
+    return "z" + base58.b58encode(data).decode("ascii")
+
+
+def multibase_decode(value: object) -> bytes:
+    """The bytes of multibase base58btc text, else ``InvalidInput`` (any type is checked)."""
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise InvalidInput("应为以 z 开头的 base58btc 多重编码文本")
+    if len(value) > MAX_MULTIBASE_CHARS:
+        raise InvalidInput(f"base58btc 文本过长（最多 {MAX_MULTIBASE_CHARS} 字符）")
+    try:
+        return base58.b58decode(value[1:].encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise InvalidInput("base58btc 文本含有不允许的字符") from None
+
+
+def public_multikey(public_key: bytes) -> str:
+    """An Ed25519 public key as Multikey text (``z6Mk...``), as ``did:key`` writes it."""
+    return multibase_encode(_ED25519_PUB_PREFIX + public_key)
+
+
+def public_key_from_multikey(value: object) -> bytes:
+    """The 32-byte Ed25519 public key of Multikey text, else ``InvalidInput``."""
+    raw = multibase_decode(value)
+    if len(raw) != 2 + PUBLIC_KEY_BYTES or not raw.startswith(_ED25519_PUB_PREFIX):
+        raise InvalidInput("不是 Ed25519 公钥的 Multikey 文本")
+    return raw[2:]
+
+
+def seed_from_multikey(value: object) -> bytes:
+    """The 32-byte Ed25519 seed of a private Multikey text (the W3C test vectors' key)."""
+    raw = multibase_decode(value)
+    if len(raw) != 34 or not raw.startswith(_ED25519_PRIV_PREFIX):
+        raise InvalidInput("不是 Ed25519 私钥的 Multikey 文本")
+    return raw[2:]

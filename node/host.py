@@ -184,6 +184,12 @@ class Host:
             await node.start_sync()
         self.scheduler.start()
         self.listening = Listening(self.grpc.port, bound_port, web_host.strip("[]") or "127.0.0.1")
+        # certified copies print the first name clerks are told to use, else the listener
+        public = self.settings.web_hosts[0] if self.settings.web_hosts else ""
+        if public and not public.rpartition(":")[2].isdigit():
+            public = f"{public}:{bound_port}"  # a name for any port: the bound one
+        for node in self.nodes.values():
+            node.public_url = f"http://{public}" if public else self.listening.web_url
         log.info(
             "hosting %s; gRPC on port %d, web on %s",
             ", ".join(self.nodes),

@@ -43,6 +43,7 @@ from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
 from node.federation.services.accounts import AccountEvent, Accounts
 from node.federation.services.audit import NodeAudit
+from node.federation.services.copies import NodeCopies
 from node.federation.services.ingest import Ingest
 from node.federation.services.refusals import NodeRefusals
 from node.federation.services.requests import Requests
@@ -70,6 +71,7 @@ from node.storage.audit import AuditLog
 from node.storage.blobs import BlobStore
 from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
+from node.storage.copies import CopyStore
 from node.storage.db import Database
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
@@ -126,6 +128,9 @@ class Node:
         self.catalogue_listeners: list[Callable[[], None]] = []
         self.dir = node_dir
         self._background: set[asyncio.Task[object]] = set()
+        # where people reach this node's web pages: printed on its certified copies (the
+        # host sets it once its web listener is bound)
+        self.public_url = "http://127.0.0.1:8080"
         key = SigningKey.load(key_path(node_dir))
         chain = load_chain(chain_path(node_dir))
         if chain[0].node_id != self.code or chain[0].key_id != key.key_id:
@@ -210,6 +215,13 @@ class Node:
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
             requests=Requests(self.parts, self.desk),
+            copies=NodeCopies(
+                self.parts,
+                CopyStore(self.db),
+                root_public_key,
+                lambda: self.public_url,
+                chains.state,
+            ),
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:

@@ -46,6 +46,20 @@ THIRD_PARTY = {
     "cryptography": {"domain"},  # X.509 for the TLS listener: node/tlscert.py
     "sqlite_utils": {"storage"},
     "chinese_calendar": {"domain"},  # the holiday notices: node/workdays.py only (below)
+    "base58": {"domain"},  # multibase text of keys and proofs: node/crypto.py (checked below)
+    "rfc8785": {"domain"},  # JCS for Data Integrity proofs: node/dataintegrity.py (below)
+    "fpdf": {"domain"},  # the printed copy: node/printout.py (below)
+    "segno": {"domain"},
+    "pypdf": {"domain"},
+}
+# Libraries that one domain module alone wraps, so the rest of the node never meets them.
+ONLY_IN = {
+    "base58": "node.crypto",
+    "rfc8785": "node.dataintegrity",
+    "fpdf": "node.printout",
+    "segno": "node.printout",
+    "pypdf": "node.printout",
+    "chinese_calendar": "node.workdays",
 }
 
 
@@ -133,6 +147,14 @@ def test_only_workdays_touches_chinese_calendar() -> None:
         if any(i.split(".")[0] == "chinese_calendar" for i in imports_of(p))
     ]
     assert users == ["node.workdays"]
+@pytest.mark.parametrize(("library", "owner"), sorted(ONLY_IN.items()))
+def test_a_wrapped_library_is_imported_by_its_one_module(library: str, owner: str) -> None:
+    users = [
+        _module_name(p)
+        for p in _modules()
+        if any(i == library or i.startswith(library + ".") for i in imports_of(p))
+    ]
+    assert users in ([owner], []), f"{library} is imported by {users}, only {owner} may"
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from node.cli import (
     setup,
     stats,
     sync,
+    verify,
 )
 from node.cli.apiclient import API_ENV, TOKEN_ENV
 from node.cli.common import RootGroup, api_option, timeout_option, token_option
@@ -48,6 +49,7 @@ COMMANDS: list[click.Command] = [
     setup.enrol,
     run.run,
     demo.demo,
+    verify.verify,
 ]
 
 

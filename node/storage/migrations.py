@@ -238,6 +238,14 @@ def _requests(conn: sqlite3.Connection) -> None:
         """
     for statement in script.split(";"):
         conn.execute(statement)
+def _copies(conn: sqlite3.Connection) -> None:
+    """The certified copies this node issued as a holder, by verification code, so its
+    verify page can show a copy from the code printed on it (``storage/copies.py``)."""
+    conn.execute(
+        "CREATE TABLE copies (code TEXT PRIMARY KEY, request_id TEXT NOT NULL, "
+        "record_id TEXT NOT NULL, issued_at_ms INTEGER NOT NULL, credential BLOB NOT NULL)"
+    )
+    conn.execute("CREATE INDEX copies_request ON copies(request_id)")
 
 
 MIGRATIONS: list[Step] = [
@@ -251,6 +259,7 @@ MIGRATIONS: list[Step] = [
     ("0009_replay_and_pins", _replay_and_pins),
     ("0010_record_files", _record_files),
     ("0012_requests", _requests),
+    ("0013_copies", _copies),
 ]
 
 

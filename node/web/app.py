@@ -19,6 +19,7 @@ from node.web import (
     accounts,
     api,
     audit,
+    copies,
     ingest,
     login,
     operator,
@@ -64,6 +65,7 @@ def create_app(
     accounts.add_routes(app)
     operator.add_routes(app)
     requests.add_routes(app)
+    copies.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from fake_accounts import FakeAccounts
 from fake_requests import FakeRequests
+from fake_copies import FakeCopies
 
 from node.actors import ANONYMOUS, Actor
 from node.audit import AuditEntry, AuditFinding, AuditPage, AuditQuery
@@ -125,6 +126,7 @@ class FakeNode:
     staff: FakeAccounts | None = None  # made on first use, one per node
     trust_fake: FakeTrust | None = None  # likewise
     requests_fake: FakeRequests | None = None  # likewise
+    copies_fake: FakeCopies | None = None  # likewise
 
     def __post_init__(self) -> None:
         self.audit.code = self.code
@@ -151,6 +153,13 @@ class FakeNode:
         return self.requests_fake
 
     @property
+    def copies(self) -> FakeCopies:
+        """This node's certified copies: real ones, under the test tree's root key."""
+        if self.copies_fake is None:
+            self.copies_fake = FakeCopies(self.code)
+        return self.copies_fake
+
+    @property
     def info(self) -> NodeInfo:
         return NodeInfo.of(self.code, self.name)
 
@@ -168,6 +177,7 @@ class FakeNode:
             audit=self.audit,
             accounts=self.accounts,
             requests=self.requests,
+            copies=self.copies,
         )
 
     async def search(self, query: SearchQuery, *, actor: Actor = ANONYMOUS) -> SearchPage:

@@ -32,6 +32,7 @@ def test_every_service_has_a_protocol_with_members() -> None:
     assert set(SERVICES) == {
         "search", "retrieval", "ingest", "sync", "trust", "refusals", "audit", "accounts",
         "requests",
+        "copies",
     }  # fmt: skip
     for protocol in SERVICES.values():
         assert getattr(protocol, "_is_protocol", False) and _members(protocol)

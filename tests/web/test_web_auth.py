@@ -36,6 +36,10 @@ PUBLIC = {
     ("GET", "/api/v1/nodes"),
     ("GET", "/api/v1/nodes/{code}/search"),
     ("GET", "/api/v1/nodes/{code}/records/{holder}/{record_id}/content"),
+    ("GET", "/n/{code}/verify"),
+    ("POST", "/n/{code}/verify"),
+    ("GET", "/api/v1/nodes/{code}/verify"),
+    ("POST", "/api/v1/nodes/{code}/verify"),
 }
 
 A = f"/api/v1/nodes/{CODE}"

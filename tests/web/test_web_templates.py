@@ -37,7 +37,7 @@ def test_every_page_extends_the_layout() -> None:
     assert PAGES == [
         "accounts.html", "audit_log.html", "error.html", "index.html", "login.html",
         "registry.html", "request_form.html", "request_list.html", "request_page.html",
-        "request_queue.html", "search.html", "status.html",
+        "request_queue.html", "search.html", "status.html", "verify.html",
     ]  # fmt: skip
     for name in PAGES:
         assert '{% extends "base.html" %}' in (TEMPLATES / name).read_text(), name

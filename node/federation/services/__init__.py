@@ -12,6 +12,7 @@ implementation over the node's parts, and the frozen dataclasses it answers with
     audit       ``AuditService``       the audit log: entries, verification, checkpoints
     accounts    ``AccountsService``    staff logins (password, session, API token), accounts, roles
     requests    ``RequestService``     utilisation requests: file, follow, decide, collect
+    copies      ``CopyService``        certified copies: issue as the holder, look up, verify, print
 
 ``NodeServices`` bundles one node's services with its ``NodeInfo``; ``node.node.Node`` builds
 it and ``node.web.create_app`` serves a mapping of them. The services are transport-free
@@ -21,6 +22,7 @@ it and ``node.web.create_app`` serves a mapping of them. The services are transp
 from node.federation.services.accounts import AccountsService, IssuedToken, Session
 from node.federation.services.audit import AuditReport, AuditService, CheckpointStatus
 from node.federation.services.bundle import NodeServices
+from node.federation.services.copies import CopyLookup, CopyService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestReport, IngestService
 from node.federation.services.refusals import RefusalsService, RefusalSummary
@@ -47,6 +49,8 @@ __all__ = [
     "AuditReport",
     "AuditService",
     "CheckpointStatus",
+    "CopyLookup",
+    "CopyService",
     "AccountsService",
     "IssuedToken",
     "Session",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from node.federation.services.accounts import AccountsService
 from node.federation.services.audit import AuditService
+from node.federation.services.copies import CopyService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
 from node.federation.services.refusals import RefusalsService
@@ -32,3 +33,4 @@ class NodeServices:
     audit: AuditService
     accounts: AccountsService
     requests: RequestService
+    copies: CopyService

@@ -25,12 +25,12 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from node import crypto
-from node.certificates import Certificate
-from node.errors import AuthError, InvalidCode
+from node.certificates import Certificate, check_links
+from node.errors import AuthError
 from node.federation.envelope import Clock, now_ms, signed_tuple
 from node.federation.messages import Envelope
 from node.federation.trust.events import TrustState
-from node.identity import MAX_DEPTH, level_of, parent_of
+from node.identity import MAX_DEPTH
 
 SKEW_MS = 120_000
 NONCE_TTL_MS = 2 * SKEW_MS
@@ -76,36 +76,7 @@ class ChainVerifier:
         return chain[0]
 
     def _check_links(self, chain: tuple[Certificate, ...]) -> None:
-        for index, cert in enumerate(chain):
-            self._check_shape(cert)
-            if index + 1 < len(chain):
-                issuer = chain[index + 1]
-                if cert.parent_id != issuer.node_id:
-                    raise AuthError(
-                        f"certificate of {cert.node_id} is not followed by its parent's"
-                    )
-                if cert.not_after_ms > issuer.not_after_ms:
-                    raise AuthError(f"certificate of {cert.node_id} outlives its parent's")
-                issuer_key = issuer.public_key
-            else:
-                if cert.parent_id != "":
-                    raise AuthError(f"chain of {chain[0].node_id} does not reach the province")
-                issuer_key = self.root_public_key
-            if not cert.signed_by(issuer_key):
-                raise AuthError(f"certificate of {cert.node_id} is not signed by its issuer")
-
-    @staticmethod
-    def _check_shape(cert: Certificate) -> None:
-        try:
-            level = level_of(cert.node_id)
-        except InvalidCode as exc:
-            raise AuthError(f"certificate names an invalid code: {exc}") from None
-        if cert.level != int(level):
-            raise AuthError(f"certificate of {cert.node_id} claims the wrong level {cert.level}")
-        if (parent_of(cert.node_id) or "") != cert.parent_id:
-            raise AuthError(f"certificate of {cert.node_id} names {cert.parent_id!r} as parent")
-        if cert.key_id != crypto.key_id_of(cert.public_key):
-            raise AuthError(f"certificate of {cert.node_id} has a key id that is not its key's")
+        check_links(chain, self.root_public_key)
 
 
 class NonceCache:
