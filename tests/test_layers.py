@@ -147,6 +147,8 @@ def test_only_workdays_touches_chinese_calendar() -> None:
         if any(i.split(".")[0] == "chinese_calendar" for i in imports_of(p))
     ]
     assert users == ["node.workdays"]
+
+
 @pytest.mark.parametrize(("library", "owner"), sorted(ONLY_IN.items()))
 def test_a_wrapped_library_is_imported_by_its_one_module(library: str, owner: str) -> None:
     users = [

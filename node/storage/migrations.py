@@ -238,6 +238,8 @@ def _requests(conn: sqlite3.Connection) -> None:
         """
     for statement in script.split(";"):
         conn.execute(statement)
+
+
 def _copies(conn: sqlite3.Connection) -> None:
     """The certified copies this node issued as a holder, by verification code, so its
     verify page can show a copy from the code printed on it (``storage/copies.py``)."""

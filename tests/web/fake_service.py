@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fake_accounts import FakeAccounts
-from fake_requests import FakeRequests
 from fake_copies import FakeCopies
+from fake_requests import FakeRequests
 
 from node.actors import ANONYMOUS, Actor
 from node.audit import AuditEntry, AuditFinding, AuditPage, AuditQuery
