@@ -37,6 +37,7 @@ from node.federation.envelope import Clock, Signer
 from node.federation.handlers import HandlerRegistry
 from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
+from node.federation.request_copies import RequestCertifier
 from node.federation.request_outbox import RequestOutbox
 from node.federation.requests import RequestDesk
 from node.federation.server import FederationServer
@@ -170,7 +171,8 @@ class Node:
         )
         # Each feature registers the calls it answers; a new feature adds its line here.
         handlers = HandlerRegistry()
-        catalogue_handlers.register(handlers, self.parts, self._changed)
+        certify = RequestCertifier(self.parts, chains.state, lambda: self.services.copies, clock)
+        catalogue_handlers.register(handlers, self.parts, self._changed, certify)
         trust_handlers.register(handlers, self.parts, self.keeper)
         audit_handlers.register(handlers, self.parts)
         self.request_outbox = RequestOutbox(self.code, self.parts.requests, requests, clock=clock)
@@ -204,6 +206,9 @@ class Node:
             clock=clock,
             on_event=on_account_event or self._account_event,
         )
+        node_copies = NodeCopies(
+            self.parts, CopyStore(self.db), root_public_key, lambda: self.public_url, chains.state
+        )
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state),
@@ -214,14 +219,8 @@ class Node:
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
-            requests=Requests(self.parts, self.desk),
-            copies=NodeCopies(
-                self.parts,
-                CopyStore(self.db),
-                root_public_key,
-                lambda: self.public_url,
-                chains.state,
-            ),
+            requests=Requests(self.parts, self.desk, node_copies),
+            copies=node_copies,
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:

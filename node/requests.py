@@ -319,6 +319,7 @@ class FiledRequest:
     archival_code: str = ""
     content: Delivered | None = None
     change: StateChange | None = None  # the latest signed move
+    copy_code: str = ""  # the verification code of the holder's certified copy, if one came
 
     @property
     def request_id(self) -> str:

@@ -4,6 +4,7 @@ the identity number comes from a hidden prompt or stdin, never an argument."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,16 @@ def test_copy_get_saves_the_delivered_content_once_checked(
     data = b"scan of the record"
     fake.deliver(rid, data)
     target = tmp_path / "copy.txt"
-    got = invoke("copy", "get", "--as", "330106001001", rid, "-o", str(target), "--json")
+    got = invoke(
+        "copy", "get", "--as", "330106001001", rid, "-o", str(target), "--json", "--content"
+    )
     assert got.exit_code == 0, got.stderr
     assert target.read_bytes() == data and json.loads(got.stdout)["bytes"] == len(data)
+    no_copy = invoke("copy", "get", "--as", "330106001001", rid, "-o", str(tmp_path / "c.pdf"))
+    assert no_copy.exit_code != 0 and "档案证明" in no_copy.stderr
+    fake.filed[rid] = replace(fake.filed[rid], copy_code="ABCD-EFGH-JKMN")
+    pdf = invoke("copy", "get", "--as", "330106001001", rid, "-o", str(tmp_path / "c.pdf"))
+    assert pdf.exit_code == 0 and (tmp_path / "c.pdf").read_bytes().startswith(b"%PDF")
     unknown = invoke("copy", "get", "--as", "330106001001", "330106001001-abcdefghij")
     assert unknown.exit_code != 0 and "没有编号为" in unknown.stderr
 

@@ -7,7 +7,7 @@ Each handler gets a call ``FederationServer`` has already admitted and addressed
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 from node import crypto
@@ -25,6 +25,7 @@ from node.federation.messages import (
     PUSH,
     REPAIR,
     SEARCH,
+    ContentManifest,
     Envelope,
     FetchPart,
     FetchRequest,
@@ -38,11 +39,19 @@ from node.records import MAX_BATCH_ENTRIES, SearchQuery
 log = logging.getLogger(__name__)
 
 
+Certify = Callable[[FetchRequest, ContentManifest, str], Awaitable[bytes]]
+"""The holder's certified copy for a release on a request (``request_copies.py``)."""
+
+
 def register(
-    handlers: HandlerRegistry, parts: NodeParts, on_catalogue_changed: Callable[[], None]
+    handlers: HandlerRegistry,
+    parts: NodeParts,
+    on_catalogue_changed: Callable[[], None],
+    certify: Certify | None = None,
 ) -> None:
-    """Register the catalogue's handlers; ``on_catalogue_changed`` after a change applied."""
-    catalogue = CatalogueHandlers(parts, on_catalogue_changed)
+    """Register the catalogue's handlers; ``on_catalogue_changed`` after a change applied;
+    ``certify`` issues the copy that travels sealed with a release on a request."""
+    catalogue = CatalogueHandlers(parts, on_catalogue_changed, certify)
     handlers.unary(PUSH, catalogue.push)
     handlers.unary(SEARCH, catalogue.search)
     handlers.stream(FETCH, catalogue.fetch)
@@ -54,10 +63,16 @@ def register(
 class CatalogueHandlers:
     """Push, search and fetch at the receiving node."""
 
-    def __init__(self, parts: NodeParts, on_catalogue_changed: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        parts: NodeParts,
+        on_catalogue_changed: Callable[[], None],
+        certify: Certify | None = None,
+    ) -> None:
         self.parts = parts
         self.code = parts.code
         self.on_catalogue_changed = on_catalogue_changed
+        self.certify = certify
 
     async def push(self, call: Envelope) -> bytes:
         p = self.parts
@@ -118,7 +133,13 @@ class CatalogueHandlers:
         if sealed_to is not None:
             detail["request"] = request.request_id
         p.audit.note(by, Act.FETCH, subject, detail)
-        shown = manifest if sealed_to is None else release.seal_manifest(manifest, sealed_to)
+        if sealed_to is None:
+            shown = manifest
+        else:
+            issued = b""
+            if self.certify is not None:
+                issued = await self.certify(request, manifest, call.origin)
+            shown = release.seal_manifest(manifest, sealed_to, issued)
         signed = p.signer.seal(
             FETCH + MANIFEST_SUFFIX,
             call.origin,

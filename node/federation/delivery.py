@@ -12,14 +12,22 @@ can seal to a public key) fails the inner manifest's hash.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from node.actors import node_actor
 from node.errors import AuthError, NotFound
 from node.federation import release
 from node.federation.client import FederationClient
 from node.federation.messages import FETCH, ContentManifest, FetchRequest
+from node.federation.request_copies import delivered_copy
 from node.federation.services.retrieval import verified_chunks
 from node.federation.trust.events import TrustState
-from node.requests import UtilisationRequest
+from node.requests import Delivered, FiledRequest, State, UtilisationRequest
+
+if TYPE_CHECKING:  # the desk calls this module
+    from node.federation.requests import RequestDesk
+
+ACT_DELIVER = "request.deliver"
 
 MAX_DELIVERY_BYTES = 512 * 1024 * 1024  # kept in memory until its whole hash is checked
 
@@ -28,6 +36,7 @@ MAX_DELIVERY_BYTES = 512 * 1024 * 1024  # kept in memory until its whole hash is
 class Received:
     manifest: ContentManifest  # the real one, opened
     content: bytes
+    certified_copy: bytes  # the holder's signed copy (W3C VC), b"" if it issued none
 
 
 def sealing_key(directory: TrustState, holder: str) -> bytes:
@@ -55,7 +64,7 @@ async def fetch_sealed(client: FederationClient, request: UtilisationRequest) ->
         raise AuthError(f"{request.holder} answered with a manifest for another record")
     if not outer.sealed_manifest:
         raise AuthError(f"{request.holder} released {request.ref} unsealed")
-    inner = release.open_manifest(p.signer.key, outer)
+    inner, certified_copy = release.open_manifest(p.signer.key, outer)
     if inner.size > MAX_DELIVERY_BYTES:
         raise AuthError(f"{request.ref} is larger than a delivery may be")
 
@@ -67,4 +76,26 @@ async def fetch_sealed(client: FederationClient, request: UtilisationRequest) ->
                 raise AuthError(f"a chunk of {request.ref} cannot be opened") from None
 
     parts = [chunk async for chunk in verified_chunks(inner, unsealed())]
-    return Received(inner, b"".join(parts))
+    return Received(inner, b"".join(parts), certified_copy)
+
+
+async def deliver(desk: RequestDesk, filed: FiledRequest) -> None:
+    """Fetch the approved content sealed to this node, keep it, tell the holder."""
+    p = desk.parts
+    got = await fetch_sealed(desk.client, filed.request)
+    sha256, size = await p.blobs.put(got.content)
+    content = Delivered(sha256, got.manifest.file_name, got.manifest.media_type, size)
+    change = desk.sign(filed.request, State.DELIVERED, "已送达受理单位")
+    code, document = delivered_copy(got.certified_copy)
+    await desk._move(
+        filed,
+        change,
+        node_actor(filed.request.holder, p.code),
+        ACT_DELIVER,
+        tell=True,
+        content=content,
+        record_title=got.manifest.title,
+        archival_code=got.manifest.archival_code,
+        copy_code=code,
+        copy_document=document,
+    )

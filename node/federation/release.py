@@ -63,9 +63,12 @@ async def check_request(parts: NodeParts, request: FetchRequest, requester: str)
     return record
 
 
-def seal_manifest(manifest: ContentManifest, requester_key: bytes) -> ContentManifest:
+def seal_manifest(
+    manifest: ContentManifest, requester_key: bytes, certified_copy: bytes = b""
+) -> ContentManifest:
     """What relays see of a sealed delivery's manifest: the record's key and the chunk size;
-    the real manifest is sealed to the requester (and signed with the rest)."""
+    the real manifest, and the holder's certified copy if it issued one, are sealed to the
+    requester (and signed with the rest)."""
     return ContentManifest(
         holder=manifest.holder,
         record_id=manifest.record_id,
@@ -78,11 +81,11 @@ def seal_manifest(manifest: ContentManifest, requester_key: bytes) -> ContentMan
         chunk_sha256=(),
         title="",
         archival_code="",
-        sealed_manifest=crypto.seal(requester_key, _inner_bytes(manifest)),
+        sealed_manifest=crypto.seal(requester_key, _inner_bytes(manifest, certified_copy)),
     )
 
 
-def _inner_bytes(manifest: ContentManifest) -> bytes:
+def _inner_bytes(manifest: ContentManifest, certified_copy: bytes) -> bytes:
     body = {
         "holder": manifest.holder, "record_id": manifest.record_id,
         "version": manifest.version, "file_name": manifest.file_name,
@@ -90,12 +93,14 @@ def _inner_bytes(manifest: ContentManifest) -> bytes:
         "chunk_size": manifest.chunk_size,
         "chunk_sha256": [h.hex() for h in manifest.chunk_sha256],
         "title": manifest.title, "archival_code": manifest.archival_code,
+        "copy": certified_copy.hex(),
     }  # fmt: skip
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-def open_manifest(key: crypto.SigningKey, sealed: ContentManifest) -> ContentManifest:
-    """The real manifest of a sealed delivery (``AuthError`` if it is not one for us)."""
+def open_manifest(key: crypto.SigningKey, sealed: ContentManifest) -> tuple[ContentManifest, bytes]:
+    """The real manifest of a sealed delivery and the certified copy that came with it (b""
+    if none); ``AuthError`` if it is not one for us."""
     try:
         body = json.loads(key.unseal(sealed.sealed_manifest).decode())
         inner = ContentManifest(
@@ -106,11 +111,12 @@ def open_manifest(key: crypto.SigningKey, sealed: ContentManifest) -> ContentMan
             chunk_sha256=tuple(bytes.fromhex(h) for h in body["chunk_sha256"]),
             title=str(body["title"]), archival_code=str(body["archival_code"]),
         )  # fmt: skip
+        certified_copy = bytes.fromhex(str(body.get("copy", "")))
     except Exception:  # a box not for our key, or not a manifest: never trusted
         raise AuthError("sealed manifest cannot be opened with this node's key") from None
     if (inner.holder, inner.record_id) != (sealed.holder, sealed.record_id):
         raise AuthError("sealed manifest is for another record than its envelope")
-    return inner
+    return inner, certified_copy
 
 
 async def check_content(

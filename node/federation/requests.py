@@ -37,7 +37,6 @@ from node.federation.request_rules import SubjectMatcher, decide_by_rule, stand_
 from node.federation.trust.events import TrustState
 from node.requests import (
     Deadlines,
-    Delivered,
     FiledRequest,
     PersonalPart,
     Relationship,
@@ -56,7 +55,6 @@ ACT_RECEIVE = "request.receive"
 ACT_DECIDE = "request.decide"
 ACT_UPDATE = "request.update"
 ACT_WITHDRAW = "request.withdraw"
-ACT_DELIVER = "request.deliver"
 
 
 class RequestDesk:
@@ -276,6 +274,7 @@ class RequestDesk:
         *,
         tell: bool,
         strict: bool = True,
+        copy_document: bytes | None = None,
         **fields: object,
     ) -> FiledRequest:
         """Apply one signed move (compare-and-set on the state seen), tell the other end. If
@@ -303,8 +302,9 @@ class RequestDesk:
         detail = {"state": change.state.value, "reason": change.reason, "by": change.signer}
         hook = p.audit.hook([(actor, act, filed.request_id, detail)])
         stored = await p.requests.replace(
-            filed.state, updated, outgoing=outgoing, now_ms=now, also=hook
-        )
+            filed.state, updated, outgoing=outgoing, now_ms=now, also=hook,
+            copy_document=copy_document,
+        )  # fmt: skip
         if stored is None:
             raise NotFound(f"本节点没有编号为 {filed.request_id} 的利用申请")
         if stored is not updated and not strict:
@@ -345,7 +345,15 @@ class RequestDesk:
         if update.record_title:
             fields["record_title"] = update.record_title[:600]
         by = node_actor(signed_by.origin, self.parts.code)
-        return await self._move(filed, change, by, ACT_UPDATE, tell=False, strict=False, **fields)
+        return await self._move(
+            filed,
+            change,
+            by,
+            ACT_UPDATE,
+            tell=False,
+            strict=False,
+            **fields,  # type: ignore[arg-type]
+        )
 
     async def _received(self, filed: FiledRequest, change: StateChange) -> FiledRequest:
         """The holder's receipt (still ``submitted``): keep its deadline and word."""
@@ -369,28 +377,10 @@ class RequestDesk:
         if item.method == FETCH:
             filed = await p.requests.get(item.request_id)
             if filed is not None and filed.state == State.APPROVED:
-                await self._deliver(filed)
+                await delivery.deliver(self, filed)
             return
         reply = await self.client.call(item.method, item.destination, item.payload)
         if item.method == SUBMIT_REQUEST:
             ack = p.codec.decode(SubmitAck, reply.payload)
             if ack.change is not None:
                 await self.apply(RequestUpdate(ack.change), reply)
-
-    async def _deliver(self, filed: FiledRequest) -> None:
-        """Fetch the approved content sealed to this node, keep it, tell the holder."""
-        p = self.parts
-        got = await delivery.fetch_sealed(self.client, filed.request)
-        sha256, size = await p.blobs.put(got.content)
-        content = Delivered(sha256, got.manifest.file_name, got.manifest.media_type, size)
-        change = self.sign(filed.request, State.DELIVERED, "已送达受理单位")
-        await self._move(
-            filed,
-            change,
-            node_actor(filed.request.holder, p.code),
-            ACT_DELIVER,
-            tell=True,
-            content=content,
-            record_title=got.manifest.title,
-            archival_code=got.manifest.archival_code,
-        )

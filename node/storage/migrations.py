@@ -225,7 +225,8 @@ def _requests(conn: sqlite3.Connection) -> None:
             sealed BLOB, record_title TEXT NOT NULL DEFAULT '',
             archival_code TEXT NOT NULL DEFAULT '', content_sha256 TEXT NOT NULL DEFAULT '',
             content_name TEXT NOT NULL DEFAULT '', content_type TEXT NOT NULL DEFAULT '',
-            content_size INTEGER NOT NULL DEFAULT 0, change TEXT NOT NULL DEFAULT ''
+            content_size INTEGER NOT NULL DEFAULT 0, change TEXT NOT NULL DEFAULT '',
+            copy_code TEXT NOT NULL DEFAULT '', copy_document BLOB
         );
         CREATE INDEX requests_by_state ON requests(role, state, holder_due_ms);
         CREATE TABLE request_outbox (

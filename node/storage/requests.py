@@ -37,7 +37,7 @@ _COLUMNS = (
     "request_id, holder, record_id, requesting_node, clerk, purpose, relationship, created_ms, "
     "role, state, reason, state_at_ms, holder_due_ms, receiver_due_ms, citizen_name, id_masked, "
     "rule, attorney_sha256, attorney_type, record_title, archival_code, content_sha256, "
-    "content_name, content_type, content_size, change"
+    "content_name, content_type, content_size, change, copy_code"
 )
 
 
@@ -87,6 +87,7 @@ def _filed(row: Any) -> FiledRequest:
         archival_code=row[20],
         content=content,
         change=change_from_text(row[25]),
+        copy_code=row[26],
     )
 
 
@@ -99,7 +100,7 @@ def _values(f: FiledRequest) -> tuple[object, ...]:
         f.state_at_ms, f.holder_due_ms, f.receiver_due_ms, f.citizen_name, f.id_masked, f.rule,
         f.attorney_sha256, f.attorney_type, f.record_title, f.archival_code,
         c.sha256 if c else "", c.name if c else "", c.media_type if c else "",
-        c.size if c else 0, change_to_text(f.change) if f.change else "",
+        c.size if c else 0, change_to_text(f.change) if f.change else "", f.copy_code,
     )  # fmt: skip
 
 
@@ -158,6 +159,17 @@ class RequestStore:
 
         return await self.db.read(txn)
 
+    async def copy_document(self, request_id: str) -> bytes | None:
+        """The certified copy delivered with a request's content, if any."""
+
+        def txn(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute(
+                "SELECT copy_document FROM requests WHERE request_id = ?", (request_id,)
+            ).fetchone()
+            return bytes(row[0]) if row and row[0] is not None else None
+
+        return await self.db.read(txn)
+
     async def sealed(self, request_id: str) -> bytes | None:
         def txn(conn: sqlite3.Connection) -> bytes | None:
             row = conn.execute(
@@ -175,9 +187,11 @@ class RequestStore:
         outgoing: Sequence[Outgoing] = (),
         now_ms: int,
         also: TxnHook | None = None,
+        copy_document: bytes | None = None,
     ) -> FiledRequest | None:
         """Write ``updated`` if the stored request is still in state ``expected`` (with the
-        outbox items and the audit hook); else write nothing and return the stored one."""
+        outbox items, the audit hook and the certified copy that came with the content); else
+        write nothing and return the stored one."""
 
         def txn(conn: sqlite3.Connection) -> FiledRequest | None:
             row = conn.execute(
@@ -197,6 +211,11 @@ class RequestStore:
                 conn.execute(  # nothing sealed outlives the request's life
                     "UPDATE requests SET sealed = NULL WHERE request_id = ?",
                     (updated.request_id,),
+                )
+            if copy_document is not None:
+                conn.execute(
+                    "UPDATE requests SET copy_document = ? WHERE request_id = ?",
+                    (copy_document, updated.request_id),
                 )
             _enqueue_txn(conn, outgoing, now_ms)
             if also is not None:

@@ -10,6 +10,7 @@ Pages (zh-CN, usable at phone width, plain forms with CSRF):
     POST /n/{code}/requests/{id}/approve|reject      the archivist (a rejection needs a reason)
     POST /n/{code}/requests/{id}/withdraw            the clerk, before a decision
     GET  /n/{code}/requests/{id}/content             the delivered content (clerk)
+    GET  /n/{code}/requests/{id}/copy.pdf            the printed certified copy (clerk)
 
 JSON under ``/api/v1/nodes/{code}/requests`` mirrors them for the CLI; the identity number
 travels in the body of the POST only, never in a URL.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 
 from aiohttp import web
 from aiohttp_jinja2 import render_template
@@ -231,6 +233,27 @@ async def content(request: web.Request) -> web.StreamResponse:
     return response
 
 
+@requires(Role.CLERK)
+async def copy_pdf(request: web.Request) -> web.Response:
+    """``GET …/requests/{id}/copy.pdf``: the printed 档案证明 of the holder's certified copy."""
+    rid = request.match_info["id"]
+    printed = await node_services(request).requests.copy_pdf(rid, actor=current_actor(request))
+    inline = request.query.get("download", "") not in ("1", "true", "yes")
+    return web.Response(
+        body=printed.pdf,
+        headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": content_disposition(
+                "inline" if inline else "attachment", printed.file_name, f"copy-{rid}.pdf"
+            ),
+            "X-Content-SHA256": hashlib.sha256(printed.pdf).hexdigest(),
+            "X-Copy-Code": printed.code,
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 # -- JSON API ----------------------------------------------------------------------------------
 
 
@@ -328,6 +351,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(page + "/{id}/reject", reject_form)
     app.router.add_post(page + "/{id}/withdraw", withdraw_form)
     app.router.add_get(page + "/{id}/content", content, allow_head=False)
+    app.router.add_get(page + "/{id}/copy.pdf", copy_pdf, allow_head=False)
     api = "/api/v1/nodes/{code}/requests"
     app.router.add_post(api, api_submit)
     app.router.add_get(api, api_list)
@@ -336,3 +360,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(api + "/{id}/reject", api_reject)
     app.router.add_post(api + "/{id}/withdraw", api_withdraw)
     app.router.add_get(api + "/{id}/content", content, allow_head=False)
+    app.router.add_get(api + "/{id}/copy.pdf", copy_pdf, allow_head=False)

@@ -106,8 +106,11 @@ async def test_a_clerk_files_a_request_and_sees_it_delivered(
         text = await page.inner_text("main")
         assert MARRIAGE.archival_code in text and "已送达" in text
         assert SUBJECT not in await page.content()
-        link = page.locator("a.button")
-        assert "/content" in (await link.get_attribute("href") or "")
+        assert "/content" in (await page.locator("a.button.content").get_attribute("href") or "")
+        printed = await page.locator("a.button.print").get_attribute("href")
+        assert printed and printed.endswith("/copy.pdf")
+        answer = await page.request.get(url + printed)
+        assert answer.status == 200 and (await answer.body()).startswith(b"%PDF")
     finally:
         await context.close()
 

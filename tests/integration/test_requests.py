@@ -101,6 +101,13 @@ async def test_the_subject_gets_her_own_controlled_record_by_rule_across_four_ho
     assert got.filed.change is not None and got.filed.change.state == State.DELIVERED
     content = await net.service(VILLAGE).requests.content(request_id, actor=CLERK)
     assert b"".join([c async for c in content.chunks]) == SECRET
+    # the holder's certified copy came sealed with it; the service point prints it, and the
+    # print verifies against the root key with the content it carries
+    assert got.filed.copy_code
+    printed = await net.service(VILLAGE).requests.copy_pdf(request_id, actor=CLERK)
+    assert printed.pdf.startswith(b"%PDF") and printed.code == got.filed.copy_code
+    verdict = await net.service(VILLAGE).copies.verify(printed.pdf)
+    assert verdict.ok, verdict.reasons
     # the holder's approval was signed by the holder and checked on arrival
     acts = await _acts(net, VILLAGE, request_id)
     assert {"request.file", "request.update", "request.deliver"} <= acts

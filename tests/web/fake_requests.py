@@ -13,7 +13,12 @@ from dataclasses import dataclass, field, replace
 from node.actors import Actor
 from node.citizens import IdNumber
 from node.errors import InvalidInput, NotFound
-from node.federation.services.requests import DeliveredContent, RequestListing, RequestView
+from node.federation.services.requests import (
+    DeliveredContent,
+    PrintedCopy,
+    RequestListing,
+    RequestView,
+)
 from node.requests import (
     Attorney,
     Delivered,
@@ -141,3 +146,9 @@ class FakeRequests:
             yield data
 
         return DeliveredContent(f.content, chunks())
+
+    async def copy_pdf(self, request_id: str, *, actor: Actor) -> PrintedCopy:
+        f = self._get(request_id)
+        if not f.copy_code:
+            raise NotFound("还没有馆藏单位出具的档案证明")
+        return PrintedCopy(b"%PDF-1.7 fake", f.copy_code, f"档案证明-{request_id}.pdf")

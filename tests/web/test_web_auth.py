@@ -99,6 +99,8 @@ PROTECTED = [
     ("POST", f"/n/{CODE}/requests/{RID}/reject", Role.ARCHIVIST, Role.CLERK),
     ("POST", f"/n/{CODE}/requests/{RID}/withdraw", Role.CLERK, Role.ARCHIVIST),
     ("GET", f"/n/{CODE}/requests/{RID}/content", Role.CLERK, Role.ARCHIVIST),
+    ("GET", f"/n/{CODE}/requests/{RID}/copy.pdf", Role.CLERK, Role.OPERATOR),
+    ("GET", f"{A}/requests/{RID}/copy.pdf", Role.CLERK, Role.ARCHIVIST),
     ("POST", f"{A}/requests", Role.CLERK, Role.OPERATOR),
     ("GET", f"{A}/requests", Role.CLERK, Role.OPERATOR),
     ("GET", f"{A}/requests/{RID}", Role.ARCHIVIST, Role.OPERATOR),

@@ -18,6 +18,7 @@ from node.citizens import IdNumber
 from node.errors import InvalidInput, NotFound
 from node.federation.messages import CHUNK_BYTES
 from node.federation.parts import NodeParts
+from node.federation.services.copies import CopyService
 from node.identity import validate_code
 from node.requests import (
     Attorney,
@@ -57,6 +58,13 @@ class RequestListing:
 class DeliveredContent:
     content: Delivered
     chunks: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True)
+class PrintedCopy:
+    pdf: bytes
+    code: str  # the verification code printed on it
+    file_name: str
 
 
 @runtime_checkable
@@ -112,13 +120,20 @@ class RequestService(Protocol):
         """The content delivered for a request filed here (``NotFound`` until delivered)."""
         ...
 
+    async def copy_pdf(self, request_id: str, *, actor: Actor) -> PrintedCopy:
+        """The printed 档案证明 of the holder's certified copy delivered with a request filed
+        here, with the content attached (``NotFound`` until one came; ``InvalidInput`` if it
+        does not verify: nobody prints a copy a bank would refuse)."""
+        ...
+
 
 class Requests:
     """``RequestService`` over this node's desk and stores."""
 
-    def __init__(self, parts: NodeParts, desk: RequestDesk) -> None:
+    def __init__(self, parts: NodeParts, desk: RequestDesk, copies: CopyService) -> None:
         self.parts = parts
         self.desk = desk
+        self.copies = copies
 
     def _view(self, filed: FiledRequest) -> RequestView:
         return RequestView(filed, filed.overdue(self.desk.now_ms()))
@@ -195,3 +210,18 @@ class Requests:
         )
         chunks = self.parts.blobs.read_chunks(filed.content.sha256, CHUNK_BYTES)
         return DeliveredContent(filed.content, chunks)
+
+    async def copy_pdf(self, request_id: str, *, actor: Actor) -> PrintedCopy:
+        filed = await self.parts.requests.get(validate_request_id(request_id))
+        document = await self.parts.requests.copy_document(request_id)
+        if filed is None or filed.role != Role.OUTGOING or filed.content is None or not document:
+            raise NotFound(
+                f"利用申请 {request_id} 还没有馆藏单位出具的档案证明：档案送达后即可打印，"
+                "请稍后查看申请状态"
+            )
+        content = b"".join(
+            [c async for c in self.parts.blobs.read_chunks(filed.content.sha256, CHUNK_BYTES)]
+        )
+        pdf = await self.copies.printout(document, content, content_name=filed.content.name)
+        self.parts.audit.note(actor, "copy.print", request_id, {"code": filed.copy_code})
+        return PrintedCopy(pdf, filed.copy_code, f"档案证明-{request_id}.pdf")

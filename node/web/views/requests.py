@@ -66,6 +66,8 @@ class RequestRow:
     overdue_text: str
     content_href: str
     content_name: str
+    copy_href: str
+    copy_code: str
     attorney: str
     decidable: bool
     withdrawable: bool
@@ -114,6 +116,8 @@ def request_row(code: str, view: RequestView) -> RequestRow:
         overdue_text=late,
         content_href=href + "/content" if f.content is not None else "",
         content_name=f.content.name if f.content is not None else "",
+        copy_href=href + "/copy.pdf" if f.copy_code else "",
+        copy_code=f.copy_code,
         attorney=(
             f"已附（{f.attorney_type}，sha256 {f.attorney_sha256[:12]}…）"
             if f.attorney_sha256
@@ -150,7 +154,7 @@ def request_json(view: RequestView) -> dict[str, object]:
         "holder_due_ms": f.holder_due_ms, "receiver_due_ms": f.receiver_due_ms,
         "overdue": view.overdue, "citizen_name": f.citizen_name, "id_masked": f.id_masked,
         "rule": f.rule, "archival_code": f.archival_code, "title": f.record_title,
-        "attorney_sha256": f.attorney_sha256,
+        "attorney_sha256": f.attorney_sha256, "copy_code": f.copy_code,
     }  # fmt: skip
     if f.content is not None:
         body["content"] = {
