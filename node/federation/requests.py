@@ -317,7 +317,9 @@ class RequestDesk:
             self.outbox.wake()
         return stored
 
-    async def apply(self, update: RequestUpdate, signed_by: Envelope) -> FiledRequest | None:
+    async def apply(
+        self, update: RequestUpdate, signed_by: Envelope, holder_due_ms: int = 0
+    ) -> FiledRequest | None:
         """A state change from the other end (a ``RequestUpdate`` call or a ``SubmitAck``),
         checked against the key that signed its envelope; the stored request after it."""
         change = update.change
@@ -337,7 +339,7 @@ class RequestDesk:
             # A repeat, or overtaken (withdrawn while the holder approved): nothing to do;
             # the answer tells the sender which state stands.
             if filed.role == Role.OUTGOING and change.state == State.SUBMITTED:
-                return await self._received(filed, change)
+                return await self._received(filed, change, holder_due_ms)
             return filed
         fields: dict[str, object] = {}
         if update.archival_code:
@@ -355,11 +357,15 @@ class RequestDesk:
             **fields,  # type: ignore[arg-type]
         )
 
-    async def _received(self, filed: FiledRequest, change: StateChange) -> FiledRequest:
-        """The holder's receipt (still ``submitted``): keep its deadline and word."""
+    async def _received(
+        self, filed: FiledRequest, change: StateChange, due_ms: int
+    ) -> FiledRequest:
+        """The holder's receipt (still ``submitted``): keep its word and its deadline, which
+        counts from when it received the request, not from when it was filed here."""
         if filed.change is not None and filed.change.signer == change.signer:
             return filed
-        updated = replace(filed, reason=change.reason, change=change)
+        due = due_ms or filed.holder_due_ms
+        updated = replace(filed, reason=change.reason, change=change, holder_due_ms=due)
         stored = await self.parts.requests.replace(filed.state, updated, now_ms=self.now_ms())
         return stored or filed
 
@@ -383,4 +389,4 @@ class RequestDesk:
         if item.method == SUBMIT_REQUEST:
             ack = p.codec.decode(SubmitAck, reply.payload)
             if ack.change is not None:
-                await self.apply(RequestUpdate(ack.change), reply)
+                await self.apply(RequestUpdate(ack.change), reply, ack.holder_due_ms)

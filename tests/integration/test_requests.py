@@ -258,3 +258,49 @@ def _dump(db: Path) -> bytes:
 
 def _blob_has(blobs: Path, needle: bytes) -> bool:
     return blobs.exists() and any(needle in p.read_bytes() for p in blobs.rglob("*") if p.is_file())
+
+
+async def test_nobody_but_the_holder_may_move_a_request_nor_file_in_anothers_name(
+    net: Network,
+) -> None:
+    from node.errors import AccessDenied, NotFound
+    from node.federation.messages import (
+        FETCH,
+        REQUEST_UPDATE,
+        SUBMIT_REQUEST,
+        FetchRequest,
+        RequestUpdate,
+        SubmitAck,
+    )
+
+    request_id = await file(net, MARRIAGE.record_id, STRANGER, "陈小明")
+    await reaches(net, HOLDER, request_id, State.SUBMITTED)
+    township = net.node(TOWNSHIP)
+    p = township.parts
+    forged = township.desk.sign(
+        (await net.node(VILLAGE).parts.requests.get(request_id)).request,  # type: ignore[union-attr]
+        State.APPROVED,
+        "假批准",
+    )
+    with pytest.raises(AccessDenied):  # PERMISSION_DENIED on the wire
+        await township.client.call(REQUEST_UPDATE, VILLAGE, p.codec.encode(RequestUpdate(forged)))
+    assert (await net.node(VILLAGE).parts.requests.get(request_id)).state == State.SUBMITTED  # type: ignore[union-attr]
+    # the village's own submit, resent (a lost answer): answered from what the holder stored
+    payload = (await net.node(VILLAGE).parts.requests.sealed(request_id)) or b""
+    assert payload  # still sealed while waiting
+    from node.federation.messages import SubmitRequest
+
+    filed_here = await net.node(VILLAGE).parts.requests.get(request_id)
+    assert filed_here is not None
+    resend = p.codec.encode(SubmitRequest(filed_here.request, payload))
+    reply = await net.node(VILLAGE).client.call(SUBMIT_REQUEST, HOLDER, resend)
+    ack = p.codec.decode(SubmitAck, reply.payload)
+    assert ack.request_id == request_id and ack.change is not None
+    assert ack.change.state == State.SUBMITTED
+    # the township may not file in the village's name, nor fetch on the village's request
+    with pytest.raises(AccessDenied):
+        await township.client.call(SUBMIT_REQUEST, HOLDER, resend)
+    ask = FetchRequest(HOLDER, MARRIAGE.record_id, request_id=request_id)
+    with pytest.raises(NotFound):
+        _, chunks = await township.client.stream(FETCH, HOLDER, p.codec.encode(ask))
+        _ = [c async for c in chunks]
