@@ -304,3 +304,32 @@ async def test_nobody_but_the_holder_may_move_a_request_nor_file_in_anothers_nam
     with pytest.raises(NotFound):
         _, chunks = await township.client.stream(FETCH, HOLDER, p.codec.encode(ask))
         _ = [c async for c in chunks]
+
+
+async def test_an_approval_not_fetched_in_time_lapses_at_both_ends(net: Network) -> None:
+    village, holder = net.node(VILLAGE), net.node(HOLDER)
+    await village.request_outbox.stop()  # the village files and hears back, but fetches later
+    try:
+        request_id = await file(net, OPEN.record_id, STRANGER, "陈小明")
+        await village.request_outbox.drain()  # the submit; its answer is the rule's approval
+        assert (await village.parts.requests.get(request_id)).state == State.APPROVED  # type: ignore[union-attr]
+        holder.desk.approval_lifetime_s = 0.0
+        try:
+            await eventually(lambda: _expired(net, request_id))
+        finally:
+            holder.desk.approval_lifetime_s = 30 * 86400.0
+        await reaches(net, VILLAGE, request_id, State.EXPIRED)
+    finally:
+        await village.request_outbox.start()
+    await eventually(lambda: _outbox_empty(net, VILLAGE))
+    assert (await village.parts.requests.get(request_id)).content is None  # type: ignore[union-attr]
+
+
+async def _expired(net: Network, request_id: str) -> bool:
+    await net.node(HOLDER).desk.run_scheduled()  # the scheduled job's body
+    filed = await net.node(HOLDER).parts.requests.get(request_id)
+    return filed is not None and filed.state == State.EXPIRED
+
+
+async def _outbox_empty(net: Network, code: str) -> bool:
+    return not await net.node(code).parts.requests.pending()
