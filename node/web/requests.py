@@ -27,7 +27,7 @@ from aiohttp_jinja2 import render_template
 
 from node.actors import Role
 from node.citizens import IdNumber
-from node.errors import InvalidInput
+from node.errors import InvalidInput, NotFound
 from node.requests import MAX_ATTORNEY_BYTES, Attorney, Relationship, State
 from node.requests import Role as RequestRole
 from node.web.auth import csrf_token, current_actor, requires
@@ -125,6 +125,8 @@ async def submit_form(request: web.Request) -> web.Response:
         )
     except InvalidInput as exc:
         return _form_page(request, values, str(exc), status=400)
+    except NotFound as exc:  # no certificate of that holder to seal to: say so on the form
+        return _form_page(request, values, str(exc), status=404)
     code = request.match_info["code"]
     raise web.HTTPSeeOther(views.request_url(code, view.filed.request_id))
 

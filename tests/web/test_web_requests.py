@@ -153,3 +153,20 @@ async def test_delivered_content_downloads_for_the_clerk(
     got = await client.get(f"/n/{CODE}/requests/{rid}/content")
     assert got.status == 200 and await got.read() == b"scan"
     assert got.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_holder_without_a_certificate_is_said_on_the_form(
+    client: TestClient, nodes: dict[str, FakeNode]
+) -> None:
+    from node.errors import NotFound
+
+    csrf = await _log_in(client, Role.CLERK)
+    fake = nodes[CODE].requests
+
+    async def no_key(*args: Any, **kwargs: Any) -> Any:
+        raise NotFound("信任目录中没有馆藏单位 330199 的有效证书")
+
+    fake.submit = no_key  # type: ignore[method-assign]
+    answer = await _post(client, f"/n/{CODE}/requests", _form(csrf, holder="330199"))
+    text = await answer.text()
+    assert answer.status == 404 and "330199" in text and 'name="id_number"' in text
