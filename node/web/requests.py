@@ -11,6 +11,7 @@ Pages (zh-CN, usable at phone width, plain forms with CSRF):
     POST /n/{code}/requests/{id}/withdraw            the clerk, before a decision
     GET  /n/{code}/requests/{id}/content             the delivered content (clerk)
     GET  /n/{code}/requests/{id}/copy.pdf            the printed certified copy (clerk)
+    GET  /n/{code}/requests/{id}/attorney            an agent's power of attorney (archivist)
 
 JSON under ``/api/v1/nodes/{code}/requests`` mirrors them for the CLI; the identity number
 travels in the body of the POST only, never in a URL.
@@ -28,6 +29,7 @@ from aiohttp_jinja2 import render_template
 from node.actors import Role
 from node.citizens import IdNumber
 from node.errors import InvalidInput, NotFound
+from node.federation.services.requests import DeliveredContent
 from node.requests import MAX_ATTORNEY_BYTES, Attorney, Relationship, State
 from node.requests import Role as RequestRole
 from node.web.auth import csrf_token, current_actor, requires
@@ -218,10 +220,16 @@ async def content(request: web.Request) -> web.StreamResponse:
     """The content delivered for a request filed here, as an attachment."""
     rid = request.match_info["id"]
     got = await node_services(request).requests.content(rid, actor=current_actor(request))
+    return await _stream(request, got, rid, "application/octet-stream")
+
+
+async def _stream(
+    request: web.Request, got: DeliveredContent, stem: str, media_type: str
+) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={
-            "Content-Type": "application/octet-stream",
-            "Content-Disposition": content_disposition("attachment", got.content.name, rid),
+            "Content-Type": media_type,
+            "Content-Disposition": content_disposition("attachment", got.content.name, stem),
             "X-Content-SHA256": got.content.sha256,
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
@@ -233,6 +241,14 @@ async def content(request: web.Request) -> web.StreamResponse:
         await response.write(chunk)
     await response.write_eof()
     return response
+
+
+@requires(Role.ARCHIVIST)
+async def attorney(request: web.Request) -> web.StreamResponse:
+    """``GET …/requests/{id}/attorney``: an agent's power of attorney, for the archivist."""
+    rid = request.match_info["id"]
+    got = await node_services(request).requests.attorney(rid, actor=current_actor(request))
+    return await _stream(request, got, f"attorney-{rid}", got.content.media_type)
 
 
 @requires(Role.CLERK)
@@ -354,6 +370,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post(page + "/{id}/withdraw", withdraw_form)
     app.router.add_get(page + "/{id}/content", content, allow_head=False)
     app.router.add_get(page + "/{id}/copy.pdf", copy_pdf, allow_head=False)
+    app.router.add_get(page + "/{id}/attorney", attorney, allow_head=False)
     api = "/api/v1/nodes/{code}/requests"
     app.router.add_post(api, api_submit)
     app.router.add_get(api, api_list)

@@ -18,7 +18,7 @@ import pytest_asyncio
 
 from node.actors import Actor, ActorKind, Role
 from node.citizens import IdNumber, check_character
-from node.federation.request_rules import RULE_NO_MATCH, RULE_SELF, stand_in_index
+from node.federation.request_rules import RULE_AGENT, RULE_NO_MATCH, RULE_SELF, stand_in_index
 from node.records import Access
 from node.requests import Relationship, State
 from node.requests import Role as RequestRole
@@ -333,3 +333,23 @@ async def _expired(net: Network, request_id: str) -> bool:
 
 async def _outbox_empty(net: Network, code: str) -> bool:
     return not await net.node(code).parts.requests.pending()
+
+
+async def test_an_agents_power_of_attorney_reaches_only_the_holders_archivist(
+    net: Network,
+) -> None:
+    from node.requests import Attorney
+
+    scan = b"%PDF-1.4 " + "公证授权委托书".encode() * 50
+    view = await net.service(VILLAGE).requests.submit(
+        HOLDER, MARRIAGE.record_id, "王秀英", SUBJECT, Relationship.AGENT, "代办退休",
+        attorney=Attorney("application/pdf", scan), actor=CLERK,
+    )  # fmt: skip
+    request_id = view.filed.request_id
+    await reaches(net, HOLDER, request_id, State.SUBMITTED)
+    held = await net.node(HOLDER).parts.requests.get(request_id)
+    assert held is not None and held.rule == RULE_AGENT
+    got = await net.service(HOLDER).requests.attorney(request_id, actor=ARCHIVIST)
+    assert b"".join([c async for c in got.chunks]) == scan
+    village = net.node(VILLAGE)
+    assert not _blob_has(village.dir / "blobs", scan[9:40])  # kept sealed only, then dropped

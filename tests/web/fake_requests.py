@@ -152,3 +152,15 @@ class FakeRequests:
         if not f.copy_code:
             raise NotFound("还没有馆藏单位出具的档案证明")
         return PrintedCopy(b"%PDF-1.7 fake", f.copy_code, f"档案证明-{request_id}.pdf")
+
+    async def attorney(self, request_id: str, *, actor: Actor) -> DeliveredContent:
+        f = self._get(request_id)
+        if not f.attorney_sha256:
+            raise NotFound("没有附授权委托书")
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"%PDF-1.4 attorney"
+
+        return DeliveredContent(
+            Delivered(f.attorney_sha256, "授权委托书", f.attorney_type, 17), chunks()
+        )

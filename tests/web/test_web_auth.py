@@ -100,6 +100,7 @@ PROTECTED = [
     ("POST", f"/n/{CODE}/requests/{RID}/withdraw", Role.CLERK, Role.ARCHIVIST),
     ("GET", f"/n/{CODE}/requests/{RID}/content", Role.CLERK, Role.ARCHIVIST),
     ("GET", f"/n/{CODE}/requests/{RID}/copy.pdf", Role.CLERK, Role.OPERATOR),
+    ("GET", f"/n/{CODE}/requests/{RID}/attorney", Role.ARCHIVIST, Role.CLERK),
     ("GET", f"{A}/requests/{RID}/copy.pdf", Role.CLERK, Role.ARCHIVIST),
     ("POST", f"{A}/requests", Role.CLERK, Role.OPERATOR),
     ("GET", f"{A}/requests", Role.CLERK, Role.OPERATOR),

@@ -120,6 +120,11 @@ class RequestService(Protocol):
         """The content delivered for a request filed here (``NotFound`` until delivered)."""
         ...
 
+    async def attorney(self, request_id: str, *, actor: Actor) -> DeliveredContent:
+        """The power of attorney of an agent's request held here, for the archivist to check
+        (``NotFound`` if the request has none)."""
+        ...
+
     async def copy_pdf(self, request_id: str, *, actor: Actor) -> PrintedCopy:
         """The printed 档案证明 of the holder's certified copy delivered with a request filed
         here, with the content attached (``NotFound`` until one came; ``InvalidInput`` if it
@@ -225,3 +230,16 @@ class Requests:
         pdf = await self.copies.printout(document, content, content_name=filed.content.name)
         self.parts.audit.note(actor, "copy.print", request_id, {"code": filed.copy_code})
         return PrintedCopy(pdf, filed.copy_code, f"档案证明-{request_id}.pdf")
+
+    async def attorney(self, request_id: str, *, actor: Actor) -> DeliveredContent:
+        filed = await self.parts.requests.get(validate_request_id(request_id))
+        if filed is None or filed.role != Role.INCOMING or not filed.attorney_sha256:
+            raise NotFound(f"利用申请 {request_id} 没有附授权委托书")
+        self.parts.audit.note(actor, "request.attorney", request_id, {})
+        sha = filed.attorney_sha256
+        size = (await self.parts.blobs.sizes([sha])).get(sha)
+        if size is None:
+            raise NotFound(f"利用申请 {request_id} 的授权委托书文件不在本馆存储中，请联系运维")
+        content = Delivered(sha, "授权委托书", filed.attorney_type, size)
+        chunks = self.parts.blobs.read_chunks(filed.attorney_sha256, CHUNK_BYTES)
+        return DeliveredContent(content, chunks)

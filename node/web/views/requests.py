@@ -69,6 +69,7 @@ class RequestRow:
     copy_href: str
     copy_code: str
     attorney: str
+    attorney_href: str
     decidable: bool
     withdrawable: bool
     approve_action: str
@@ -123,6 +124,7 @@ def request_row(code: str, view: RequestView) -> RequestRow:
             if f.attorney_sha256
             else ""
         ),
+        attorney_href=href + "/attorney" if f.attorney_sha256 and f.role == Role.INCOMING else "",
         decidable=f.role == Role.INCOMING and f.state == State.SUBMITTED,
         withdrawable=f.role == Role.OUTGOING and f.state == State.SUBMITTED,
         approve_action=href + "/approve",
