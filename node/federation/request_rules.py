@@ -9,7 +9,7 @@ archivist, with the rule that did not apply written down for the queue.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from node import crypto
 from node.citizens import IdNumber
@@ -18,8 +18,9 @@ from node.federation.parts import NodeParts
 from node.records import Access, Record
 from node.requests import PersonalPart, Relationship, State, UtilisationRequest
 
-SubjectMatcher = Callable[[IdNumber, Record], bool]
-"""Whether an identity number is one of a record's subjects (the holder's rule)."""
+SubjectMatcher = Callable[[IdNumber, Record], Awaitable[bool]]
+"""Whether an identity number is one of a record's subjects (the holder's rule): the blind
+index's ``matches(number, record)`` (``federation/blind_index.py``), async like it."""
 
 RULE_OPEN = "开放档案：按规则批准"
 RULE_SELF = "本人申请查阅本人为当事人的档案（身份证号码与档案当事人相符）：按规则批准"
@@ -28,7 +29,7 @@ RULE_NO_MATCH = "未按规则批准：身份证号码与档案当事人不符，
 RULE_UNREADABLE = "未按规则批准：申请的个人信息无法解密，须档案员联系受理单位"
 
 
-def stand_in_matches(number: IdNumber, record: Record) -> bool:
+async def stand_in_matches(number: IdNumber, record: Record) -> bool:
     """STAND-IN until the blind index is merged: the record's ``subject_index`` holds
     ``stand_in_index(number)`` for its subjects. The lead wires the real
     ``blindindex.matches(number, record)`` in ``Node`` instead of this."""
@@ -68,6 +69,6 @@ async def decide_by_rule(
         return State.SUBMITTED, RULE_UNREADABLE, record
     if request.relationship != Relationship.SELF:
         return State.SUBMITTED, RULE_AGENT, record
-    if matches(personal.id_number, record):
+    if await matches(personal.id_number, record):
         return State.APPROVED, RULE_SELF, record
     return State.SUBMITTED, RULE_NO_MATCH, record
