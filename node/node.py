@@ -238,7 +238,7 @@ class Node:
         """A verified call from the parent shows the link works: end the outbox's backoff."""
         if self.pusher is not None and origin == self.pusher.parent:
             self.pusher.peer_alive()
-        if self.request_outbox.has_pending:
+        if origin in self.request_outbox.waiting_on:
             task = asyncio.get_running_loop().create_task(self.request_outbox.peer_alive(origin))
             self._background.add(task)
             task.add_done_callback(self._background.discard)

@@ -53,9 +53,9 @@ class RequestOutbox:
         self.clock = clock
         self.jitter = jitter
         self.send: Send | None = None  # set by the desk before start
-        # items are waiting out a backoff (so a neighbour's call should end it): kept in
-        # memory, so the calls of a quiet outbox cost nothing
-        self.has_pending = False
+        # the neighbours whose route items are waiting out a backoff on (a call from one of
+        # them ends it): kept in memory, so calls from the others cost nothing
+        self.waiting_on: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -73,8 +73,8 @@ class RequestOutbox:
             ),
             self._now_ms(),
         )
+        self.waiting_on.discard(neighbour)
         if moved:
-            self.has_pending = False
             self.wake()
 
     async def start(self) -> None:
@@ -133,10 +133,21 @@ class RequestOutbox:
             except NodeError as exc:  # the database itself failed: wait and try again
                 log.warning("request outbox %s could not be read: %s", self.code, exc)
             upcoming = await self._next_ms()
-            self.has_pending = upcoming is not None
+            await self._note_waiting()
             timeout = None if upcoming is None else max(0.0, upcoming / 1000 - self.clock())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _note_waiting(self) -> None:
+        try:
+            now = self._now_ms()
+            self.waiting_on = {
+                next_hop(self.code, item.destination)
+                for item in await self.store.pending()
+                if item.next_attempt_ms > now and item.destination != self.code
+            }
+        except NodeError:
+            self.waiting_on = set()
 
     async def _next_ms(self) -> int | None:
         try:
