@@ -11,6 +11,8 @@ from pathlib import Path
 import pypdf
 import pytest
 from copies_helpers import CONTENT, issued, tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from node import copies, printout
 from node.errors import ConfigError, InvalidInput
@@ -132,3 +134,14 @@ def test_the_simplified_chinese_face_is_chosen_by_name() -> None:
     if font.path.suffix == ".ttc":
         with TTCollection(str(font.path), lazy=True) as collection:
             assert collection.fonts[font.index]["name"].getDebugName(4).endswith(" SC")
+
+
+@settings(max_examples=100, deadline=None)
+@given(body=st.binary(max_size=2000))
+def test_any_bytes_after_a_pdf_header_are_read_or_refused_never_raised(body: bytes) -> None:
+    try:
+        upload = printout.read_upload(b"%PDF-1.7\n" + body)
+    except InvalidInput as exc:
+        assert "PDF" in str(exc)
+    else:  # pragma: no cover - random bytes do not make a PDF with our attachment
+        assert isinstance(upload.credential, bytes)

@@ -89,6 +89,7 @@ async def test_a_changed_json_copy_is_refused_with_every_reason(
     response = await client.post(f"/n/{CODE}/verify", data=_form(copy=changed))
     page = await response.text()
     assert "核验未通过" in page and "签名不符" in page and "办理贷款抵押" in page
+    assert "未经核实" in page  # the facts of an invalid copy are not presented as true
 
 
 @pytest.mark.asyncio
