@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from node.actors import node_actor
+from node.audit import Act
 from node.errors import AuthError, NotFound
 from node.federation import release
 from node.federation.client import FederationClient
@@ -27,7 +28,7 @@ from node.requests import Delivered, FiledRequest, State, UtilisationRequest
 if TYPE_CHECKING:  # the desk calls this module
     from node.federation.requests import RequestDesk
 
-ACT_DELIVER = "request.deliver"
+ACT_DELIVER = Act.REQUEST_DELIVER
 
 MAX_DELIVERY_BYTES = 512 * 1024 * 1024  # kept in memory until its whole hash is checked
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from node.actors import Actor, node_actor
+from node.audit import Act
 from node.errors import AuthError, Forbidden, InvalidInput, Misaddressed, NodeError, NotFound
 from node.federation import delivery
 from node.federation.client import FederationClient
@@ -50,11 +51,11 @@ from node.storage.requests import OutboxItem, Outgoing
 
 log = logging.getLogger(__name__)
 
-ACT_FILE = "request.file"
-ACT_RECEIVE = "request.receive"
-ACT_DECIDE = "request.decide"
-ACT_UPDATE = "request.update"
-ACT_WITHDRAW = "request.withdraw"
+ACT_FILE = Act.REQUEST_FILE
+ACT_RECEIVE = Act.REQUEST_RECEIVE
+ACT_DECIDE = Act.REQUEST_DECIDE
+ACT_UPDATE = Act.REQUEST_UPDATE
+ACT_WITHDRAW = Act.REQUEST_WITHDRAW
 
 
 class RequestDesk:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from node.actors import Actor
+from node.audit import Act
 from node.citizens import IdNumber
 from node.errors import InvalidInput, NotFound
 from node.federation.messages import CHUNK_BYTES
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # the desk imports the services package (delivery checks chun
     from node.federation.requests import RequestDesk
 
 MAX_LIST = 200
-ACT_READ = "request.read"
+ACT_READ = Act.REQUEST_READ
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class Requests:
         if filed is None or filed.role != Role.OUTGOING or filed.content is None:
             raise NotFound(f"利用申请 {request_id} 的档案内容尚未送达本节点，请稍后查看申请状态")
         self.parts.audit.note(
-            actor, "request.content", request_id, {"sha256": filed.content.sha256}
+            actor, Act.REQUEST_CONTENT, request_id, {"sha256": filed.content.sha256}
         )
         chunks = self.parts.blobs.read_chunks(filed.content.sha256, CHUNK_BYTES)
         return DeliveredContent(filed.content, chunks)
@@ -228,14 +229,14 @@ class Requests:
             [c async for c in self.parts.blobs.read_chunks(filed.content.sha256, CHUNK_BYTES)]
         )
         pdf = await self.copies.printout(document, content, content_name=filed.content.name)
-        self.parts.audit.note(actor, "copy.print", request_id, {"code": filed.copy_code})
+        self.parts.audit.note(actor, Act.COPY_PRINT, request_id, {"code": filed.copy_code})
         return PrintedCopy(pdf, filed.copy_code, f"档案证明-{request_id}.pdf")
 
     async def attorney(self, request_id: str, *, actor: Actor) -> DeliveredContent:
         filed = await self.parts.requests.get(validate_request_id(request_id))
         if filed is None or filed.role != Role.INCOMING or not filed.attorney_sha256:
             raise NotFound(f"利用申请 {request_id} 没有附授权委托书")
-        self.parts.audit.note(actor, "request.attorney", request_id, {})
+        self.parts.audit.note(actor, Act.REQUEST_ATTORNEY, request_id, {})
         sha = filed.attorney_sha256
         size = (await self.parts.blobs.sizes([sha])).get(sha)
         if size is None:
