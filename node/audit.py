@@ -84,6 +84,16 @@ class Act(StrEnum):
     APPRAISAL_OPEN = "appraisal.open"
     APPRAISAL_KEEP = "appraisal.keep"
     APPRAISAL_DISPOSE = "appraisal.dispose"
+    REQUEST_FILE = "request.file"  # utilisation requests (federation/requests.py)
+    REQUEST_RECEIVE = "request.receive"
+    REQUEST_DECIDE = "request.decide"
+    REQUEST_UPDATE = "request.update"
+    REQUEST_WITHDRAW = "request.withdraw"
+    REQUEST_DELIVER = "request.deliver"
+    REQUEST_READ = "request.read"
+    REQUEST_CONTENT = "request.content"
+    REQUEST_ATTORNEY = "request.attorney"
+    COPY_PRINT = "copy.print"
 
     @property
     def zh(self) -> str:
@@ -121,6 +131,16 @@ _ACT_ZH = {
     Act.APPRAISAL_OPEN: "鉴定开放",
     Act.APPRAISAL_KEEP: "鉴定维持",
     Act.APPRAISAL_DISPOSE: "鉴定销毁",
+    Act.REQUEST_FILE: "提交利用申请",
+    Act.REQUEST_RECEIVE: "收到利用申请",
+    Act.REQUEST_DECIDE: "审核利用申请",
+    Act.REQUEST_UPDATE: "利用申请状态变更",
+    Act.REQUEST_WITHDRAW: "撤回利用申请",
+    Act.REQUEST_DELIVER: "利用申请送达",
+    Act.REQUEST_READ: "查看利用申请",
+    Act.REQUEST_CONTENT: "取阅送达内容",
+    Act.REQUEST_ATTORNEY: "查看授权委托书",
+    Act.COPY_PRINT: "打印档案证明",
 }
 
 

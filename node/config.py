@@ -179,6 +179,29 @@ DEFAULT_APPRAISAL = AppraisalSettings()
 
 
 @dataclass(frozen=True)
+class RequestSettings:
+    """Utilisation requests (``[requests]``): deadlines in working days, the calendar's
+    overrides, how long an approval waits to be fetched, and the outbox's retries."""
+
+    # working days the holder has to decide, from receipt (the platform's rule: 4)
+    holder_days: int = _setting(4, "holder_days", "int")
+    # working days the receiving node has, after the decision, to hand the result over (2)
+    receiver_days: int = _setting(2, "receiver_days", "int")
+    # extra public holidays (a year the calendar package does not know yet), yyyy-mm-dd
+    holidays: tuple[str, ...] = _setting((), "holidays", "dates")
+    # extra make-up working days (调休上班), yyyy-mm-dd
+    workdays: tuple[str, ...] = _setting((), "workdays", "dates")
+    # an approval not fetched within this long lapses (state expired)
+    approval_lifetime_s: float = _setting(30 * 86400.0, "approval_lifetime", "seconds")
+    # first wait after a failed delivery of a request or its update; doubles up to the cap
+    backoff_start_s: float = _setting(1.0, "backoff_start", "seconds")
+    backoff_cap_s: float = _setting(300.0, "backoff_cap", "seconds")
+
+
+DEFAULT_REQUESTS = RequestSettings()
+
+
+@dataclass(frozen=True)
 class NodeSettings:
     code: str
     name: str
@@ -206,6 +229,7 @@ class HostSettings:
     accounts: AccountSettings = field(default_factory=AccountSettings)
     oai: OaiSettings = field(default_factory=OaiSettings)
     appraisal: AppraisalSettings = field(default_factory=AppraisalSettings)
+    requests: RequestSettings = field(default_factory=RequestSettings)
 
 
 def _oai_settings(table: Mapping[str, Any]) -> OaiSettings:
@@ -227,6 +251,16 @@ def _appraisal_settings(table: Mapping[str, Any]) -> AppraisalSettings:
         raise ConfigError(
             f"expected 0 to 200 years, got {settings.opening_years}", "appraisal.opening_years"
         )
+    return settings
+
+
+def _request_settings(table: Mapping[str, Any]) -> RequestSettings:
+    settings = section(RequestSettings, table, "requests")
+    for name in ("holder_days", "receiver_days"):
+        if not 1 <= getattr(settings, name) <= 60:
+            raise ConfigError("expected 1 to 60 working days", f"requests.{name}")
+    if settings.backoff_cap_s < settings.backoff_start_s:
+        raise ConfigError("must not be shorter than requests.backoff_start", "requests.backoff_cap")
     return settings
 
 
@@ -347,6 +381,7 @@ def settings_from_mapping(
     accounts = _account_settings(table(data, "accounts"))
     oai = _oai_settings(table(data, "oai"))
     appraisal = _appraisal_settings(table(data, "appraisal"))
+    requests = _request_settings(table(data, "requests"))
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -381,4 +416,5 @@ def settings_from_mapping(
         accounts=accounts,
         oai=oai,
         appraisal=appraisal,
+        requests=requests,
     )

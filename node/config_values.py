@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, TypeVar
 
 from node.errors import ConfigError
@@ -67,11 +68,27 @@ def section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _Secti
             values[f.name] = value
         elif kind == "table":
             values[f.name] = years_table(value, path)
+        elif kind == "dates":
+            values[f.name] = dates(value, path)
         elif not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(f"expected a whole number, got {value!r}", path)
         else:
             values[f.name] = value
     return cls(**values)  # type: ignore[call-arg]
+
+
+def dates(value: object, path: str) -> tuple[str, ...]:
+    """A list of calendar dates written ``yyyy-mm-dd``."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError('expected a list of dates, e.g. ["2027-02-08"]', path)
+    for day in value:
+        try:
+            if len(day) != 10:
+                raise ValueError
+            date.fromisoformat(day)
+        except ValueError:
+            raise ConfigError(f"not a date written yyyy-mm-dd: {day!r}", path) from None
+    return tuple(value)
 
 
 def years_table(value: object, path: str) -> tuple[tuple[str, int], ...]:

@@ -45,12 +45,14 @@ DEMO_TRUST = TrustSettings(refresh_interval_s=3.0)
 
 
 # (node, account, role): a clerk at the village service point; a clerk, an archivist and an
-# operator at the county; the province's operator for the registry. README lists them.
+# operator at the county; the archivist of 330110, who decides utilisation requests for its
+# records; the province's operator for the registry. README lists them.
 DEMO_ACCOUNTS: tuple[tuple[str, str, Role], ...] = (
     (DEMO_VILLAGE, "clerk", Role.CLERK),
     ("330106", "clerk", Role.CLERK),
     ("330106", "archivist", Role.ARCHIVIST),
     ("330106", "operator", Role.OPERATOR),
+    ("330110", "archivist", Role.ARCHIVIST),  # decides the requests for 余杭's records
     ("33", "operator", Role.OPERATOR),
 )
 CLI_ACCOUNT = ("330106", "operator")  # whose token ``export ARCHIVE_NODE_TOKEN`` prints

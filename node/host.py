@@ -85,6 +85,7 @@ class Host:
                 accounts=settings.accounts,
                 oai=settings.oai,
                 appraisal=settings.appraisal,
+                requests=settings.requests,
             )
             for n in settings.nodes
         }
@@ -108,6 +109,7 @@ class Host:
             settings.audit.checkpoint_interval_s,
             [n.appraisal for n in self.nodes.values()],
             settings.appraisal.interval_s,
+            [n.desk for n in self.nodes.values()],
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None

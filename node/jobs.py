@@ -1,7 +1,7 @@
 """Scheduled work (APScheduler): the periodic catalogue push, anti-entropy with the parent,
-trust upkeep (directory refresh, unreported trust events, certificate renewal) and audit
-checkpoints, and the appraisal scan (records due for opening or disposal review) of every
-hosted node.
+trust upkeep (directory refresh, unreported trust events, certificate renewal), audit
+checkpoints, the appraisal scan (records due for opening or disposal review) and utilisation
+requests' upkeep (lapsed approvals; ``RequestDesk.run_scheduled``) of every hosted node.
 
 Job bodies are plain methods of the objects they drive (``CataloguePusher.wake``,
 ``CatalogueRepairer.run_scheduled``, ``TrustKeeper.tick``, ``AuditCheckpointer.run_scheduled``,
@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit_checkpoints import AuditCheckpointer
+from node.federation.requests import RequestDesk
 from node.federation.services.appraisal import Appraisal
 from node.federation.sync import CataloguePusher
 from node.federation.trust.keeper import TrustKeeper
@@ -33,6 +34,8 @@ def build_scheduler(
     checkpoint_interval_s: float = 300.0,
     appraisers: Iterable[Appraisal] = (),
     appraisal_interval_s: float = 86400.0,
+    desks: Iterable[RequestDesk] = (),
+    requests_interval_s: float = 3600.0,
 ) -> AsyncIOScheduler:
     """Every hosted node's jobs. Anti-entropy runs are jittered by up to a tenth of their
     interval, so a county hosting hundreds of villages, or a parent with many children, does
@@ -80,5 +83,14 @@ def build_scheduler(
             jitter=appraisal_interval_s / 10,
             id=f"appraisal:{appraiser.code}",
             name=f"appraisal scan of {appraiser.code}",
+        )
+    for desk in desks:
+        scheduler.add_job(
+            desk.run_scheduled,
+            "interval",
+            seconds=requests_interval_s,
+            jitter=requests_interval_s / 10,
+            id=f"requests:{desk.parts.code}",
+            name=f"utilisation requests upkeep of {desk.parts.code}",
         )
     return scheduler

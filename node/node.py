@@ -7,6 +7,8 @@ Each node has its own key, certificate chain, database and blob store under
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -18,17 +20,24 @@ from node.config import (
     DEFAULT_ACCOUNTS,
     DEFAULT_APPRAISAL,
     DEFAULT_OAI,
+    DEFAULT_REQUESTS,
     DEFAULT_TRUST,
     AccountSettings,
     AppraisalSettings,
     NodeSettings,
     OaiSettings,
     OutboxSettings,
+    RequestSettings,
     TrustSettings,
 )
 from node.crypto import SigningKey
 from node.errors import ConfigError
-from node.federation import audit_handlers, blind_index_handlers, catalogue_handlers
+from node.federation import (
+    audit_handlers,
+    blind_index_handlers,
+    catalogue_handlers,
+    request_handlers,
+)
 from node.federation.addresses import AddressBook
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit_checkpoints import AuditCheckpointer
@@ -38,6 +47,9 @@ from node.federation.envelope import Clock, Signer
 from node.federation.handlers import HandlerRegistry
 from node.federation.parts import NodeParts
 from node.federation.refusals import RefusalLog
+from node.federation.request_copies import RequestCertifier
+from node.federation.request_outbox import RequestOutbox
+from node.federation.requests import RequestDesk
 from node.federation.server import FederationServer
 from node.federation.services import NodeInfo, NodeServices
 from node.federation.services.accounts import AccountEvent, Accounts
@@ -47,6 +59,7 @@ from node.federation.services.copies import NodeCopies
 from node.federation.services.ingest import Ingest
 from node.federation.services.oai import OaiProvider
 from node.federation.services.refusals import NodeRefusals
+from node.federation.services.requests import Requests
 from node.federation.services.retrieval import Retrieval
 from node.federation.services.search import CatalogueSearch
 from node.federation.services.sync_admin import SyncAdmin
@@ -63,6 +76,7 @@ from node.federation.trust.files import (
 from node.federation.trust.keeper import TrustKeeper
 from node.federation.trust.verify import ChainVerifier, Gatekeeper
 from node.identity import parent_of
+from node.requests import Deadlines
 from node.rpc.codec import ProtobufCodec
 from node.rpc.peers import PeerTransport
 from node.storage.accounts import AccountStore
@@ -77,7 +91,9 @@ from node.storage.db import Database
 from node.storage.oai import OaiFeed
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
+from node.storage.requests import RequestStore
 from node.storage.trust import SeenNonces, TrustStore
+from node.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +140,14 @@ class Node:
         on_account_event: AccountEvent | None = None,
         oai: OaiSettings = DEFAULT_OAI,
         appraisal: AppraisalSettings = DEFAULT_APPRAISAL,
+        requests: RequestSettings = DEFAULT_REQUESTS,
     ) -> None:
         self.settings = settings
         self.code = settings.code
         # told after every catalogue change, besides the pusher (benches wait on it)
         self.catalogue_listeners: list[Callable[[], None]] = []
         self.dir = node_dir
+        self._background: set[asyncio.Task[object]] = set()
         # where people reach this node's web pages: printed on its certified copies (the
         # host sets it once its web listener is bound)
         self.public_url = "http://127.0.0.1:8080"
@@ -155,6 +173,7 @@ class Node:
             peers=PeerStateStore(self.db),
             blobs=BlobStore(node_dir / "blobs"),
             audit=AuditLog(self.db, self.code, clock),
+            requests=RequestStore(self.db),
             call_timeout=sync_timeouts[0],
             fetch_timeout=sync_timeouts[1],
         )
@@ -184,10 +203,28 @@ class Node:
         self.keeper.upkeep.append(self.blind_index.refresh)
         # Each feature registers the calls it answers; a new feature adds its line here.
         handlers = HandlerRegistry()
-        catalogue_handlers.register(handlers, self.parts, self._changed)
+        certify = RequestCertifier(self.parts, chains.state, lambda: self.services.copies, clock)
+        catalogue_handlers.register(handlers, self.parts, self._changed, certify)
         trust_handlers.register(handlers, self.parts, self.keeper)
         audit_handlers.register(handlers, self.parts)
         blind_index_handlers.register(handlers, self.parts, self.blind_index)
+        self.request_outbox = RequestOutbox(self.code, self.parts.requests, requests, clock=clock)
+        calendar = WorkCalendar(
+            (dt.date.fromisoformat(d) for d in requests.holidays),
+            (dt.date.fromisoformat(d) for d in requests.workdays),
+        )
+        # The subject asking for her own record is approved by rule: the blind index knows
+        # the holder's subjects' numbers.
+        self.desk = RequestDesk(
+            client,
+            self.request_outbox,
+            chains.state,
+            Deadlines(requests.holder_days, requests.receiver_days, calendar),
+            matches=self.blind_index.matches,
+            approval_lifetime_s=requests.approval_lifetime_s,
+            clock=clock,
+        )
+        request_handlers.register(handlers, self.desk)
         self.server = FederationServer(self.parts, handlers, on_peer_call=self._peer_called)
         self.repairer = CatalogueRepairer(client, parent) if parent else None
         self.checkpointer = AuditCheckpointer(client, parent)
@@ -207,6 +244,9 @@ class Node:
         self.appraisal = Appraisal(
             self.parts, AppraisalStore(self.db), self._changed, appraisal, clock
         )
+        node_copies = NodeCopies(
+            self.parts, CopyStore(self.db), root_public_key, lambda: self.public_url, chains.state
+        )
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state, self.blind_index),
@@ -217,15 +257,10 @@ class Node:
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
-            copies=NodeCopies(
-                self.parts,
-                CopyStore(self.db),
-                root_public_key,
-                lambda: self.public_url,
-                chains.state,
-            ),
+            copies=node_copies,
             oai=self.oai,
             appraisal=self.appraisal,
+            requests=Requests(self.parts, self.desk, node_copies),
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:
@@ -243,6 +278,10 @@ class Node:
         """A verified call from the parent shows the link works: end the outbox's backoff."""
         if self.pusher is not None and origin == self.pusher.parent:
             self.pusher.peer_alive()
+        if origin in self.request_outbox.waiting_on:
+            task = asyncio.get_running_loop().create_task(self.request_outbox.peer_alive(origin))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def open(self) -> None:
         await self.db.open()
@@ -252,11 +291,16 @@ class Node:
     async def start_sync(self) -> None:
         if self.pusher is not None:
             await self.pusher.start()
+        await self.request_outbox.start()
         await self.keeper.start()
 
     async def close(self) -> None:
         if self.pusher is not None:
             await self.pusher.stop()
+        await self.request_outbox.stop()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         await self.keeper.stop()
         await self.parts.audit.flush()  # queued entries (searches, fetches) reach the disk
         await self.db.close()

@@ -151,3 +151,24 @@ def test_oai_settings_are_checked(tmp_path: Path) -> None:
                 {"sets": "yes"}, {"admin_email": 3}):  # fmt: skip
         with pytest.raises(ConfigError):
             settings_from_mapping({**base, "oai": bad}, {}, tmp_path)
+
+
+def test_requests_settings_are_read_and_checked(tmp_path: Path) -> None:
+    from node.config import settings_from_mapping
+
+    base = {"host": {"root_public_key": "00" * 32}, "node": [{"code": "33", "name": "省档案馆"}]}
+    got = settings_from_mapping(
+        {**base, "requests": {"holder_days": 5, "holidays": ["2027-01-01"]}}, {}, tmp_path
+    )
+    assert got.requests.holder_days == 5 and got.requests.holidays == ("2027-01-01",)
+    assert got.requests.receiver_days == 2
+    for bad, key in (
+        ({"holder_days": 0}, "requests.holder_days"),
+        ({"holidays": ["2027-1-1"]}, "requests.holidays"),
+        ({"workdays": "2027-01-02"}, "requests.workdays"),
+        ({"backoff_start": "10s", "backoff_cap": "1s"}, "requests.backoff_cap"),
+        ({"nonsense": 1}, "requests"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            settings_from_mapping({**base, "requests": bad}, {}, tmp_path)
+        assert key in str(caught.value)

@@ -14,6 +14,7 @@ from node.config import (
     HostSettings,
     NodeSettings,
     OaiSettings,
+    RequestSettings,
     SyncSettings,
     TrustSettings,
 )
@@ -46,7 +47,16 @@ AUDIT_KEYS = {"checkpoint_interval_s": "checkpoint_interval"}
 
 def test_every_setting_is_documented() -> None:
     for f in dataclasses.fields(HostSettings):
-        if f.name not in ("sync", "trust", "nodes", "audit", "accounts", "oai", "appraisal"):
+        if f.name not in (
+            "sync",
+            "trust",
+            "nodes",
+            "audit",
+            "accounts",
+            "oai",
+            "appraisal",
+            "requests",
+        ):
             assert f"`{f.name}`" in DOC, f"host.{f.name} is not in docs/configuration.md"
     for f in dataclasses.fields(SyncSettings):
         assert f"`{SYNC_KEYS[f.name]}`" in DOC
@@ -61,6 +71,9 @@ def test_every_setting_is_documented() -> None:
         assert f"## `[{section}]`" in DOC
         for f in dataclasses.fields(cls):
             assert f"`{f.metadata['key']}`" in DOC, f"{section}.{f.metadata['key']} is undocumented"
+    assert "## `[requests]`" in DOC
+    for f in dataclasses.fields(RequestSettings):
+        assert f"`{f.metadata['key']}`" in DOC, f"requests.{f.metadata['key']} is not documented"
     for f in dataclasses.fields(NodeSettings):
         assert f"`{f.name}`" in DOC
     for env in ENV_OVERRIDES:

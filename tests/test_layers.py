@@ -45,6 +45,7 @@ THIRD_PARTY = {
     "nacl": {"domain"},  # node.crypto is the only module that touches nacl (checked below)
     "cryptography": {"domain"},  # X.509 for the TLS listener: node/tlscert.py
     "sqlite_utils": {"storage"},
+    "chinese_calendar": {"domain"},  # the holiday notices: node/workdays.py only (below)
     "base58": {"domain"},  # multibase text of keys and proofs: node/crypto.py (checked below)
     "rfc8785": {"domain"},  # JCS for Data Integrity proofs: node/dataintegrity.py (below)
     "fpdf": {"domain"},  # the printed copy: node/printout.py (below)
@@ -60,6 +61,7 @@ ONLY_IN = {
     "segno": "node.printout",
     "pypdf": "node.printout",
     "lxml": "node.federation.oai_xml",
+    "chinese_calendar": "node.workdays",
 }
 
 
@@ -138,6 +140,15 @@ def test_only_crypto_touches_nacl() -> None:
         if any(i == "nacl" or i.startswith("nacl.") for i in imports_of(p))
     ]
     assert users == ["node.crypto"]
+
+
+def test_only_workdays_touches_chinese_calendar() -> None:
+    users = [
+        _module_name(p)
+        for p in _modules()
+        if any(i.split(".")[0] == "chinese_calendar" for i in imports_of(p))
+    ]
+    assert users == ["node.workdays"]
 
 
 @pytest.mark.parametrize(("library", "owner"), sorted(ONLY_IN.items()))

@@ -143,6 +143,14 @@ class ApiClient:
             f"{_segment(record_id)}/content"
         )
         params = {"download": 1, "file": file_name or None}
+        with self.open_content(path, params) as stream:
+            yield stream
+
+    @contextmanager
+    def open_content(
+        self, path: str, params: Mapping[str, object] | None = None
+    ) -> Iterator[ContentStream]:
+        """Open a content download at ``path`` that promises its sha256 in a header."""
         with self._open(path, params) as response:
             sha256 = response.headers.get("X-Content-SHA256", "")
             if not sha256:

@@ -7,9 +7,10 @@ Each handler gets a call ``FederationServer`` has already admitted and addressed
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
+from node import crypto
 from node.actors import node_actor
 from node.audit import Act, search_detail
 from node.errors import Forbidden, InvalidInput, Misaddressed, NodeError
@@ -24,6 +25,7 @@ from node.federation.messages import (
     PUSH,
     REPAIR,
     SEARCH,
+    ContentManifest,
     Envelope,
     FetchPart,
     FetchRequest,
@@ -37,11 +39,19 @@ from node.records import MAX_BATCH_ENTRIES, SearchQuery
 log = logging.getLogger(__name__)
 
 
+Certify = Callable[[FetchRequest, ContentManifest, str], Awaitable[bytes]]
+"""The holder's certified copy for a release on a request (``request_copies.py``)."""
+
+
 def register(
-    handlers: HandlerRegistry, parts: NodeParts, on_catalogue_changed: Callable[[], None]
+    handlers: HandlerRegistry,
+    parts: NodeParts,
+    on_catalogue_changed: Callable[[], None],
+    certify: Certify | None = None,
 ) -> None:
-    """Register the catalogue's handlers; ``on_catalogue_changed`` after a change applied."""
-    catalogue = CatalogueHandlers(parts, on_catalogue_changed)
+    """Register the catalogue's handlers; ``on_catalogue_changed`` after a change applied;
+    ``certify`` issues the copy that travels sealed with a release on a request."""
+    catalogue = CatalogueHandlers(parts, on_catalogue_changed, certify)
     handlers.unary(PUSH, catalogue.push)
     handlers.unary(SEARCH, catalogue.search)
     handlers.stream(FETCH, catalogue.fetch)
@@ -53,10 +63,16 @@ def register(
 class CatalogueHandlers:
     """Push, search and fetch at the receiving node."""
 
-    def __init__(self, parts: NodeParts, on_catalogue_changed: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        parts: NodeParts,
+        on_catalogue_changed: Callable[[], None],
+        certify: Certify | None = None,
+    ) -> None:
         self.parts = parts
         self.code = parts.code
         self.on_catalogue_changed = on_catalogue_changed
+        self.certify = certify
 
     async def push(self, call: Envelope) -> bytes:
         p = self.parts
@@ -103,21 +119,36 @@ class CatalogueHandlers:
         by = node_actor(call.origin, self.code)
         subject = f"{self.code}/{request.record_id}"
         try:
-            manifest = await release.manifest_for(p, request)
+            manifest = await release.manifest_for(p, request, call.origin)
         except NodeError as exc:
             detail = {"file": request.file_name, "refused": type(exc).__name__}
+            if request.request_id:
+                detail["request"] = request.request_id
             p.audit.note(by, Act.FETCH, subject, detail)
             raise
-        p.audit.note(
-            by, Act.FETCH, subject, {"file": manifest.file_name, "sha256": manifest.sha256}
-        )
+        detail = {"file": manifest.file_name, "sha256": manifest.sha256}
+        # A release on a utilisation request travels sealed to the key that signed the call
+        # (the requester's, verified up to the root): relays carry bytes they cannot read.
+        sealed_to = call.chain[0].public_key if request.request_id else None
+        if sealed_to is not None:
+            detail["request"] = request.request_id
+        p.audit.note(by, Act.FETCH, subject, detail)
+        if sealed_to is None:
+            shown = manifest
+        else:
+            issued = b""
+            if self.certify is not None:
+                issued = await self.certify(request, manifest, call.origin)
+            shown = release.seal_manifest(manifest, sealed_to, issued)
         signed = p.signer.seal(
             FETCH + MANIFEST_SUFFIX,
             call.origin,
-            p.codec.encode(manifest),
+            p.codec.encode(shown),
             transaction_id=call.transaction_id,
         )
         yield p.codec.encode(FetchPart(manifest=signed))
         async for chunk in p.blobs.read_chunks(manifest.sha256, CHUNK_BYTES):
+            if sealed_to is not None:
+                chunk = crypto.seal(sealed_to, chunk)
             yield p.codec.encode(FetchPart(chunk=chunk))
         log.info("released %s/%s to %s", self.code, request.record_id, call.origin)

@@ -20,6 +20,7 @@ from node.digests import EntryDigest, RangeDigest, RangeView, RepairCounts
 from node.federation.codec import Message
 from node.federation.trust.events import DirectoryHead
 from node.records import CatalogueEntry, SearchPage, SearchQuery
+from node.requests import StateChange, UtilisationRequest
 
 SERVICE = "/archive.v1.Federation/"
 REPLY_SUFFIX = "#reply"
@@ -68,6 +69,7 @@ class FetchRequest:
     holder: str
     record_id: str
     file_name: str = ""
+    request_id: str = ""  # an approved utilisation request: a sealed delivery (requests.py)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class ContentManifest:
     chunk_sha256: tuple[bytes, ...]
     title: str
     archival_code: str
+    # a sealed delivery: the real manifest sealed to the requester; the fields above empty
+    sealed_manifest: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,34 @@ class IndexKeysReply:
     sealed_keys: bytes = b""
 
 
+@dataclass(frozen=True)
+class SubmitRequest:
+    """A utilisation request on its way to the holder; the personal part sealed to it."""
+
+    request: UtilisationRequest
+    sealed_personal: bytes
+
+
+@dataclass(frozen=True)
+class SubmitAck:
+    request_id: str
+    change: StateChange | None  # the holder's decision, if made at once (by rule)
+    holder_due_ms: int
+
+
+@dataclass(frozen=True)
+class RequestUpdate:
+    change: StateChange
+    record_title: str = ""  # with an approval, from the holder
+    archival_code: str = ""
+
+
+@dataclass(frozen=True)
+class RequestUpdateAck:
+    request_id: str
+    state: str
+
+
 # -- the registry of calls -------------------------------------------------------------------
 
 
@@ -266,6 +298,9 @@ REPAIR = _call("RepairCatalogue", RepairRequest, RepairCounts)
 AUDIT_CHECKPOINT = _call("AuditCheckpoint", AuditCheckpointRequest, AuditCheckpointAck)
 # Identity index (blindindex.proto, federation/blind_index_handlers.py)
 INDEX_KEYS = _call("IndexKeys", IndexKeysRequest, IndexKeysReply)
+# Utilisation requests (requests.proto, federation/request_handlers.py)
+SUBMIT_REQUEST = _call("SubmitRequest", SubmitRequest, SubmitAck)
+REQUEST_UPDATE = _call("RequestUpdate", RequestUpdate, RequestUpdateAck)
 
 # Every type the codec encodes: the envelope, and what the calls carry inside one.
 MESSAGE_TYPES: frozenset[type[Message]] = frozenset(

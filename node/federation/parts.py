@@ -14,6 +14,7 @@ from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
 from node.storage.peers import PeerStateStore
 from node.storage.records import RecordStore
+from node.storage.requests import RequestStore
 
 
 @dataclass
@@ -30,5 +31,6 @@ class NodeParts:
     peers: PeerStateStore
     blobs: BlobStore
     audit: AuditLog
+    requests: RequestStore
     call_timeout: float = 10.0
     fetch_timeout: float = 120.0

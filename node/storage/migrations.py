@@ -230,6 +230,40 @@ def _blind_index(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _requests(conn: sqlite3.Connection) -> None:
+    """Utilisation requests, filed here (``outgoing``) or held here (``incoming``), and the
+    durable outbox of their calls (``storage/requests.py``). No column holds an identity
+    number: the requesting node keeps the personal part sealed to the holder, the holder
+    keeps it masked."""
+    script = """
+        CREATE TABLE requests (
+            request_id TEXT PRIMARY KEY, role TEXT NOT NULL, holder TEXT NOT NULL,
+            record_id TEXT NOT NULL, requesting_node TEXT NOT NULL, clerk TEXT NOT NULL,
+            purpose TEXT NOT NULL, relationship TEXT NOT NULL, created_ms INTEGER NOT NULL,
+            state TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+            state_at_ms INTEGER NOT NULL, holder_due_ms INTEGER NOT NULL,
+            receiver_due_ms INTEGER, citizen_name TEXT NOT NULL DEFAULT '',
+            id_masked TEXT NOT NULL DEFAULT '', rule TEXT NOT NULL DEFAULT '',
+            attorney_sha256 TEXT NOT NULL DEFAULT '', attorney_type TEXT NOT NULL DEFAULT '',
+            sealed BLOB, record_title TEXT NOT NULL DEFAULT '',
+            archival_code TEXT NOT NULL DEFAULT '', content_sha256 TEXT NOT NULL DEFAULT '',
+            content_name TEXT NOT NULL DEFAULT '', content_type TEXT NOT NULL DEFAULT '',
+            content_size INTEGER NOT NULL DEFAULT 0, change TEXT NOT NULL DEFAULT '',
+            copy_code TEXT NOT NULL DEFAULT '', copy_document BLOB
+        );
+        CREATE INDEX requests_by_state ON requests(role, state, holder_due_ms);
+        CREATE TABLE request_outbox (
+            id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, destination TEXT NOT NULL,
+            method TEXT NOT NULL, payload BLOB NOT NULL, created_ms INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX request_outbox_due ON request_outbox(next_attempt_ms)
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 def _copies(conn: sqlite3.Connection) -> None:
     """The certified copies this node issued as a holder, by verification code, so its
     verify page can show a copy from the code printed on it (``storage/copies.py``)."""
@@ -283,6 +317,7 @@ MIGRATIONS: list[Step] = [
     ("0009_replay_and_pins", _replay_and_pins),
     ("0010_record_files", _record_files),
     ("0011_blind_index", _blind_index),
+    ("0012_requests", _requests),
     ("0013_copies", _copies),
     ("0014_appraisal", _appraisal),
 ]

@@ -28,6 +28,7 @@ from node.web import (
     operator,
     pages,
     registry,
+    requests,
     sync,
     sync_repair,
 )
@@ -67,6 +68,7 @@ def create_app(
     login.add_routes(app)
     accounts.add_routes(app)
     operator.add_routes(app)
+    requests.add_routes(app)
     copies.add_routes(app)
     oai.add_routes(app)
     appraisal.add_routes(app)

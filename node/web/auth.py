@@ -180,6 +180,8 @@ class NavLink:
 # ``@requires`` (a test opens every link shown with each role's account).
 _NAV: tuple[tuple[str, str, tuple[Role, ...] | None], ...] = (
     ("", "服务点查询", None),
+    ("requests", "利用申请", (Role.CLERK,)),
+    ("requests/queue", "申请审核", (Role.ARCHIVIST,)),
     ("registry", "入网与信任", (Role.OPERATOR,)),
     ("status", "同步状态", (Role.ARCHIVIST, Role.OPERATOR)),
     ("audit-log", "审计日志", (Role.ARCHIVIST, Role.OPERATOR)),

@@ -15,6 +15,7 @@ from node.simulate import (
     converged,
     eventually,
     free_port,
+    index_keys_everywhere,
     ingest,
     make_record,
     staff,
@@ -23,7 +24,8 @@ from node.simulate import (
 
 __all__ = [
     "browser_login",
-    "Network", "converged", "eventually", "free_port", "ingest", "make_record", "staff", "tree",
+    "Network", "converged", "eventually", "free_port", "index_keys_everywhere", "ingest",
+    "make_record", "staff", "tree",
 ]  # fmt: skip
 
 

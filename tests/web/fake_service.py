@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from fake_accounts import FakeAccounts
 from fake_copies import FakeCopies
+from fake_requests import FakeRequests
 
 from node.actors import ANONYMOUS, Actor
 from node.audit import AuditEntry, AuditFinding, AuditPage, AuditQuery
@@ -147,6 +148,7 @@ class FakeNode:
     audit: FakeAudit = field(default_factory=lambda: FakeAudit(""))
     staff: FakeAccounts | None = None  # made on first use, one per node
     trust_fake: FakeTrust | None = None  # likewise
+    requests_fake: FakeRequests | None = None  # likewise
     copies_fake: FakeCopies | None = None  # likewise
 
     def __post_init__(self) -> None:
@@ -165,6 +167,13 @@ class FakeNode:
         if self.trust_fake is None:
             self.trust_fake = FakeTrust(self.code)
         return self.trust_fake
+
+    @property
+    def requests(self) -> FakeRequests:
+        """This node's utilisation requests, in memory."""
+        if self.requests_fake is None:
+            self.requests_fake = FakeRequests(self.code)
+        return self.requests_fake
 
     @property
     def copies(self) -> FakeCopies:
@@ -190,6 +199,7 @@ class FakeNode:
             refusals=FakeRefusals(),
             audit=self.audit,
             accounts=self.accounts,
+            requests=self.requests,
             copies=self.copies,
             oai=FakeOai(),
             appraisal=FakeAppraisal(),

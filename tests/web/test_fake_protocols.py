@@ -31,6 +31,7 @@ SERVICES = {
 def test_every_service_has_a_protocol_with_members() -> None:
     assert set(SERVICES) == {
         "search", "retrieval", "ingest", "sync", "trust", "refusals", "audit", "accounts",
+        "requests",
         "copies",
         "oai", "appraisal",
     }  # fmt: skip

@@ -45,6 +45,7 @@ PUBLIC = {
 }
 
 A = f"/api/v1/nodes/{CODE}"
+RID = "330106-abcdefghij"  # a request id (none is filed: the door is what is tried)
 # (method, path, a role that may, a role that may not)
 PROTECTED = [
     ("GET", A, Role.CLERK, None),
@@ -100,6 +101,25 @@ PROTECTED = [
     ("POST", f"/n/{CODE}/accounts/clerk/disable", Role.OPERATOR, Role.CLERK),
     ("POST", f"/n/{CODE}/accounts/clerk/enable", Role.OPERATOR, Role.ARCHIVIST),
     ("POST", f"/n/{CODE}/", Role.CLERK, Role.OPERATOR),  # 查本人档案: an identity number
+    ("GET", f"/n/{CODE}/requests/new", Role.CLERK, Role.OPERATOR),
+    ("GET", f"/n/{CODE}/requests/queue", Role.ARCHIVIST, Role.CLERK),
+    ("GET", f"/n/{CODE}/requests", Role.CLERK, Role.ARCHIVIST),
+    ("POST", f"/n/{CODE}/requests", Role.CLERK, Role.ARCHIVIST),
+    ("GET", f"/n/{CODE}/requests/{RID}", Role.CLERK, Role.OPERATOR),
+    ("POST", f"/n/{CODE}/requests/{RID}/approve", Role.ARCHIVIST, Role.CLERK),
+    ("POST", f"/n/{CODE}/requests/{RID}/reject", Role.ARCHIVIST, Role.CLERK),
+    ("POST", f"/n/{CODE}/requests/{RID}/withdraw", Role.CLERK, Role.ARCHIVIST),
+    ("GET", f"/n/{CODE}/requests/{RID}/content", Role.CLERK, Role.ARCHIVIST),
+    ("GET", f"/n/{CODE}/requests/{RID}/copy.pdf", Role.CLERK, Role.OPERATOR),
+    ("GET", f"/n/{CODE}/requests/{RID}/attorney", Role.ARCHIVIST, Role.CLERK),
+    ("GET", f"{A}/requests/{RID}/copy.pdf", Role.CLERK, Role.ARCHIVIST),
+    ("POST", f"{A}/requests", Role.CLERK, Role.OPERATOR),
+    ("GET", f"{A}/requests", Role.CLERK, Role.OPERATOR),
+    ("GET", f"{A}/requests/{RID}", Role.ARCHIVIST, Role.OPERATOR),
+    ("POST", f"{A}/requests/{RID}/approve", Role.ARCHIVIST, Role.CLERK),
+    ("POST", f"{A}/requests/{RID}/reject", Role.ARCHIVIST, Role.CLERK),
+    ("POST", f"{A}/requests/{RID}/withdraw", Role.CLERK, Role.ARCHIVIST),
+    ("GET", f"{A}/requests/{RID}/content", Role.CLERK, Role.OPERATOR),
 ]
 
 

@@ -245,8 +245,8 @@ async def test_anonymous_visitors_see_the_service_point_and_a_login_link(
 @pytest.mark.parametrize(
     ("role", "pages"),
     [
-        (Role.CLERK, [""]),
-        (Role.ARCHIVIST, ["", "status", "audit-log", "appraisal"]),
+        (Role.CLERK, ["", "requests"]),
+        (Role.ARCHIVIST, ["", "requests/queue", "status", "audit-log", "appraisal"]),
         (Role.OPERATOR, ["", "registry", "status", "audit-log", "accounts"]),
     ],
 )

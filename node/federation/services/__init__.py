@@ -11,6 +11,7 @@ implementation over the node's parts, and the frozen dataclasses it answers with
     refusals    ``RefusalsService``    the calls this node turned away, and how many it took
     audit       ``AuditService``       the audit log: entries, verification, checkpoints
     accounts    ``AccountsService``    staff logins (password, session, API token), accounts, roles
+    requests    ``RequestService``     utilisation requests: file, follow, decide, collect
     copies      ``CopyService``        certified copies: issue as the holder, look up, verify, print
 
 ``NodeServices`` bundles one node's services with its ``NodeInfo``; ``node.node.Node`` builds
@@ -25,6 +26,7 @@ from node.federation.services.copies import CopyLookup, CopyService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestReport, IngestService
 from node.federation.services.refusals import RefusalsService, RefusalSummary
+from node.federation.services.requests import RequestListing, RequestService, RequestView
 from node.federation.services.retrieval import Fetched, RetrievalService
 from node.federation.services.search import SearchService
 from node.federation.services.sync_admin import (
@@ -63,6 +65,9 @@ __all__ = [
     "NodeStatus",
     "RefusalSummary",
     "RefusalsService",
+    "RequestListing",
+    "RequestService",
+    "RequestView",
     "RetrievalService",
     "SearchService",
     "SyncAdminService",

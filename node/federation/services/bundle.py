@@ -16,6 +16,7 @@ from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
 from node.federation.services.oai import OaiService
 from node.federation.services.refusals import RefusalsService
+from node.federation.services.requests import RequestService
 from node.federation.services.retrieval import RetrievalService
 from node.federation.services.search import SearchService
 from node.federation.services.sync_admin import SyncAdminService
@@ -33,6 +34,7 @@ class NodeServices:
     refusals: RefusalsService
     audit: AuditService
     accounts: AccountsService
+    requests: RequestService
     copies: CopyService
     oai: OaiService
     appraisal: AppraisalService

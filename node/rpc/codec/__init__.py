@@ -1,10 +1,10 @@
 """Protobuf <-> domain conversion: the federation's ``Codec``, implemented over generated code.
 
 One module per message family (``envelope``, ``catalogue``, ``trust``, ``antientropy``,
-``audit``, ``blindindex``, like the ``.proto`` files) exports its converters; they are merged
-into one table here, which must cover exactly the federation's ``MESSAGE_TYPES`` (checked on
-import, so a call added to the registry without its converters fails at once, not on first
-use).
+``audit``, ``blindindex``, ``requests``, like the ``.proto`` files) exports its converters;
+they are merged into one table here, which must cover exactly the federation's
+``MESSAGE_TYPES`` (checked on import, so a call added to the registry without its converters
+fails at once, not on first use).
 
 Decoding never trusts its input: a parse failure or a field out of range is a
 ``ProtocolError`` (INVALID_ARGUMENT on the wire), never a crash. Unsigned 64-bit fields are
@@ -22,7 +22,7 @@ from google.protobuf.message import DecodeError
 from node.errors import InvalidInput, ProtocolError
 from node.federation.codec import M, Message
 from node.federation.messages import MAX_MESSAGE_BYTES, MESSAGE_TYPES, Envelope
-from node.rpc.codec import antientropy, audit, blindindex, catalogue, envelope, trust
+from node.rpc.codec import antientropy, audit, blindindex, catalogue, envelope, requests, trust
 from node.rpc.codec.ranges import check_int64
 from node.rpc.codec.table import merged
 
@@ -33,6 +33,7 @@ TABLE = merged(
     antientropy.CONVERTERS,
     audit.CONVERTERS,
     blindindex.CONVERTERS,
+    requests.CONVERTERS,
 )
 if TABLE.keys() != MESSAGE_TYPES:
     raise RuntimeError(

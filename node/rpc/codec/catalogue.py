@@ -181,6 +181,7 @@ def _manifest_to_pb(m: ContentManifest) -> pb.ContentManifest:
         chunk_sha256=list(m.chunk_sha256),
         title=m.title,
         archival_code=m.archival_code,
+        sealed_manifest=m.sealed_manifest,
     )
 
 
@@ -197,6 +198,7 @@ def _manifest_from_pb(msg: pb.ContentManifest) -> ContentManifest:
         chunk_sha256=tuple(msg.chunk_sha256),
         title=msg.title,
         archival_code=msg.archival_code,
+        sealed_manifest=msg.sealed_manifest,
     )
 
 
@@ -223,8 +225,12 @@ CONVERTERS: Converters = {
     SearchPage: (pb.SearchResponse, _search_page_to_pb, _search_page_from_pb),
     FetchRequest: (
         pb.FetchRequest,
-        lambda r: pb.FetchRequest(holder=r.holder, record_id=r.record_id, file_name=r.file_name),
-        lambda m: FetchRequest(holder=m.holder, record_id=m.record_id, file_name=m.file_name),
+        lambda r: pb.FetchRequest(
+            holder=r.holder, record_id=r.record_id, file_name=r.file_name, request_id=r.request_id
+        ),
+        lambda m: FetchRequest(
+            holder=m.holder, record_id=m.record_id, file_name=m.file_name, request_id=m.request_id
+        ),
     ),
     ContentManifest: (pb.ContentManifest, _manifest_to_pb, _manifest_from_pb),
     FetchPart: (pb.FetchPart, _part_to_pb, _part_from_pb),

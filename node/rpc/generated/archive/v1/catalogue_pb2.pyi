@@ -276,20 +276,24 @@ class FetchRequest(_message.Message):
     HOLDER_FIELD_NUMBER: _builtins.int
     RECORD_ID_FIELD_NUMBER: _builtins.int
     FILE_NAME_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     holder: _builtins.str
     record_id: _builtins.str
     file_name: _builtins.str
     """"" = the record's first file"""
+    request_id: _builtins.str
+    """an approved utilisation request of the caller: releases a"""
     def __init__(
         self,
         *,
         holder: _builtins.str = ...,
         record_id: _builtins.str = ...,
         file_name: _builtins.str = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_name", b"file_name", "holder", b"holder", "record_id", b"record_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_name", b"file_name", "holder", b"holder", "record_id", b"record_id", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -312,6 +316,7 @@ class ContentManifest(_message.Message):
     CHUNK_SHA256_FIELD_NUMBER: _builtins.int
     TITLE_FIELD_NUMBER: _builtins.int
     ARCHIVAL_CODE_FIELD_NUMBER: _builtins.int
+    SEALED_MANIFEST_FIELD_NUMBER: _builtins.int
     holder: _builtins.str
     record_id: _builtins.str
     version: _builtins.int
@@ -322,6 +327,11 @@ class ContentManifest(_message.Message):
     chunk_size: _builtins.int
     title: _builtins.str
     archival_code: _builtins.str
+    sealed_manifest: _builtins.bytes
+    """A sealed delivery: the fields above are empty but holder, record_id and chunk_size; this
+    is crypto.seal to the requester's key of the real ContentManifest, and each chunk is
+    sealed the same way (relays read neither).
+    """
     @_builtins.property
     def chunk_sha256(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]: ...
     def __init__(
@@ -338,10 +348,11 @@ class ContentManifest(_message.Message):
         chunk_sha256: _abc.Iterable[_builtins.bytes] | None = ...,
         title: _builtins.str = ...,
         archival_code: _builtins.str = ...,
+        sealed_manifest: _builtins.bytes = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["archival_code", b"archival_code", "chunk_sha256", b"chunk_sha256", "chunk_size", b"chunk_size", "file_name", b"file_name", "holder", b"holder", "media_type", b"media_type", "record_id", b"record_id", "sha256", b"sha256", "size", b"size", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archival_code", b"archival_code", "chunk_sha256", b"chunk_sha256", "chunk_size", b"chunk_size", "file_name", b"file_name", "holder", b"holder", "media_type", b"media_type", "record_id", b"record_id", "sealed_manifest", b"sealed_manifest", "sha256", b"sha256", "size", b"size", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,7 +26,7 @@ from node.rpc.generated.archive.v1 import catalogue_pb2 as archive_dot_v1_dot_ca
 from node.rpc.generated.archive.v1 import envelope_pb2 as archive_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61rchive/v1/federation.proto\x12\narchive.v1\x1a\x1a\x61rchive/v1/catalogue.proto\x1a\x19\x61rchive/v1/envelope.proto2\xc8\x05\n\nFederation\x12;\n\rPushCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x34\n\x06Search\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x36\n\x05\x46\x65tch\x12\x14.archive.v1.Envelope\x1a\x15.archive.v1.FetchPart0\x01\x12\x37\n\tHeartbeat\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12:\n\x0cGetDirectory\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x33\n\x05\x45nrol\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x33\n\x05Renew\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x39\n\x0bReportTrust\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12>\n\x10\x43ompareCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12=\n\x0fRepairCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12=\n\x0f\x41uditCheckpoint\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x37\n\tIndexKeys\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelopeb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x61rchive/v1/federation.proto\x12\narchive.v1\x1a\x1a\x61rchive/v1/catalogue.proto\x1a\x19\x61rchive/v1/envelope.proto2\xc2\x06\n\nFederation\x12;\n\rPushCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x34\n\x06Search\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x36\n\x05\x46\x65tch\x12\x14.archive.v1.Envelope\x1a\x15.archive.v1.FetchPart0\x01\x12\x37\n\tHeartbeat\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12:\n\x0cGetDirectory\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x33\n\x05\x45nrol\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x33\n\x05Renew\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x39\n\x0bReportTrust\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12>\n\x10\x43ompareCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12=\n\x0fRepairCatalogue\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12=\n\x0f\x41uditCheckpoint\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12\x37\n\tIndexKeys\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12;\n\rSubmitRequest\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelope\x12;\n\rRequestUpdate\x12\x14.archive.v1.Envelope\x1a\x14.archive.v1.Envelopeb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,5 +34,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'archive.v1.federation_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FEDERATION']._serialized_start=99
-  _globals['_FEDERATION']._serialized_end=811
+  _globals['_FEDERATION']._serialized_end=933
 # @@protoc_insertion_point(module_scope)
