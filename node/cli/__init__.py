@@ -20,6 +20,7 @@ from node.cli import (
     audit,
     demo,
     fetch,
+    host,
     ingest,
     registry,
     run,
@@ -42,6 +43,7 @@ COMMANDS: list[click.Command] = [
     account.account,
     setup.init,
     setup.enrol,
+    host.host,
     run.run,
     demo.demo,
 ]
