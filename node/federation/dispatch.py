@@ -100,9 +100,7 @@ class LocalTransport:
             exc.from_peer = neighbour  # audited where it was raised, not again by relays
             raise
         except TimeoutError:
-            raise PeerUnavailable(
-                f"node {neighbour} did not answer within {timeout:.0f} s"
-            ) from None
+            raise PeerUnavailable(f"节点 {neighbour} 未在 {timeout:g} 秒内应答") from None
 
     async def stream(
         self, neighbour: str, method: str, request: bytes, timeout: float

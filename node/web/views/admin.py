@@ -38,7 +38,8 @@ class ApplicationRow:
 def _address(address: str) -> str:
     """The address the certificate will name, flagged when no other machine can dial it."""
     if not address or is_local_address(address):
-        return f"{address or '（未填写）'}（本机或未指定的地址：批准后本节点无法连接它，请对方改正后重新申请）"
+        shown = address or "（未填写）"
+        return f"{shown}（本机或未指定的地址：批准后本节点无法连接它，请对方改正后重新申请）"
     return address
 
 
