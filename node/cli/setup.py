@@ -249,7 +249,10 @@ def enrol(
         raise CliError("配置中有多个节点，请用 --code 指定" if nodes else f"配置中没有节点 {code}")
     node = nodes[0]
     if not node.parent_address:
-        raise CliError(f"配置中 {node.code} 没有 parent_address，不知道向哪里申请")
+        raise CliError(
+            f"配置中 {node.code} 没有 parent_address，不知道向哪里申请；上级由本守护进程托管的"
+            "节点不需在线入网，请用 archive-node host add 添加（docs/operations.md）"
+        )
     node_dir = settings.data_dir / node.code
     key = SigningKey.load(key_path(node_dir))
     address = advertise or node.advertise

@@ -68,3 +68,29 @@ class _Silent(grpc.GenericRpcHandler):
         if handler_call_details.method.endswith("/Fetch"):
             return grpc.unary_stream_rpc_method_handler(stream)
         return grpc.unary_unary_rpc_method_handler(unary)
+
+
+@pytest.mark.asyncio
+async def test_a_relay_does_not_log_a_failure_further_down_as_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The province fetches from the county through the city while the county is down: the
+    city passes the failure back and logs it as a failure further down, not a refusal."""
+    net = await Network.start(tmp_path, tree("33", "3301", "330106"), sync=SYNC)
+    try:
+
+        async def province_knows_the_county() -> bool:
+            await net.node("33").keeper.directory.refresh_logged()
+            return "330106" in net.node("33").keeper.state.certificates
+
+        await eventually(province_knows_the_county)
+        await net.hosts["330106"].stop()
+        caplog.set_level("INFO", logger="node.rpc.interceptors")
+        with pytest.raises(PeerUnavailable) as failed:
+            await net.service("33").retrieval.fetch("330106", "HY-2015-Y-0001")
+        assert "330106" in str(failed.value) and re.search(r"[\u3400-\u9fff]", str(failed.value))
+        relayed = [r.getMessage() for r in caplog.records if "Fetch" in r.getMessage()]
+        assert relayed and all("refused" not in m for m in relayed), relayed
+        assert any("failed further down, via 330106" in m for m in relayed), relayed
+    finally:
+        await net.stop()
