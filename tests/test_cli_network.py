@@ -103,7 +103,8 @@ def test_host_add_makes_a_hosted_node_signed_by_its_hosted_parent(tmp_path: Path
     assert done.exit_code == 0, done.stderr
     nodes = {n.code: n for n in load_settings(data / "node.toml").nodes}
     assert set(nodes) == {"330110", "330110001", "330110001001"}
-    assert nodes["330110001001"].parent_address == "" and nodes["330110001"].name == "仓前街道档案室"
+    assert nodes["330110001001"].parent_address == ""
+    assert nodes["330110001"].name == "仓前街道档案室"
     chain = load_chain(data / "330110001001/chain.json")
     assert [c.node_id for c in chain] == ["330110001001", "330110001", "330110", "3301", "33"]
     assert chain[0].address == "county.example:50051" and chain[0].tls_sha256
