@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 import pytest_asyncio
 
+from node.actors import Role
 from node.audit import Act, AuditQuery
 
-from .network import Network, eventually, tree
+from .network import Network, eventually, staff, tree
 
 CITY, COUNTY = "3301", "330106"
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -66,6 +68,7 @@ async def test_a_child_whose_address_answers_as_another_is_reported_then_moves(
     problems = (await net.service(CITY).trust.overview()).child_address_problems
     assert COUNTY in problems and city_address in problems[COUNTY]
     assert "no node hosted here" in problems[COUNTY]
+    assert "下级节点地址有误" in await _registry_page(net) and COUNTY in await _registry_page(net)
     await city.directory.announce()  # seen again: logged, but one audit entry per address
     flagged = await _entries(net, CITY, Act.CHILD_ADDRESS)
     assert [d["address"] for d in flagged] == [city_address]
@@ -73,3 +76,21 @@ async def test_a_child_whose_address_answers_as_another_is_reported_then_moves(
     await _move(net, right)  # the operator corrects advertise: the next renewal fixes it
     await city.directory.announce()
     assert (await net.service(CITY).trust.overview()).child_address_problems == {}
+    assert "下级节点地址有误" not in await _registry_page(net)
+
+
+async def _registry_page(net: Network) -> str:
+    """The city's registry page, as its operator sees it."""
+    global _TOKEN
+    if not _TOKEN:
+        _TOKEN = await staff(net.service(CITY), "ops", Role.OPERATOR)
+    listening = net.hosts[CITY].listening
+    assert listening is not None
+    headers = {"Authorization": f"Bearer {_TOKEN}"}
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{listening.web_url}/n/{CITY}/registry", headers=headers) as r:
+            assert r.status == 200
+            return await r.text()
+
+
+_TOKEN = ""
