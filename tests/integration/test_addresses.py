@@ -87,10 +87,10 @@ async def _registry_page(net: Network) -> str:
     listening = net.hosts[CITY].listening
     assert listening is not None
     headers = {"Authorization": f"Bearer {_TOKEN}"}
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{listening.web_url}/n/{CITY}/registry", headers=headers) as r:
-            assert r.status == 200
-            return await r.text()
+    url = f"{listening.web_url}/n/{CITY}/registry"
+    async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as r:
+        assert r.status == 200
+        return await r.text()
 
 
 _TOKEN = ""
