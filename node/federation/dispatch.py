@@ -93,7 +93,7 @@ class LocalTransport:
 
     async def unary(self, neighbour: str, method: str, request: bytes, timeout: float) -> bytes:
         if not self.dispatcher.hosts(neighbour):
-            raise PeerUnavailable(f"node {neighbour} is not hosted here")
+            raise PeerUnavailable(f"节点 {neighbour} 不由本守护进程托管")
         try:
             return await asyncio.wait_for(self.dispatcher.unary(method, request), timeout)
         except NodeError as exc:
@@ -106,7 +106,7 @@ class LocalTransport:
         self, neighbour: str, method: str, request: bytes, timeout: float
     ) -> AsyncIterator[bytes]:
         if not self.dispatcher.hosts(neighbour):
-            raise PeerUnavailable(f"node {neighbour} is not hosted here")
+            raise PeerUnavailable(f"节点 {neighbour} 不由本守护进程托管")
         try:
             async with asyncio.timeout(timeout):
                 async for part in self.dispatcher.stream(method, request):
