@@ -68,6 +68,8 @@ class Act(StrEnum):
     ALIAS = "trust.alias"
     SYNC_RETRY = "sync.retry"
     SYNC_REPAIR = "sync.repair"
+    CHILD_RENEWED = "trust.child_renewed"  # granted a child's renewal (address, TLS pin, key)
+    CHILD_ADDRESS = "trust.child_address"  # a child's certified address answers as another
     CHECKPOINT_REFUSED = "audit.checkpoint_refused"  # a child's checkpoint did not extend
     CHECKPOINT_REFUSED_BY_PARENT = "audit.refused_by_parent"  # ours was refused upstream
     LOGIN = "login"
@@ -115,6 +117,8 @@ _ACT_ZH = {
     Act.ALIAS: "区划代码变更",
     Act.SYNC_RETRY: "立即重试推送",
     Act.SYNC_REPAIR: "目录校验修复",
+    Act.CHILD_RENEWED: "为下级续签证书",
+    Act.CHILD_ADDRESS: "下级证书地址有误",
     Act.CHECKPOINT_REFUSED: "拒绝下级检查点",
     Act.CHECKPOINT_REFUSED_BY_PARENT: "检查点被上级拒绝",
     Act.LOGIN: "登录",

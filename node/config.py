@@ -32,6 +32,16 @@ ENV_OVERRIDES = {
 }
 
 
+_LOCAL_HOSTS = ("", "0.0.0.0", "::", "localhost")
+
+
+def is_local_address(address: str) -> bool:
+    """Whether ``address`` (host:port) names no machine another one could dial: unspecified
+    (``0.0.0.0``, ``[::]``, no host) or loopback (``127.x``, ``[::1]``, ``localhost``)."""
+    host = address.rpartition(":")[0].strip("[]").lower()
+    return host in _LOCAL_HOSTS or host.startswith("127.") or host == "::1"
+
+
 def _address(value: object, path: str, *, optional: bool = False) -> str:
     text = str(value or "")
     if optional and not text:
@@ -206,6 +216,8 @@ class NodeSettings:
     code: str
     name: str
     parent_address: str = ""  # where the parent listens, if this daemon does not host it
+    # where other machines reach this node (its certificate names it); "" = not said
+    advertise: str = ""
 
 
 @dataclass(frozen=True)
@@ -398,7 +410,10 @@ def settings_from_mapping(
         parent_address = _address(
             raw.get("parent_address"), f"{path}.parent_address", optional=True
         )
-        nodes.append(NodeSettings(code=code, name=name, parent_address=parent_address))
+        advertise = _address(raw.get("advertise"), f"{path}.advertise", optional=True)
+        nodes.append(
+            NodeSettings(code=code, name=name, parent_address=parent_address, advertise=advertise)
+        )
     data_dir = Path(str(host.get("data_dir", "data")))
     return HostSettings(
         data_dir=data_dir if data_dir.is_absolute() else base / data_dir,

@@ -89,6 +89,8 @@ class Host:
             )
             for n in settings.nodes
         }
+        for n in settings.nodes:
+            self.nodes[n.code].keeper.credentials.advertise = n.advertise
         for node in self.nodes.values():
             node.keeper.directory.known_nodes = self._known_nodes
             node.keeper.directory.learn = self.addresses.learn

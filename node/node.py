@@ -329,3 +329,19 @@ async def offline_accounts(
         yield Accounts(code, AccountStore(db), settings)
     finally:
         await db.close()
+
+
+@asynccontextmanager
+async def offline_trust_store(data_dir: Path, code: str) -> AsyncIterator[TrustStore]:
+    """The trust store (directory copy, trust outbox) of node ``code`` under ``data_dir``,
+    for ``archive-node host add``, which queues a certificate the parent signed offline so
+    that the parent reports it to the registry. Safe while the daemon runs (SQLite)."""
+    node_dir = data_dir / code
+    if not key_path(node_dir).exists():
+        raise ConfigError(f"{node_dir} 不是节点 {code} 的数据目录（没有 node.key）")
+    db = Database(node_dir / "node.db")
+    await db.open()
+    try:
+        yield TrustStore(db)
+    finally:
+        await db.close()

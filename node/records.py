@@ -114,11 +114,14 @@ def parse_archival_code(text: str) -> ArchivalCode:
     match = _ARCHIVAL_CODE.fullmatch(text.strip()) if isinstance(text, str) else None
     if match is None:
         raise InvalidRecord(
-            "档号格式应为 全宗号-门类代码·年度-保管期限代码-件号（如 J001-HY·2015-Y-0001）: "
+            "档号格式应为 全宗号-门类代码·年度-保管期限代码-件号（如 J001-HY·2015-Y-0001；"
+            "全宗号 1 到 8 位大写字母或数字，年度 4 位，保管期限代码 Y、D30 或 D10，件号 1 到 6 位"
+            "数字；门类代码见 docs/operations.md「Ingesting records」）: "
             f"{text!r}"
         )
     if match["category"] not in CATEGORY_BY_CODE:
-        raise InvalidRecord(f"档号中的门类代码未知: {match['category']!r}")
+        known = "、".join(f"{code} {name}" for code, name in CATEGORY_BY_CODE.items())
+        raise InvalidRecord(f"档号中的门类代码未知: {match['category']!r}（可选: {known}）")
     return ArchivalCode(
         fonds=match["fonds"],
         category_code=match["category"],
@@ -232,7 +235,8 @@ def _facets(category: object, year: object, retention: object, access: object) -
     """The filing facets a record and its entry share, typed (a plain string is not an
     ``Access``: whoever builds a record converts, so the value is known to be one)."""
     if not isinstance(category, str) or category not in CATEGORIES:
-        raise InvalidRecord(f"门类未知: {category!r}（可选: {'、'.join(CATEGORIES)}）")
+        known = "、".join(f"{name}（{code}）" for name, code in CATEGORIES.items())
+        raise InvalidRecord(f"门类未知: {category!r}（可选: {known}）")
     integer(year, "年度（year）", MIN_YEAR, MAX_YEAR)
     if not isinstance(retention, Retention):
         raise InvalidRecord(f"保管期限未知: {retention!r}（可选: 永久、30年、10年）")

@@ -4,10 +4,17 @@ Each line is one record (the fields of ``node.records.Record``; see docs/operati
 Files are sent in requests of at most ``MAX_INGEST_RECORDS`` records; each request is stored all or
 nothing, so after a failure the records before the reported line are in, and running the
 same file again refuses them (a stored record needs a higher version): start after them.
+
+``--content DIR``: the content of every file a record names (``files[].name``) is read from
+``DIR/NAME``, checked against the line's ``sha256`` and ``size`` before anything is sent, and
+sent with its record (base64 in the request's ``contents``), so record and content are stored
+together. Requests are cut smaller when their content would pass ``MAX_REQUEST_CONTENT``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -48,22 +55,86 @@ def _lines(path: Path) -> list[tuple[int, Any]]:
     return items
 
 
+MAX_REQUEST_CONTENT = 32 * 1024 * 1024  # raw bytes per request (the node takes 64 MiB of JSON)
+
+
+def _content(folder: Path, number: int, item: Any) -> dict[str, bytes]:
+    """The content of the files line ``number`` names, read from ``folder`` and checked."""
+    found: dict[str, bytes] = {}
+    files = item.get("files", []) if isinstance(item, dict) else []
+    for file in files if isinstance(files, list) else []:
+        if not isinstance(file, dict) or not isinstance(file.get("name"), str):
+            continue  # the node names what is wrong with the record
+        path = folder / file["name"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CliError(
+                f"第 {number} 行的文件 {file['name']} 无法读取（{path}：{exc.strerror or exc}）。"
+                "--content 目录中应有与 files 中 name 同名的文件"
+            ) from None
+        sha = hashlib.sha256(data).hexdigest()
+        if sha != str(file.get("sha256", "")).lower() or len(data) != file.get("size"):
+            raise CliError(
+                f"第 {number} 行的文件 {file['name']} 与登记的不符：{path} 为 {len(data)} 字节，"
+                f"sha256 {sha}。请更正 sha256 与 size 后重试"
+            )
+        found[sha] = data
+    return found
+
+
+def _requests(
+    items: list[tuple[int, Any]], folder: Path | None
+) -> list[tuple[list[tuple[int, Any]], dict[str, bytes]]]:
+    """The lines in requests of at most ``MAX_INGEST_RECORDS`` records and, with content,
+    about ``MAX_REQUEST_CONTENT`` bytes (a record is never split from its content)."""
+    batches: list[tuple[list[tuple[int, Any]], dict[str, bytes]]] = []
+    chunk: list[tuple[int, Any]] = []
+    contents: dict[str, bytes] = {}
+    for number, item in items:
+        mine = _content(folder, number, item) if folder is not None else {}
+        size = sum(len(d) for d in contents.values()) + sum(len(d) for d in mine.values())
+        if chunk and (len(chunk) >= MAX_INGEST_RECORDS or size > MAX_REQUEST_CONTENT):
+            batches.append((chunk, contents))
+            chunk, contents = [], {}
+        chunk.append((number, item))
+        contents.update(mine)
+    if chunk:
+        batches.append((chunk, contents))
+    return batches
+
+
 @click.command()
 @node_command("档案由哪个托管节点保管")
 @click.option("--json", "as_json", is_flag=True, help="输出一行 JSON")
+@click.option(
+    "--content",
+    "content_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="档案数字化文件所在目录（按 files 中的 name 查找），与档案一并上传",
+)
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-def ingest(api: ApiClient, as_code: str, as_json: bool, files: tuple[Path, ...]) -> None:
-    """从 JSON Lines 文件（每行一条档案）导入档案目录信息到本节点。"""
+def ingest(
+    api: ApiClient,
+    as_code: str,
+    as_json: bool,
+    content_dir: Path | None,
+    files: tuple[Path, ...],
+) -> None:
+    """从 JSON Lines 文件（每行一条档案）导入档案到本节点；--content 目录中的文件一并上传。"""
     path = api.node_path(as_code, "records")
     accepted, head = 0, 0
     for file in files:
-        items = _lines(file)
-        for start in range(0, len(items), MAX_INGEST_RECORDS):
-            chunk = items[start : start + MAX_INGEST_RECORDS]
+        for chunk, contents in _requests(_lines(file), content_dir):
+            body: dict[str, Any] = {"records": [i for _, i in chunk]}
+            if contents:
+                body["contents"] = {
+                    sha: base64.b64encode(data).decode("ascii") for sha, data in contents.items()
+                }
             try:
-                done = api.call_json("POST", path, body={"records": [i for _, i in chunk]})
+                done = api.call_json("POST", path, body=body)
             except ApiError as exc:
                 raise CliError(
                     f"{file} 第 {chunk[0][0]}–{chunk[-1][0]} 行未导入（此前 {accepted} 条已导入）："

@@ -18,6 +18,7 @@ import click
 from node.cli.apiclient import ApiClient
 from node.cli.common import node_command, table
 from node.cli.setup import init_root, issue_cmd, show
+from node.config import is_local_address
 
 
 @click.group(commands=[init_root, issue_cmd, show])
@@ -63,6 +64,11 @@ def enrol_list(api: ApiClient, as_code: str, show_all: bool) -> None:
         click.echo("没有待审批的入网申请" if not show_all else "没有入网申请")
         return
     click.echo(table(["代码", "名称", "密钥标识", "地址", "状态"], rows))
+    if any(is_local_address(a["address"]) for a in found["applications"]):
+        click.echo(
+            "注意：有申请的地址是本机或未指定的地址（0.0.0.0、127.0.0.1 等），批准后本节点无法"
+            "连接它；单机测试以外，请对方用 init --advertise 写明对外地址后重新申请。"
+        )
 
 
 @enrol_group.command("approve")

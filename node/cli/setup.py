@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import click
 from node import tlscert
 from node.certificates import Certificate
 from node.cli.common import CliError
-from node.config import DAY_MS, load_settings
+from node.config import DAY_MS, is_local_address, load_settings
 from node.crypto import SigningKey
 from node.errors import ConfigError
 from node.federation.messages import ENROL, EnrolApplication
@@ -38,6 +39,17 @@ from node.federation.trust.grant import enrolment_request, issue_for_request
 from node.identity import Level, level_of, parent_of, validate_code
 
 
+def check_advertised(address: str, option: str) -> None:
+    """Refuse an address no other machine can dial (the parent would sign it into the
+    certificate, and its calls to this node would reach its own listener instead)."""
+    if not address or is_local_address(address):
+        raise CliError(
+            f"本节点对外地址 {address or '（未填写）'} 是本机或未指定的地址，上级节点无法由此连接"
+            f"本节点：请用 {option} 写明其他机器连接本节点的地址（如 county.example:50051）；"
+            "仅在单机测试时加 --allow-local"
+        )
+
+
 def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
@@ -52,7 +64,10 @@ def _toml_string(value: str) -> str:
 @click.option(
     "--web-listen", default="127.0.0.1:8080", show_default=True, help="网页与 API 监听地址"
 )
-@click.option("--parent-address", default="", metavar="HOST:PORT", help="上级节点的 gRPC 地址")
+@click.option(
+    "--parent-address", default="", metavar="HOST:PORT", help="上级节点的 gRPC 地址（省级节点不填）"
+)
+@click.option("--allow-local", is_flag=True, help="允许本机回环地址（仅单机测试）")
 def init(
     data_dir: Path,
     code: str,
@@ -62,13 +77,27 @@ def init(
     advertise: str,
     web_listen: str,
     parent_address: str,
+    allow_local: bool,
 ) -> None:
-    """新节点首次启动前：生成密钥、配置文件和入网申请。"""
+    """新节点首次启动前：生成密钥、配置文件和入网申请。
+
+    省级节点不填 --parent-address；其他节点须填上级地址，并用 --advertise 写明其他机器连接
+    本节点的地址（写入 node.toml，入网申请和证书都用它）。
+    """
     validate_code(code)
-    if len(bytes.fromhex(root_public_key)) != 32:
-        raise ConfigError("根公钥应为 64 位十六进制")
-    if level_of(code) != Level.PROVINCE and not parent_address:
+    try:
+        if len(bytes.fromhex(root_public_key)) != 32:
+            raise ValueError
+    except ValueError:
+        raise ConfigError("根公钥应为 64 位十六进制（registry init-root 打印的那一串）") from None
+    province = level_of(code) == Level.PROVINCE
+    if not province and not parent_address:
         raise ConfigError("非省级节点须用 --parent-address 指定上级节点地址")
+    if province and parent_address:
+        raise ConfigError("省级节点没有上级：请去掉 --parent-address")
+    advertise = advertise or ("" if is_local_address(listen) else listen)
+    if not province and not allow_local:
+        check_advertised(advertise, "--advertise")
     config = data_dir / "node.toml"
     if config.exists():
         raise ConfigError(f"{config} 已存在；如需重建请先移走")
@@ -90,13 +119,15 @@ def init(
         "[[node]]\n"
         f"code = {_toml_string(code)}\n"
         f"name = {_toml_string(name)}\n"
-        f"parent_address = {_toml_string(parent_address)}\n",
+        f"parent_address = {_toml_string(parent_address)}\n"
+        "# where other machines reach this node; its certificate names it\n"
+        f"advertise = {_toml_string(advertise)}\n",
         encoding="utf-8",
     )
     request_file = data_dir / code / "enrol-request.json"
     request_file.write_text(
         json.dumps(
-            enrolment_request(code, name, key, advertise or listen, tls.sha256),
+            enrolment_request(code, name, key, advertise, tls.sha256),
             ensure_ascii=False,
             indent=1,
         )
@@ -108,7 +139,8 @@ def init(
     if level_of(code) == Level.PROVINCE:
         click.echo(f"请用根密钥为入网申请 {request_file} 签发证书（registry issue），")
     else:
-        click.echo(f"在线入网：archive-node enrol --config {config} --wait 600")
+        local = " --allow-local" if allow_local else ""
+        click.echo(f"在线入网：archive-node enrol --config {config} --wait 600{local}")
         click.echo(f"（或离线：将入网申请 {request_file} 交上级节点运维人员签发证书，）")
     click.echo(f"证书链保存为 {chain_path(data_dir / code)} 后运行:")
     click.echo(f"  archive-node run --config {config}")
@@ -196,7 +228,10 @@ def show(chain_file: Path) -> None:
     help="init 写出的配置文件",
 )
 @click.option("--code", default=None, help="配置中托管多个节点时，指定申请入网的节点")
-@click.option("--advertise", default="", metavar="HOST:PORT", help="其他节点连接本节点的地址")
+@click.option(
+    "--advertise", default="", metavar="HOST:PORT", help="其他节点连接本节点的地址（默认取配置）"
+)
+@click.option("--allow-local", is_flag=True, help="允许本机回环地址（仅单机测试）")
 @click.option(
     "--wait",
     type=click.IntRange(min=0),
@@ -204,7 +239,9 @@ def show(chain_file: Path) -> None:
     show_default=True,
     help="等待审批的最长秒数（0 = 只提交或查询一次）",
 )
-def enrol(config_file: Path, code: str | None, advertise: str, wait: int) -> None:
+def enrol(
+    config_file: Path, code: str | None, advertise: str, allow_local: bool, wait: int
+) -> None:
     """向上级节点在线申请入网；获批后保存证书链。可重复运行以查询审批结果。"""
     settings = load_settings(config_file)
     nodes = [n for n in settings.nodes if code in (None, n.code)]
@@ -212,15 +249,24 @@ def enrol(config_file: Path, code: str | None, advertise: str, wait: int) -> Non
         raise CliError("配置中有多个节点，请用 --code 指定" if nodes else f"配置中没有节点 {code}")
     node = nodes[0]
     if not node.parent_address:
-        raise CliError(f"配置中 {node.code} 没有 parent_address，不知道向哪里申请")
+        raise CliError(
+            f"配置中 {node.code} 没有 parent_address，不知道向哪里申请；上级由本守护进程托管的"
+            "节点不需在线入网，请用 archive-node host add 添加（docs/operations.md）"
+        )
     node_dir = settings.data_dir / node.code
     key = SigningKey.load(key_path(node_dir))
+    address = advertise or node.advertise
+    if not allow_local:
+        check_advertised(address, "--advertise（或 node.toml 的 advertise）")
     application = EnrolApplication(
-        code=node.code,
-        name=node.name,
-        public_key=key.public_key,
-        address=advertise or settings.grpc_listen,
+        code=node.code, name=node.name, public_key=key.public_key, address=address
     )
+    # what the applicant tells the parent's operator, before waiting for the approval
+    click.echo(
+        f"入网申请 {node.code}（{node.name}，地址 {address}，密钥标识 {key.key_id}）："
+        f"请把区划代码和密钥标识告诉上级节点 {parent_of(node.code)} 的运维人员核对批准。",
+    )
+    sys.stdout.flush()
     from node.rpc.codec import ProtobufCodec
     from node.rpc.peers import call_address, call_address_tls
 

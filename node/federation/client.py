@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
-from node.errors import AuthError, ProtocolError
+from node.errors import AuthError, PeerUnavailable, ProtocolError
 from node.federation.messages import MANIFEST_SUFFIX, REPLY_SUFFIX, Envelope, FetchPart
 from node.federation.parts import NodeParts
 from node.identity import next_hop
@@ -41,9 +42,20 @@ class FederationClient:
         )
         iterator = aiter(parts)
         try:
-            first = p.codec.decode(FetchPart, await anext(iterator))
+            # The manifest comes first, as soon as the holder has hashed the file: it gets the
+            # unary calls' deadline, so a fetch through a dead hop gives up as soon as a search
+            # would, not after the whole stream's (``fetch_timeout``).
+            first = p.codec.decode(
+                FetchPart, await asyncio.wait_for(anext(iterator), p.call_timeout)
+            )
         except StopAsyncIteration:
             raise ProtocolError(f"{destination} closed the stream without a manifest") from None
+        except TimeoutError:
+            await _close(iterator)
+            raise PeerUnavailable(
+                f"节点 {destination} 未在 {p.call_timeout:g} 秒内开始发送内容（途经的节点不可达或"
+                "馆藏单位繁忙）"
+            ) from None
         if first.manifest is None:
             raise ProtocolError(f"{destination} did not start the stream with a manifest")
         self.check_answer(
@@ -74,3 +86,9 @@ class FederationClient:
             raise AuthError(f"answer addressed to {reply.destination}, not {self.parts.code}")
         if reply.transaction_id != transaction_id:
             raise AuthError("answer is for another transaction")
+
+
+async def _close(iterator: AsyncIterator[bytes]) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()

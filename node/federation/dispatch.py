@@ -93,22 +93,20 @@ class LocalTransport:
 
     async def unary(self, neighbour: str, method: str, request: bytes, timeout: float) -> bytes:
         if not self.dispatcher.hosts(neighbour):
-            raise PeerUnavailable(f"node {neighbour} is not hosted here")
+            raise PeerUnavailable(f"节点 {neighbour} 不由本守护进程托管")
         try:
             return await asyncio.wait_for(self.dispatcher.unary(method, request), timeout)
         except NodeError as exc:
             exc.from_peer = neighbour  # audited where it was raised, not again by relays
             raise
         except TimeoutError:
-            raise PeerUnavailable(
-                f"node {neighbour} did not answer within {timeout:.0f} s"
-            ) from None
+            raise PeerUnavailable(f"节点 {neighbour} 未在 {timeout:g} 秒内应答") from None
 
     async def stream(
         self, neighbour: str, method: str, request: bytes, timeout: float
     ) -> AsyncIterator[bytes]:
         if not self.dispatcher.hosts(neighbour):
-            raise PeerUnavailable(f"node {neighbour} is not hosted here")
+            raise PeerUnavailable(f"节点 {neighbour} 不由本守护进程托管")
         try:
             async with asyncio.timeout(timeout):
                 async for part in self.dispatcher.stream(method, request):

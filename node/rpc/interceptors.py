@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,8 @@ from node.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 _TO_STATUS: tuple[tuple[type[NodeError], grpc.StatusCode], ...] = (
     (AuthError, grpc.StatusCode.UNAUTHENTICATED),
@@ -63,8 +66,15 @@ def error_from_status(code: grpc.StatusCode, details: str | None, peer: str) -> 
     """A peer's refusal as the node error it stands for (relays pass it on unchanged)."""
     kind = _FROM_STATUS.get(code, FederationError)
     message = details or code.name
-    if kind is PeerUnavailable and not details:
-        message = f"node {peer} is unreachable"
+    if kind is PeerUnavailable and not _CJK.search(message):
+        # gRPC's own words ("Stream removed (recvmsg:No route to host (113))", "failed to
+        # connect to all addresses; ..."): for the log, not inside a clerk's zh-CN sentence.
+        # A relay's own refusal arrives in zh-CN and is passed on as it is.
+        log.info("call to %s failed: %s: %s", peer, code.name, message)
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            message = f"节点 {peer} 未在时限内应答"
+        else:
+            message = f"无法连接节点 {peer}（网络不通或该节点未运行）"
     error = kind(message)
     error.from_peer = peer
     return error
@@ -72,8 +82,12 @@ def error_from_status(code: grpc.StatusCode, details: str | None, peer: str) -> 
 
 async def _abort(context: aio.ServicerContext[Any, Any], method: str, exc: BaseException) -> None:
     code, message = status_for(exc)
+    below = getattr(exc, "from_peer", None)
     if code == grpc.StatusCode.INTERNAL:
         log.exception("%s failed", method, exc_info=exc)
+    elif below is not None:
+        # a relayed call that failed at or beyond the next hop: nothing was refused here
+        log.info("%s failed further down, via %s (%s): %s", method, below, code.name, message)
     else:
         log.warning("%s refused (%s): %s", method, code.name, message)
     await context.abort(code, message)

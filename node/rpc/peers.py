@@ -68,7 +68,9 @@ class PeerTransport:
     def _key(self, neighbour: str) -> _ChannelKey:
         endpoint = self.resolve(neighbour)
         if endpoint is None:
-            raise PeerUnavailable(f"address of node {neighbour} is unknown")
+            raise PeerUnavailable(
+                f"不知道节点 {neighbour} 的地址（其证书尚未到达本节点的信任目录）"
+            )
         if self.require_tls and not endpoint.tls_sha256:
             raise PeerUnavailable(
                 f"node {neighbour}'s certificate pins no TLS certificate; with host.tls on, "

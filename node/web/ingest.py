@@ -4,12 +4,21 @@ What ``archive-node ingest`` calls: ``{"records": [{...}, ...]}``, each record a
 ``record_from_json``, held by the node in the URL, optionally with ``subject_ids``: the
 identity numbers of its subjects, which this node keeps sealed and indexes blind (they are
 not part of the record, and never leave this node). All or nothing: one bad record refuses the
-whole request (naming it) and stores nothing. Files named by a record must already be in the
-node's blob store (digital content is not uploaded through this call).
+whole request (naming it) and stores nothing.
+
+A record's digital content comes in the same request, ``"contents": {"SHA256": "BASE64"}``
+(``archive-node ingest --content DIR`` fills it in), and is stored with the records, all or
+nothing; a file named without its content must be a file of the stored version of the same
+record (``federation/services/ingest.py`` says why). The body may be up to
+``MAX_INGEST_BYTES``: it is read here with that limit instead of aiohttp's 1 MiB default,
+which holds for every other route.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from typing import Any
 
 from aiohttp import web
@@ -27,7 +36,7 @@ from node.records import (
     Retention,
 )
 from node.web.auth import current_actor, requires
-from node.web.context import json_response, node_services, read_json
+from node.web.context import json_response, node_services
 
 _FIELDS = {
     "record_id", "archival_code", "fonds", "category", "year", "retention", "title",
@@ -124,10 +133,45 @@ def _files(value: object) -> tuple[ContentFile, ...]:
     return tuple(files)
 
 
+MAX_INGEST_BYTES = 64 * 1024 * 1024  # one request's JSON, content in base64 included
+
+
+async def _body(request: web.Request) -> Any:
+    """The JSON body, read up to ``MAX_INGEST_BYTES`` (413 past it)."""
+    if request.content_length is not None and request.content_length > MAX_INGEST_BYTES:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=MAX_INGEST_BYTES, actual_size=request.content_length
+        )
+    data = bytearray()
+    async for chunk in request.content.iter_chunked(1 << 20):
+        data += chunk
+        if len(data) > MAX_INGEST_BYTES:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_INGEST_BYTES, actual_size=len(data))
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):  # ValueError includes UnicodeDecodeError
+        raise InvalidInput("请求内容不是有效的 JSON（或嵌套过深）。请检查后重试。") from None
+
+
+def _contents(value: object) -> dict[str, bytes]:
+    """``{"SHA256": "BASE64", ...}`` as bytes by their (lower-case) sha256."""
+    if not isinstance(value, dict):
+        raise InvalidRecord('内容（contents）应为 {"sha256": "base64 编码的内容", ...}')
+    contents = {}
+    for sha, text in value.items():
+        if not isinstance(text, str) or not isinstance(sha, str) or len(sha) != 64:
+            raise InvalidRecord(f"内容 {str(sha)[:64]!r} 应以 sha256 为键、base64 文本为值")
+        try:
+            contents[sha.lower()] = base64.b64decode(text, validate=True)
+        except binascii.Error:
+            raise InvalidRecord(f"内容 {sha} 不是有效的 base64 文本") from None
+    return contents
+
+
 @requires(Role.ARCHIVIST)
 async def ingest(request: web.Request) -> web.Response:
     services = node_services(request)
-    body = await read_json(request)
+    body = await _body(request)
     items = body.get("records") if isinstance(body, dict) else None
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_INGEST_RECORDS:
         raise InvalidInput(f'请求应为 {{"records": [...]}}，每次 1 到 {MAX_INGEST_RECORDS} 条')
@@ -142,8 +186,9 @@ async def ingest(request: web.Request) -> web.Response:
         records.append(record)
         if numbers:
             subject_ids[record.record_id] = numbers
+    contents = _contents(body.get("contents", {}))
     report = await services.ingest.ingest(
-        records, actor=current_actor(request), subject_ids=subject_ids
+        records, contents, actor=current_actor(request), subject_ids=subject_ids
     )
     return json_response({"accepted": report.accepted, "change_head": report.change_head})
 

@@ -191,6 +191,7 @@ async def registry_page(request: web.Request) -> web.Response:
         "expires": views.local_time(overview.not_after_ms / 1000, "%Y-%m-%d"),
         "version": overview.directory_version,
         "applications": rows,
+        "address_problems": sorted(overview.child_address_problems.items()),
         "refusals": refusals,
         "notice": operator.registry_notice(request.query.get("done", ""), listing),
         "revoked": [operator.revoked_row(r) for r in listing.revoked],

@@ -76,8 +76,8 @@ def enrol(tmp: Path, code: str, name: str, root_pk: str, parent: str = "") -> di
     grpc_address, web_address = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
     args = ["--data", code, "--code", code, "--name", name, "--root-public-key", root_pk]
     args += ["--listen", grpc_address, "--advertise", grpc_address, "--web-listen", web_address]
-    if parent:
-        args += ["--parent-address", parent]
+    if parent:  # every node on loopback: one machine, said so
+        args += ["--parent-address", parent, "--allow-local"]
     ok("init", *args, cwd=tmp)
     TOKENS[code] = staff_token(tmp, code)
     return {"grpc": grpc_address, "api": f"http://{web_address}", "config": f"{code}/node.toml"}
@@ -237,7 +237,7 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
     daemons = [Daemon(tmp_path, province["config"], province["api"])]
     try:
         daemons[0].wait_ready()
-        out = ok("enrol", "--config", city["config"], cwd=tmp_path)
+        out = ok("enrol", "--config", city["config"], "--allow-local", cwd=tmp_path)
         assert "等待" in out and not (tmp_path / "3301/3301/chain.json").exists()
         key_id = out.split("密钥标识 ", 1)[1].split("）", 1)[0]  # what the applicant reports
         listed = ok(*api, "registry", "enrol", "list", "--as", "33", cwd=tmp_path)
@@ -246,7 +246,7 @@ def test_online_enrolment_revocation_and_audit_through_the_cli(tmp_path: Path) -
         refused = cli(*approve, "--key-id", "ed25519:0000000000000000", cwd=tmp_path)
         assert refused.returncode != 0 and "密钥已变更" in refused.stderr, refused.stderr
         assert "已批准" in ok(*approve, "--key-id", key_id, cwd=tmp_path)
-        out = ok("enrol", "--config", city["config"], cwd=tmp_path)
+        out = ok("enrol", "--config", city["config"], "--allow-local", cwd=tmp_path)
         assert "已批准" in out and (tmp_path / "3301/3301/chain.json").exists()
         daemons.append(Daemon(tmp_path, city["config"], city["api"]))
         daemons[1].wait_ready()

@@ -251,6 +251,7 @@ async def test_parent_down_child_serves_queues_backs_off_and_catches_up(net: Net
 async def test_a_call_from_the_parent_ends_the_backoff(net: Network) -> None:
     township = net.node(TOWNSHIP)
     await eventually(lambda: _idle(net, TOWNSHIP))
+    await _greeted(net, COUNTY)  # the county's heartbeats at its start have arrived
     await township.pusher.stop()
     # as if the county had been unreachable for a long time: next attempt in an hour
     await township.parts.peers.record_failure(COUNTY, "测试：上级不可达", 9, time.time() + 3600)
@@ -266,6 +267,41 @@ async def test_a_call_from_the_parent_ends_the_backoff(net: Network) -> None:
     await eventually(lambda: everywhere(net, item, CHAIN[1:]))
     state = await township.parts.peers.get(COUNTY)
     assert state.failures == 0 and state.next_attempt_at is None
+
+
+async def test_a_parent_that_restarts_ends_its_childrens_backoff(net: Network) -> None:
+    """The county restarts while the township waits out a long backoff: the county's first
+    call after its start (a heartbeat to each child) ends the wait, with nobody retrying."""
+    township = net.node(TOWNSHIP)
+    await eventually(lambda: _idle(net, TOWNSHIP))
+    await eventually(lambda: _one_directory(net))  # no announcement still on its way
+    await stop(net, COUNTY)
+    item, data = make_record(TOWNSHIP, 31, title="北山街道低保审批记录", category="社保")
+    await ingest(net.service(TOWNSHIP), [(item, data)])
+    await eventually(lambda: _failed(net, TOWNSHIP))
+    await township.pusher.stop()
+    # as if the county had been down for long: the next attempt is an hour away
+    await township.parts.peers.record_failure(COUNTY, "测试：上级不可达", 9, time.time() + 3600)
+    await township.pusher.start()
+    await start_again(net, COUNTY)
+    await eventually(lambda: everywhere(net, item, CHAIN[1:]))
+    state = await township.parts.peers.get(COUNTY)
+    assert state.failures == 0 and state.next_attempt_at is None
+
+
+async def _one_directory(net: Network) -> bool:
+    versions = {net.node(code).keeper.head.version for code in CHAIN}
+    return len(versions) == 1
+
+
+async def _greeted(net: Network, code: str) -> None:
+    greeting = net.node(code).keeper.greeting
+    assert greeting is not None
+    await asyncio.wait_for(asyncio.shield(greeting), 10)
+
+
+async def _failed(net: Network, code: str) -> bool:
+    return (await net.node(code).parts.peers.get(parent_of(code) or "")).failures > 0
 
 
 async def test_operators_see_links_and_can_force_a_retry(net: Network) -> None:

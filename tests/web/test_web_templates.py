@@ -59,9 +59,11 @@ def _application(code: str, name: str, status: str = "pending", note: str = "") 
     return Application(code, name, bytes(32), "", 0.0, status, None, "", note)
 
 
-# What registry.html needs besides applications and refusals: nothing revoked, banned or aliased.
+# What registry.html needs besides applications and refusals: nothing revoked, banned or aliased,
+# no child's address answering as another node.
 NOTHING_REVOKED = {
     "notice": "", "revoked": [], "banned": [], "aliases": [], "is_registry": False,
+    "address_problems": [],
     "actions": operator.registry_actions("330110"),
 }  # fmt: skip
 

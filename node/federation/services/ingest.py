@@ -112,6 +112,8 @@ class Ingest:
                     raise InvalidRecord(
                         f"档案 {record.ref} 的文件 {file.name} 没有随档案上传内容；"
                         "本档案此前的版本中也没有这一文件。请将该文件的内容与档案一并上传"
+                        "（archive-node ingest --content 目录：按 files 中的 name 把文件放在该目录"
+                        "下；见 docs/operations.md「Ingesting records」）"
                     )
         # ContentFile has checked every sha256 is well formed, so one batch of lookups
         # refuses exactly what a lookup per file, in order, would.

@@ -8,6 +8,7 @@ of the directory.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -39,6 +40,8 @@ class TrustOverview:
     aliases: Mapping[str, str]  # succeeded division code -> successor (a copy)
     banned_keys: Mapping[str, str]  # key id -> reason (a copy)
     unreported_events: int  # trust events made here the root registry has not acknowledged
+    # children whose certified address answers as another node: code -> what was seen
+    child_address_problems: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class TrustAdmin:
             aliases=dict(state.aliases),
             banned_keys=dict(state.banned),
             unreported_events=await keeper.reports.unreported_events(),
+            child_address_problems=dict(keeper.directory.address_problems),
         )
 
     async def listing(self) -> TrustListing:

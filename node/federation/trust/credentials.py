@@ -14,6 +14,11 @@ key, the authority on what the node is; the parent keeps the pin across later re
 Rotation never loses a key: the new one is saved beside the old before it is certified,
 published in the directory before the node switches to it, and the old one is only retired
 (kept on disk, and reported so evidence it signed before still verifies) afterwards.
+
+A node moves to another address the same way: ``[[node]] advertise`` (set by the host) that
+differs from the address its certificate names makes the next upkeep ask the parent for a
+certificate naming it, in a renewal signed by the node's own key, which the parent grants,
+logs in its audit log and reports like any renewal.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import time
 from dataclasses import replace
 
 from node import crypto
+from node.actors import node_actor
+from node.audit import Act
 from node.certificates import Certificate
 from node.config import TrustSettings
 from node.errors import AuthError, Forbidden, InvalidInput
@@ -60,6 +67,9 @@ class Credentials:
         # the SHA-256 of the TLS certificate this node's listener presents; b"": no TLS
         self.tls_sha256 = b""
         self._tls_asked = False
+        # where this node says other machines reach it (``[[node]] advertise``); "" = not said
+        self.advertise = ""
+        self._address_asked = ""
 
     @property
     def code(self) -> str:
@@ -86,11 +96,20 @@ class Credentials:
             tls_sha256=request.tls_sha256 or current.tls_sha256,
         )
         await self.reports.report([chain[0]])
+        detail: dict[str, object] = {"serial": chain[0].serial, "address": chain[0].address}
+        if chain[0].address != current.address:
+            detail["previous_address"] = current.address
+        if request.new_public_key:
+            detail["key_id"] = chain[0].key_id
+        await self.parts.audit.append(
+            node_actor(current.node_id, self.code), Act.CHILD_RENEWED, current.node_id, detail
+        )
         log.info(
-            "%s %s (serial %d)",
+            "%s %s (serial %d, address %s)",
             "rotated key of" if request.new_public_key else "renewed",
             current.node_id,
             chain[0].serial,
+            chain[0].address or "-",
         )
         return RenewReply(chain=chain)
 
@@ -98,8 +117,24 @@ class Credentials:
         """This node serves TLS, but its certificate does not pin that TLS certificate."""
         return bool(self.tls_sha256) and self.parts.signer.chain[0].tls_sha256 != self.tls_sha256
 
+    def address_changed(self) -> bool:
+        """The configured address is not the one this node's certificate names."""
+        return bool(self.advertise) and self.parts.signer.chain[0].address != self.advertise
+
     async def renew_if_due(self) -> bool:
         leaf = self.parts.signer.chain[0]
+        parent = self.directory.parent
+        if self.address_changed() and parent is not None and self._address_asked != self.advertise:
+            log.info(
+                "asking %s for a certificate naming the address %s of %s (was %s)",
+                parent,
+                self.advertise,
+                self.code,
+                leaf.address or "-",
+            )
+            await self.renew()  # a failure (parent down) is retried at the next upkeep
+            self._address_asked = self.advertise
+            return True
         if self.tls_unpinned() and self.directory.parent is not None and not self._tls_asked:
             log.info(
                 "asking %s for a certificate pinning the TLS certificate of %s",
@@ -118,7 +153,6 @@ class Credentials:
             return True
         if leaf.not_after_ms - self.directory.now_ms > self.settings.renew_before_ms:
             return False
-        parent = self.directory.parent
         if parent is None:
             log.warning(
                 "the province certificate expires at %d ms; sign a new one with the root key "
@@ -148,7 +182,9 @@ class Credentials:
             raise Forbidden("省级节点的证书须用根密钥离线签发（见 docs/operations.md）")
         signer = self.parts.signer
         request = RenewRequest(
-            new_public_key=new_key.public_key if new_key else b"", tls_sha256=self.tls_sha256
+            new_public_key=new_key.public_key if new_key else b"",
+            address=self.advertise,  # "": the parent keeps the address the certificate names
+            tls_sha256=self.tls_sha256,
         )
         reply = await self.client.call(RENEW, parent, self.parts.codec.encode(request))
         chain = self.parts.codec.decode(RenewReply, reply.payload).chain

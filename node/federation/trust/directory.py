@@ -17,6 +17,8 @@ import logging
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
+from node.actors import node_actor
+from node.audit import Act
 from node.certificates import Certificate
 from node.errors import AuthError, Forbidden, NodeError, ProtocolError
 from node.federation.client import FederationClient
@@ -47,6 +49,18 @@ log = logging.getLogger(__name__)
 
 PAGE_EVENTS = 1_000
 ANNOUNCE_TIMEOUT_S = 5.0
+
+
+def answers_as_another(exc: BaseException) -> bool:
+    """Whether a failed call to a node reached a listener that is not that node's: another
+    daemon hosting other nodes, a TLS certificate other than the pinned one, an answer signed
+    by another node."""
+    text = str(exc)
+    return (
+        "no node hosted here takes calls" in text
+        or "is not the one its node certificate pins" in text
+        or (isinstance(exc, AuthError) and text.startswith("answer signed by"))
+    )
 
 
 class Background:
@@ -84,6 +98,8 @@ class Directory:
         self.state = state
         self.root_public_key = root_public_key
         self.background = background
+        # children whose certified address answered as another node: code -> what was seen
+        self.address_problems: dict[str, str] = {}
         # codes whose address is known: where children are (the host sets it)
         self.known_nodes: Callable[[], Iterable[str]] = tuple
         # told every certificate the directory brings (addresses; the host sets it)
@@ -220,6 +236,28 @@ class Directory:
         except NodeError as exc:
             log.warning("directory refresh of %s failed: %s", self.code, exc)
 
+    async def _wrong_address(self, child: str, seen: str) -> None:
+        """The child's certified address answered as another node: say so, in the log and
+        the status (``address_problems``) every time, in the audit log once per address."""
+        certs = self.state.current(child)
+        address = certs[-1].address if certs else ""
+        log.warning(
+            "certificate of %s names %s, which answers as another node (%s): the child's "
+            "operator must correct advertise in its node.toml (docs/operations.md)",
+            child,
+            address or "-",
+            seen,
+        )
+        before = self.address_problems.get(child, "")
+        self.address_problems[child] = f"{address}: {seen}"
+        if not before.startswith(f"{address}: "):
+            await self.parts.audit.append(
+                node_actor(self.code, self.code),
+                Act.CHILD_ADDRESS,
+                child,
+                {"address": address, "seen": seen[:200]},
+            )
+
     def _announce_soon(self) -> None:
         self.background.spawn(self.announce())
 
@@ -238,5 +276,9 @@ class Directory:
                 await asyncio.wait_for(self.client.call(HEARTBEAT, child, beat), ANNOUNCE_TIMEOUT_S)
             except (NodeError, TimeoutError) as exc:
                 log.debug("could not announce directory to %s: %s", child, exc)
+                if answers_as_another(exc):
+                    await self._wrong_address(child, str(exc))
+            else:
+                self.address_problems.pop(child, None)
 
         await asyncio.gather(*(tell(child) for child in children))

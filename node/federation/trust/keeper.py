@@ -17,6 +17,7 @@ Operators reach the parts through ``federation/services/trust_admin.py``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -49,6 +50,7 @@ class TrustKeeper:
         settings: TrustSettings = DEFAULT_TRUST,
     ) -> None:
         self._background = Background()
+        self.greeting: asyncio.Task[None] | None = None  # the heartbeats sent at start
         self.directory = Directory(client, store, state, root_public_key, self._background)
         self.reports = Reporter(client, store, self.directory)
         self.enrolment = Enrolment(store, self.directory, self.reports, settings)
@@ -81,10 +83,16 @@ class TrustKeeper:
 
     async def start(self) -> None:
         """Once the node listens: the registry logs its own certificate; every node does its
-        upkeep at once rather than one interval later."""
+        upkeep at once rather than one interval later, and tells its children it is up.
+
+        The heartbeat is what ends a child's push backoff (any valid signed call from the
+        parent does, ``sync.py``): after a parent's restart its children catch up at once
+        instead of waiting out the rest of their backoff, up to ``sync.backoff_cap``.
+        """
         if self.directory.is_registry:
             await self.directory.register(self.parts.signer.chain[:1])
         self._background.spawn(self.tick())
+        self.greeting = self._background.spawn(self.directory.announce())
 
     async def stop(self) -> None:
         await self._background.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from node.config import is_local_address
 from node.crypto import key_id_of
 from node.errors import InvalidCode
 from node.identity import level_of, parent_of
@@ -34,6 +35,14 @@ class ApplicationRow:
     reject_action: str
 
 
+def _address(address: str) -> str:
+    """The address the certificate will name, flagged when no other machine can dial it."""
+    if not address or is_local_address(address):
+        shown = address or "（未填写）"
+        return f"{shown}（本机或未指定的地址：批准后本节点无法连接它，请对方改正后重新申请）"
+    return address
+
+
 def application_row(code: str, application: Application) -> ApplicationRow:
     approve = reject = ""
     if application.status == "pending":
@@ -50,7 +59,7 @@ def application_row(code: str, application: Application) -> ApplicationRow:
         name=application.name,
         level=level,
         key_id=key_id_of(application.public_key),
-        address=application.address or "-",
+        address=_address(application.address),
         status=status + (f"：{application.note}" if application.note else ""),
         approve_action=approve,
         reject_action=reject,
