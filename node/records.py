@@ -47,10 +47,12 @@ class Retention(StrEnum):
 
     @classmethod
     def from_code(cls, code: str) -> Retention:
+        """The retention a 档号 segment or a spreadsheet cell names: ``Y`` / ``D30`` / ``D10``
+        as DA/T 22 writes it, or ``永久`` / ``30年`` / ``10年`` (aliases, as clerks write it)."""
         for retention in cls:
-            if retention.code == code:
+            if code in (retention.code, retention.value):
                 return retention
-        raise InvalidRecord(f"保管期限代码应为 Y、D30 或 D10: {code!r}")
+        raise InvalidRecord(f"保管期限代码应为 Y、D30 或 D10（或 永久、30年、10年）: {code!r}")
 
 
 # 门类: the categories clerks meet daily, with the code used in the 档号.
@@ -66,11 +68,14 @@ CATEGORIES: dict[str, str] = {
 }
 CATEGORY_BY_CODE = {code: name for name, code in CATEGORIES.items()}
 
-# 档号, after DA/T 22-2015: 全宗号-门类代码·年度-保管期限代码-件号, e.g. J001-HY·2015-Y-0001
+# 档号, after DA/T 22-2015: 全宗号-门类代码·年度-保管期限代码-机构或问题代码-件号, the
+# organisation (or subject) code optional, e.g. J001-HY·2015-Y-0001, J001-HY·2015-D30-BGS-0012.
+# The retention is also accepted as 永久 / 30年 / 10年 (the codes this parser always took).
 _ARCHIVAL_CODE = re.compile(
     r"(?P<fonds>[A-Z0-9]{1,8})-(?P<category>[A-Z]{2,4})[·.](?P<year>[0-9]{4})"
-    r"-(?P<retention>Y|D30|D10)-(?P<item>[0-9]{1,6})"
+    r"-(?P<retention>Y|D30|D10|永久|30年|10年)(?:-(?P<org>[A-Z0-9]{1,10}))?-(?P<item>[0-9]{1,6})"
 )
+SECRECY_OPEN = ("", "公开", "非密", "无")  # 密级 values that are no state secret
 _RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FILE_NAME = re.compile(r"[^/\\\x00-\x1f]{1,128}")
@@ -86,6 +91,7 @@ MAX_SUBJECT_CHARS = 64
 MAX_INDEX_CHARS = 128  # one blind-index value
 MAX_FILES = 100
 MAX_MEDIA_TYPE_CHARS = 127
+MAX_DOC_TYPE_CHARS = 20
 MAX_NAME_CHARS = 100  # a holder's name carried in its entries
 MAX_VERSION = MAX_INT64
 MAX_CONTENT_SIZE = MAX_INT64
@@ -101,11 +107,34 @@ class ArchivalCode:
     year: int
     retention: Retention
     item: int
+    org: str = ""  # 机构或问题代码, "" if the 档号 has none
+
+    @property
+    def series(self) -> str:
+        """The 档号 without its item number: the series whose items are numbered 1, 2, 3..."""
+        org = f"-{self.org}" if self.org else ""
+        return f"{self.fonds}-{self.category_code}·{self.year}-{self.retention.code}{org}"
 
     def __str__(self) -> str:
-        return (
-            f"{self.fonds}-{self.category_code}·{self.year}-{self.retention.code}-{self.item:04d}"
-        )
+        return f"{self.series}-{self.item:04d}"
+
+
+def nonstandard_reason(text: str) -> str:
+    """Why a 档号 that parses is not as DA/T 22 writes it ("" if it is): a 4-character 全宗号,
+    the retention as Y / D30 / D10, a 4-digit item number from 0001. The parser accepts more
+    (records filed before this check); a transfer package's 档号 must be standard."""
+    code = parse_archival_code(text)
+    match = _ARCHIVAL_CODE.fullmatch(text.strip())
+    assert match is not None  # parse_archival_code matched it
+    if len(code.fonds) != 4:
+        return f"全宗号应为 4 位（收到 {code.fonds}）"
+    if match["retention"] != code.retention.code:
+        return f"保管期限在档号中应写作 {code.retention.code}（收到 {match['retention']}）"
+    if len(match["item"]) != 4 or code.item < 1:
+        return f"件号应为 4 位数字，从 0001 起（收到 {match['item']}）"
+    if "." in text:
+        return "门类代码与年度之间应为间隔号 ·"
+    return ""
 
 
 def parse_archival_code(text: str) -> ArchivalCode:
@@ -124,6 +153,7 @@ def parse_archival_code(text: str) -> ArchivalCode:
         year=int(match["year"]),
         retention=Retention.from_code(match["retention"]),
         item=int(match["item"]),
+        org=match["org"] or "",
     )
 
 
@@ -166,6 +196,8 @@ class Record:
     files: tuple[ContentFile, ...] = ()
     version: int = 1
     deleted: bool = False
+    doc_type: str = ""  # 文种 (通知, 证明, 决定...)
+    secrecy: str = ""  # 密级: only "", 公开, 非密, 无 are accepted (nothing classified)
 
     def __post_init__(self) -> None:
         validate_record(self)
@@ -200,6 +232,11 @@ def validate_record(record: Record) -> None:
         raise InvalidRecord("文件（files）的每一项应为文件说明")
     integer(record.version, "版本号（version）", 1, MAX_VERSION)
     flag(record.deleted, "删除标记（deleted）")
+    text(record.doc_type, "文种（doc_type）", MAX_DOC_TYPE_CHARS)
+    if text(record.secrecy, "密级（secrecy）", 10) not in SECRECY_OPEN:
+        raise InvalidRecord(
+            f"密级为 {record.secrecy} 的涉密档案不得进入本网络，请按保密规定另行处理"
+        )
     code = parse_archival_code(text(record.archival_code, "档号（archival_code）", 40))
     if CATEGORIES[record.category] != code.category_code:
         raise InvalidRecord(f"档号门类代码 {code.category_code} 与门类 {record.category} 不符")

@@ -45,6 +45,19 @@ THIRD_PARTY = {
     "nacl": {"domain"},  # node.crypto is the only module that touches nacl (checked below)
     "cryptography": {"domain"},  # X.509 for the TLS listener: node/tlscert.py
     "sqlite_utils": {"storage"},
+    # issue 11: format identification and readability, BagIt, the CLI's progress bar
+    "puremagic": {"domain"},
+    "pypdf": {"domain"},
+    "PIL": {"domain"},
+    "bagit": {"domain"},
+    "tqdm": {"cli"},
+}
+# Third-party packages one domain module alone may import (checked below).
+ONLY_IN = {
+    "puremagic": "node.formats",
+    "pypdf": "node.formats",
+    "PIL": "node.formats",
+    "bagit": "node.transfer",
 }
 
 
@@ -114,6 +127,16 @@ def test_every_import_points_down() -> None:
         module = _module_name(path)
         wrong += _violations(module, imports_of(path))
     assert not wrong, "imports against the layers (docs/architecture.md):\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("library", "module"), sorted(ONLY_IN.items()))
+def test_a_library_is_imported_by_its_one_module(library: str, module: str) -> None:
+    users = [
+        _module_name(p)
+        for p in _modules()
+        if any(i == library or i.startswith(library + ".") for i in imports_of(p))
+    ]
+    assert users == [module]
 
 
 def test_only_crypto_touches_nacl() -> None:
