@@ -132,6 +132,23 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class PreservationSettings:
+    # re-hash a slice of the stored content this often (the content checked longest ago)
+    fixity_interval_s: float = _setting(3600.0, "fixity_interval", "seconds")
+    # contents re-hashed per run: the whole store is covered over (stored / this) runs
+    fixity_batch: int = _setting(500, "fixity_batch", "int")
+    # a transfer package: at most this many files, bytes per file and in all, and the zip
+    # expansion ratio past which an entry is taken for a zip bomb
+    max_package_files: int = _setting(100_000, "max_package_files", "int")
+    max_file_bytes: int = _setting(4 << 30, "max_file_bytes", "int")
+    max_package_bytes: int = _setting(64 << 30, "max_package_bytes", "int")
+    max_zip_ratio: int = _setting(200, "max_zip_ratio", "int")
+
+
+DEFAULT_PRESERVATION = PreservationSettings()
+
+
+@dataclass(frozen=True)
 class AccountSettings:
     """Staff sessions and login rate limits (``[accounts]``), the same at every hosted node."""
 
@@ -176,6 +193,7 @@ class HostSettings:
     # host, localhost, 127.0.0.1 and [::1] on the bound port (``web_host_names``)
     web_hosts: tuple[str, ...] = ()
     accounts: AccountSettings = field(default_factory=AccountSettings)
+    preservation: PreservationSettings = field(default_factory=PreservationSettings)
 
 
 def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -185,7 +203,9 @@ def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-_SectionT = TypeVar("_SectionT", SyncSettings, TrustSettings, AuditSettings, AccountSettings)
+_SectionT = TypeVar(
+    "_SectionT", SyncSettings, TrustSettings, AuditSettings, AccountSettings, PreservationSettings
+)
 
 
 def _section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:
@@ -325,6 +345,10 @@ def settings_from_mapping(
             raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
     audit = _section(AuditSettings, _table(data, "audit"), "audit")
     accounts = _account_settings(_table(data, "accounts"))
+    preservation = _section(PreservationSettings, _table(data, "preservation"), "preservation")
+    for f in dataclasses.fields(preservation):
+        if getattr(preservation, f.name) < 1:
+            raise ConfigError("must be at least 1", f"preservation.{f.metadata['key']}")
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -357,4 +381,5 @@ def settings_from_mapping(
         audit=audit,
         web_hosts=_web_hosts(host.get("web_hosts", [])),
         accounts=accounts,
+        preservation=preservation,
     )

@@ -80,7 +80,7 @@ def check_package(
         findings.append(Finding("真实性", "metadata", meta_name, problem))
     for row in rows:
         findings += [Finding(p, c, _row_subject(row), r, row.number) for p, c, r in row.problems]
-    special = {meta_name, REGISTER_NAME, MANIFEST_NAME}
+    special = {meta_name, REGISTER_NAME, MANIFEST_NAME, "metadata.xml"}  # a bag we exported
     content = {n: p for n, p in payload.items() if n not in special}
     total = len(rows) + len(content)
     done = 0

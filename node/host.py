@@ -83,6 +83,7 @@ class Host:
                 clock=clock,
                 outbox=settings.sync.outbox(),
                 accounts=settings.accounts,
+                preservation=settings.preservation,
             )
             for n in settings.nodes
         }
@@ -104,6 +105,8 @@ class Host:
             settings.sync.anti_entropy_interval_s,
             [n.checkpointer for n in self.nodes.values()],
             settings.audit.checkpoint_interval_s,
+            fixity=[n.fixity for n in self.nodes.values()],
+            fixity_interval_s=settings.preservation.fixity_interval_s,
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None

@@ -1,6 +1,6 @@
 """Scheduled work (APScheduler): the periodic catalogue push, anti-entropy with the parent,
 trust upkeep (directory refresh, unreported trust events, certificate renewal) and audit
-checkpoints of every hosted node.
+checkpoints and fixity checks (``FixityChecker.run_scheduled``) of every hosted node.
 
 Job bodies are plain methods of the objects they drive (``CataloguePusher.wake``,
 ``CatalogueRepairer.run_scheduled``, ``TrustKeeper.tick``, ``AuditCheckpointer.run_scheduled``),
@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit_checkpoints import AuditCheckpointer
+from node.federation.services.preservation import FixityChecker
 from node.federation.sync import CataloguePusher
 from node.federation.trust.keeper import TrustKeeper
 
@@ -28,6 +29,9 @@ def build_scheduler(
     anti_entropy_interval_s: float = 3600.0,
     checkpointers: Iterable[AuditCheckpointer] = (),
     checkpoint_interval_s: float = 300.0,
+    *,
+    fixity: Iterable[FixityChecker] = (),
+    fixity_interval_s: float = 3600.0,
 ) -> AsyncIOScheduler:
     """Every hosted node's jobs. Anti-entropy runs are jittered by up to a tenth of their
     interval, so a county hosting hundreds of villages, or a parent with many children, does
@@ -66,5 +70,16 @@ def build_scheduler(
             jitter=checkpoint_interval_s / 10,
             id=f"audit:{checkpointer.code}",
             name=f"audit checkpoint {checkpointer.code} -> {checkpointer.parent or '-'}",
+        )
+    for checker in fixity:
+        # spread over time: each run checks one slice, and the nodes' runs are jittered by
+        # up to half the interval so a host's disks are not all read at once
+        scheduler.add_job(
+            checker.run_scheduled,
+            "interval",
+            seconds=fixity_interval_s,
+            jitter=fixity_interval_s / 2,
+            id=f"fixity:{checker.code}",
+            name=f"fixity check of {checker.code}",
         )
     return scheduler

@@ -16,13 +16,16 @@ from pathlib import Path
 from node.actors import Actor
 from node.config import (
     DEFAULT_ACCOUNTS,
+    DEFAULT_PRESERVATION,
     DEFAULT_TRUST,
     AccountSettings,
     NodeSettings,
     OutboxSettings,
+    PreservationSettings,
     TrustSettings,
 )
 from node.crypto import SigningKey
+from node.transfer import PackageLimits
 from node.errors import ConfigError
 from node.federation import audit_handlers, catalogue_handlers
 from node.federation.addresses import AddressBook
@@ -38,6 +41,7 @@ from node.federation.services import NodeInfo, NodeServices
 from node.federation.services.accounts import AccountEvent, Accounts
 from node.federation.services.audit import NodeAudit
 from node.federation.services.ingest import Ingest
+from node.federation.services.preservation import FixityChecker, Preservation
 from node.federation.services.refusals import NodeRefusals
 from node.federation.services.retrieval import Retrieval
 from node.federation.services.search import CatalogueSearch
@@ -64,6 +68,7 @@ from node.storage.catalogue import CatalogueStore
 from node.storage.changelog import ChangeLog
 from node.storage.db import Database
 from node.storage.peers import PeerStateStore
+from node.storage.preservation import PreservationStore
 from node.storage.records import RecordStore
 from node.storage.trust import SeenNonces, TrustStore
 
@@ -108,6 +113,7 @@ class Node:
         outbox: OutboxSettings | None = None,
         accounts: AccountSettings = DEFAULT_ACCOUNTS,
         on_account_event: AccountEvent | None = None,
+        preservation: PreservationSettings = DEFAULT_PRESERVATION,
     ) -> None:
         self.settings = settings
         self.code = settings.code
@@ -170,6 +176,20 @@ class Node:
             clock=clock,
             on_event=on_account_event or self._account_event,
         )
+        self.preservation_settings = preservation
+        self.preservation = Preservation(
+            self.parts,
+            PreservationStore(self.db),
+            self._changed,
+            PackageLimits(
+                max_files=preservation.max_package_files,
+                max_file_bytes=preservation.max_file_bytes,
+                max_total_bytes=preservation.max_package_bytes,
+                max_ratio=preservation.max_zip_ratio,
+            ),
+            clock=clock,
+        )
+        self.fixity = FixityChecker(self.preservation, self.code, preservation.fixity_batch)
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state),
@@ -180,6 +200,7 @@ class Node:
             refusals=NodeRefusals(self.code, self.refusals, lambda: server.accepted),
             audit=NodeAudit(self.parts, self.checkpointer),
             accounts=self.accounts,
+            preservation=self.preservation,
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:

@@ -12,6 +12,7 @@ from node.federation.services.accounts import AccountsService
 from node.federation.services.audit import AuditService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
+from node.federation.services.preservation import PreservationService
 from node.federation.services.refusals import RefusalsService
 from node.federation.services.retrieval import RetrievalService
 from node.federation.services.search import SearchService
@@ -30,3 +31,5 @@ class NodeServices:
     refusals: RefusalsService
     audit: AuditService
     accounts: AccountsService
+    # issue 11: packages, fixity, export (None where a fake or an older wiring has none)
+    preservation: PreservationService | None = None
