@@ -25,7 +25,6 @@ from node.config import (
     TrustSettings,
 )
 from node.crypto import SigningKey
-from node.transfer import PackageLimits
 from node.errors import ConfigError
 from node.federation import audit_handlers, catalogue_handlers
 from node.federation.addresses import AddressBook
@@ -71,6 +70,7 @@ from node.storage.peers import PeerStateStore
 from node.storage.preservation import PreservationStore
 from node.storage.records import RecordStore
 from node.storage.trust import SeenNonces, TrustStore
+from node.transfer import PackageLimits
 
 log = logging.getLogger(__name__)
 

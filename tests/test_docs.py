@@ -12,6 +12,7 @@ from node.config import (
     AuditSettings,
     HostSettings,
     NodeSettings,
+    PreservationSettings,
     SyncSettings,
     TrustSettings,
 )
@@ -42,7 +43,7 @@ AUDIT_KEYS = {"checkpoint_interval_s": "checkpoint_interval"}
 
 def test_every_setting_is_documented() -> None:
     for f in dataclasses.fields(HostSettings):
-        if f.name not in ("sync", "trust", "nodes", "audit", "accounts"):
+        if f.name not in ("sync", "trust", "nodes", "audit", "accounts", "preservation"):
             assert f"`{f.name}`" in DOC, f"host.{f.name} is not in docs/configuration.md"
     for f in dataclasses.fields(SyncSettings):
         assert f"`{SYNC_KEYS[f.name]}`" in DOC
@@ -53,6 +54,11 @@ def test_every_setting_is_documented() -> None:
         assert f"`{AUDIT_KEYS[f.name]}`" in DOC
     for f in dataclasses.fields(AccountSettings):
         assert f"`{f.metadata['key']}`" in DOC, f"accounts.{f.metadata['key']} is not documented"
+    assert "## `[preservation]`" in DOC
+    for f in dataclasses.fields(PreservationSettings):
+        assert f"`{f.metadata['key']}`" in DOC, (
+            f"preservation.{f.metadata['key']} is not documented"
+        )
     for f in dataclasses.fields(NodeSettings):
         assert f"`{f.name}`" in DOC
     for env in ENV_OVERRIDES:

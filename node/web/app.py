@@ -23,6 +23,7 @@ from node.web import (
     login,
     operator,
     pages,
+    preservation,
     registry,
     sync,
     sync_repair,
@@ -62,6 +63,7 @@ def create_app(
     login.add_routes(app)
     accounts.add_routes(app)
     operator.add_routes(app)
+    preservation.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

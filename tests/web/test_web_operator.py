@@ -246,7 +246,7 @@ async def test_anonymous_visitors_see_the_service_point_and_a_login_link(
     ("role", "pages"),
     [
         (Role.CLERK, [""]),
-        (Role.ARCHIVIST, ["", "status", "audit-log"]),
+        (Role.ARCHIVIST, ["", "status", "audit-log", "ingest/upload", "preservation"]),
         (Role.OPERATOR, ["", "registry", "status", "audit-log", "accounts"]),
     ],
 )

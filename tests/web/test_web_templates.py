@@ -35,8 +35,9 @@ def env() -> jinja2.Environment:
 
 def test_every_page_extends_the_layout() -> None:
     assert PAGES == [
-        "accounts.html", "audit_log.html", "error.html", "index.html", "login.html",
-        "registry.html", "search.html", "status.html",
+        "accounts.html", "audit_log.html", "error.html", "index.html", "ingest_job.html",
+        "ingest_upload.html", "login.html", "preservation.html", "registry.html", "search.html",
+        "status.html",
     ]  # fmt: skip
     for name in PAGES:
         assert '{% extends "base.html" %}' in (TEMPLATES / name).read_text(), name
