@@ -160,7 +160,8 @@ def check_package(
             findings += mine
             continue
         try:
-            records.append((row.number, replace(row.record, files=tuple(files))))
+            record = replace(row.record, files=tuple(files)) if files else row.record
+            records.append((row.number, record))
         except InvalidRecord as exc:
             findings.append(Finding("真实性", "metadata", subject, str(exc), row.number))
     for extra in sorted(set(content) - named):

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date as calendar_date
 from enum import StrEnum
+from functools import lru_cache
 
 from node.errors import InvalidCode, InvalidRecord
 from node.fields import MAX_INT64, flag, integer, text, texts
@@ -43,16 +44,22 @@ class Retention(StrEnum):
 
     @property
     def code(self) -> str:
-        return {"永久": "Y", "30年": "D30", "10年": "D10"}[self.value]
+        return _RETENTION_CODES[self.value]
 
     @classmethod
     def from_code(cls, code: str) -> Retention:
         """The retention a 档号 segment or a spreadsheet cell names: ``Y`` / ``D30`` / ``D10``
         as DA/T 22 writes it, or ``永久`` / ``30年`` / ``10年`` (aliases, as clerks write it)."""
-        for retention in cls:
-            if code in (retention.code, retention.value):
-                return retention
-        raise InvalidRecord(f"保管期限代码应为 Y、D30 或 D10（或 永久、30年、10年）: {code!r}")
+        try:
+            return cls(_RETENTION_BY_CODE.get(code, code))
+        except ValueError:
+            raise InvalidRecord(
+                f"保管期限代码应为 Y、D30 或 D10（或 永久、30年、10年）: {code!r}"
+            ) from None
+
+
+_RETENTION_CODES = {"永久": "Y", "30年": "D30", "10年": "D10"}
+_RETENTION_BY_CODE = {code: value for value, code in _RETENTION_CODES.items()}
 
 
 # 门类: the categories clerks meet daily, with the code used in the 档号.
@@ -139,7 +146,14 @@ def nonstandard_reason(text: str) -> str:
 
 def parse_archival_code(text: str) -> ArchivalCode:
     """Parse a 档号 such as ``J001-HY·2015-Y-0001`` (a ``.`` is accepted for the ``·``)."""
-    match = _ARCHIVAL_CODE.fullmatch(text.strip()) if isinstance(text, str) else None
+    if not isinstance(text, str):
+        raise InvalidRecord(f"档号应为文本: {text!r:.40}")
+    return _parse_code(text)
+
+
+@lru_cache(maxsize=4096)  # a record's checks parse its 档号 several times: once is enough
+def _parse_code(text: str) -> ArchivalCode:
+    match = _ARCHIVAL_CODE.fullmatch(text.strip())
     if match is None:
         raise InvalidRecord(
             "档号格式应为 全宗号-门类代码·年度-保管期限代码-件号（如 J001-HY·2015-Y-0001）: "
