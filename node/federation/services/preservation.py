@@ -173,13 +173,15 @@ class Preservation:
                 report = batch.report
                 if report.fatal or (mode == "all" and report.findings):
                     return replace(batch, records=(), contents={})
-                staged = {sha: self._stage(p) for sha, p in batch.contents.items()}
+                staged = {sha: self._stage(sha, p) for sha, p in batch.contents.items()}
                 return replace(batch, contents=staged)
         except PackageRefused as exc:
             return CheckedBatch(refused(str(path), self.parts.code, self._ms(), exc.findings))
 
-    def _stage(self, path: Path) -> Path:
+    def _stage(self, checked: str, path: Path) -> Path:
         sha, _ = self.parts.blobs.put_file(path)  # content by hash: complete or absent
+        if sha != checked:  # the file changed after it was checked (a folder being written)
+            raise InvalidInput(f"文件 {path.name} 在检测后被改动，请在移交包不再变化时重新导入")
         return self.parts.blobs.path(sha)
 
     async def ingest_package(
