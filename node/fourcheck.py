@@ -106,6 +106,7 @@ def check_package(
         if progress is not None and (done % 1000 == 0 or done == total):
             progress(done, total)
         if row.record is None:
+            named.update(str(PurePosixPath(raw.replace("\\", "/"))) for raw in row.files)
             continue
         subject = _row_subject(row)
         mine: list[Finding] = []

@@ -186,14 +186,32 @@ def parse_row(values: Mapping[str, Any], number: int, *, typed: bool, holder: st
     """One row (field -> cell) as a ``Row``; ``typed``: JSON values, else CSV text cells."""
     missing = [_LABELS[f] for f in REQUIRED if not (str(values.get(f) or "")).strip()]
     if missing:
-        return _bad(number, "完整性", "required", f"缺少必填著录项：{'、'.join(missing)}")
+        return _failed(
+            values, number, "完整性", "required", f"缺少必填著录项：{'、'.join(missing)}"
+        )
     try:
         return _parse(values, number, typed, holder)
     except InvalidRecord as exc:
-        prop = "安全性" if "涉密" in str(exc) else "真实性"
-        bad = _bad(number, prop, "classified" if prop == "安全性" else "metadata", str(exc))
-        code = values.get("archival_code")
-        return replace(bad, code=code.strip() if isinstance(code, str) else "")
+        classified = "涉密" in str(exc)
+        return _failed(
+            values,
+            number,
+            "安全性" if classified else "真实性",
+            "classified" if classified else "metadata",
+            str(exc),
+        )
+
+
+def _failed(values: Mapping[str, Any], number: int, prop: str, check: str, reason: str) -> Row:
+    """A row that makes no record, still naming its 档号 and files (the continuity check
+    counts its item; its files are its own, not "extra" files of the package)."""
+    code = values.get("archival_code")
+    try:
+        files = _list(values.get("files"))
+    except InvalidRecord:
+        files = ()
+    code_text = code.strip() if isinstance(code, str) else ""
+    return replace(_bad(number, prop, check, reason), code=code_text, files=files)
 
 
 def _parse(values: Mapping[str, Any], number: int, typed: bool, holder: str) -> Row:

@@ -351,3 +351,20 @@ def test_a_bagit_bag_is_a_package_validated_in_full(tmp_path: Path) -> None:
     assert ("真实性", "bagit") in {(f.property, f.check) for f in report.findings} and report.fatal
     shutil.rmtree(folder / "data/content")
     assert not check(folder).report.ok
+
+
+def test_a_bad_row_keeps_its_files_and_leaves_the_good_rows_storable(tmp_path: Path) -> None:
+    rows = [
+        row(1, files="a.pdf"),
+        row(2, 形成日期="bad", files="b.pdf"),
+        row(3, 题名="", files="c.pdf"),
+    ]
+    files = {
+        "a.pdf": pdf_bytes() + b"% a\n",
+        "b.pdf": pdf_bytes() + b"% b\n",
+        "c.pdf": pdf_bytes() + b"% c\n",
+    }
+    batch = check(write_package(tmp_path / "p", rows, files))
+    assert [(f.check, f.row) for f in batch.report.findings] == [("metadata", 3), ("required", 4)]
+    assert not batch.report.fatal and [r.archival_code[-4:] for r in batch.records] == ["0001"]
+    assert len(batch.contents) == 1  # only the good row's content is to be stored

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import bagit
@@ -14,9 +15,9 @@ import pytest_asyncio
 
 from node.actors import Actor, ActorKind, Role
 from node.audit import audit_query
-from node.errors import NotFound
+from node.errors import InvalidRecord, NotFound
 from node.federation.services.preservation import EVENTS, Preservation, Selection
-from node.simulate import Network, eventually, tree
+from node.simulate import Network, eventually, make_record, tree
 
 from .kit import csv_bytes, good_package, pdf_bytes, row, write_package
 
@@ -192,3 +193,18 @@ async def test_an_exported_bag_validates_and_reingests_elsewhere_as_the_same_rec
             Selection(record_ids=("NOPE",)), tmp_path / "x", actor=ARCHIVIST, as_zip=False
         )
     assert json.loads((tmp_path / "bag/data/register.json").read_text())["件数"] == 2
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_the_json_ingest_too_keeps_an_archival_code_to_one_record(net: Network) -> None:
+    ingest = net.service("330106").ingest
+    first, data = make_record("330106", 901, title="赵六结婚登记")
+    content = {first.files[0].sha256: data}
+    await ingest.ingest([first], content, actor=ARCHIVIST)
+    twin = replace(first, record_id="TWIN-901")
+    with pytest.raises(InvalidRecord, match="已由本节点的档案"):
+        await ingest.ingest([twin], content, actor=ARCHIVIST)
+    a, b = (replace(first, record_id=f"A-{i}", archival_code="J001-HY·2015-Y-0990") for i in (1, 2))
+    with pytest.raises(InvalidRecord, match="同时用于"):
+        await ingest.ingest([a, b], content, actor=ARCHIVIST)
+    await ingest.ingest([first.next_version(title="改题名")], actor=ARCHIVIST)  # itself: fine
