@@ -18,7 +18,7 @@ import bagit
 import pytest
 import pytest_asyncio
 
-from node.actors import Role
+from node.actors import Actor, ActorKind, Role
 from node.simulate import Network, staff, tree
 
 from .kit import good_package, pdf_bytes, row, write_package, zip_folder
@@ -155,3 +155,32 @@ async def test_the_cli_ingests_a_folder_and_a_csv_and_exports_a_bag(
         cwd=tmp_path,
     )
     assert code == 0 and "已导出 2 条" in out, err
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_fixity_failure_shows_on_the_archivists_page_and_in_the_api(
+    api: tuple[Network, str], tmp_path: Path
+) -> None:
+    net, url = api
+    rows = [row(1, 档号="J001-TY·2012-Y-0001", files="a.pdf")]
+    folder = write_package(tmp_path / "p", rows, {"a.pdf": pdf_bytes() + b"% ty\n"})
+    preservation = net.service(CODE).preservation
+    assert preservation is not None
+    await preservation.ingest_package(folder, mode="all", actor=_archivist())
+    record = await net.node(CODE).parts.records.get("J001-TY.2012-Y-0001")
+    net.node(CODE).parts.blobs.path(record.files[0].sha256).write_bytes(b"damaged")
+    await preservation.fixity_run(10_000, actor=_archivist())
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{url}/n/{CODE}/preservation", headers=auth()) as page:
+            text = await page.text()
+        async with session.get(f"{url}/api/v1/nodes/{CODE}/fixity", headers=auth()) as answer:
+            body = await answer.json()
+        async with session.get(f"{url}/api/v1/nodes/{CODE}/export", headers=auth()) as empty:
+            assert empty.status == 400 and "record=" in (await empty.json())["error"]["message"]
+    assert "J001-TY.2012-Y-0001" in text and "a.pdf" in text and "修复" in text
+    assert [f["record_id"] for f in body["failures"]] == ["J001-TY.2012-Y-0001"]
+    assert body["checked"] >= 1
+
+
+def _archivist() -> Actor:
+    return Actor(ActorKind.ACCOUNT, "zhao", CODE, frozenset({Role.ARCHIVIST}))
