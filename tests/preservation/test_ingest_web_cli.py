@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import sys
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -90,8 +91,6 @@ async def test_an_uploaded_package_is_checked_in_the_background_and_stored_with_
     record = await net.node(CODE).parts.records.get("J001-HY.2015-Y-0003")
     assert net.node(CODE).parts.blobs.has(record.files[0].sha256)
     (tmp_path / "out").mkdir()
-    import zipfile
-
     with zipfile.ZipFile(tmp_path / "bag.zip") as archive:
         archive.extractall(tmp_path / "out")
     (folder,) = (tmp_path / "out").iterdir()
@@ -184,3 +183,30 @@ async def test_a_fixity_failure_shows_on_the_archivists_page_and_in_the_api(
 
 def _archivist() -> Actor:
     return Actor(ActorKind.ACCOUNT, "zhao", CODE, frozenset({Role.ARCHIVIST}))
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_a_search_result_exports_as_a_bag(api: tuple[Network, str], tmp_path: Path) -> None:
+    net, url = api
+    rows = [row(i, 档号=f"J001-XJ·2013-Y-{i:04d}", 题名=f"王小明学籍卡 {i}") for i in (1, 2)]
+    folder = write_package(tmp_path / "p", rows, {})
+    preservation = net.service(CODE).preservation
+    assert preservation is not None
+    await preservation.ingest_package(folder, mode="all", actor=_archivist())
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{url}/api/v1/nodes/{CODE}/export", params={"q": "王小明学籍卡"}, headers=auth()
+        ) as exported,
+    ):
+        assert exported.status == 200
+        (tmp_path / "bag.zip").write_bytes(await exported.read())
+    with zipfile.ZipFile(tmp_path / "bag.zip") as archive:
+        archive.extractall(tmp_path / "out")
+    (folder,) = (tmp_path / "out").iterdir()
+    bagit.Bag(str(folder)).validate(fast=False)
+    lines = (folder / "data/metadata.jsonl").read_text("utf-8").splitlines()
+    assert sorted(json.loads(line)["archival_code"] for line in lines) == [
+        "J001-XJ·2013-Y-0001",
+        "J001-XJ·2013-Y-0002",
+    ]
