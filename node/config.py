@@ -132,6 +132,23 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class PreservationSettings:
+    # re-hash a slice of the stored content this often (the content checked longest ago)
+    fixity_interval_s: float = _setting(3600.0, "fixity_interval", "seconds")
+    # contents re-hashed per run: the whole store is covered over (stored / this) runs
+    fixity_batch: int = _setting(500, "fixity_batch", "int")
+    # a transfer package: at most this many files, bytes per file and in all, and the zip
+    # expansion ratio past which an entry is taken for a zip bomb
+    max_package_files: int = _setting(100_000, "max_package_files", "int")
+    max_file_bytes: int = _setting(4 << 30, "max_file_bytes", "int")
+    max_package_bytes: int = _setting(64 << 30, "max_package_bytes", "int")
+    max_zip_ratio: int = _setting(200, "max_zip_ratio", "int")
+
+
+DEFAULT_PRESERVATION = PreservationSettings()
+
+
+@dataclass(frozen=True)
 class AccountSettings:
     """Staff sessions and login rate limits (``[accounts]``), the same at every hosted node."""
 
@@ -242,6 +259,7 @@ class HostSettings:
     oai: OaiSettings = field(default_factory=OaiSettings)
     appraisal: AppraisalSettings = field(default_factory=AppraisalSettings)
     requests: RequestSettings = field(default_factory=RequestSettings)
+    preservation: PreservationSettings = field(default_factory=PreservationSettings)
 
 
 def _oai_settings(table: Mapping[str, Any]) -> OaiSettings:
@@ -394,6 +412,10 @@ def settings_from_mapping(
     oai = _oai_settings(table(data, "oai"))
     appraisal = _appraisal_settings(table(data, "appraisal"))
     requests = _request_settings(table(data, "requests"))
+    preservation = section(PreservationSettings, table(data, "preservation"), "preservation")
+    for f in dataclasses.fields(preservation):
+        if getattr(preservation, f.name) < 1:
+            raise ConfigError("must be at least 1", f"preservation.{f.metadata['key']}")
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")
@@ -432,4 +454,5 @@ def settings_from_mapping(
         oai=oai,
         appraisal=appraisal,
         requests=requests,
+        preservation=preservation,
     )

@@ -16,6 +16,7 @@ the wire) with a zh-CN message naming the field by its label.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from node.errors import InvalidRecord
 
@@ -62,8 +63,12 @@ def flag(value: object, label: str) -> bool:
 
 def texts(value: object, label: str, max_items: int, max_chars: int) -> tuple[str, ...]:
     """``value`` as a tuple of at most ``max_items`` strings, each checked by ``text``."""
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+    # tuple and list first: the abstract Sequence check is slow on the ingest path
+    if not isinstance(value, tuple | list) and (
+        isinstance(value, str | bytes) or not isinstance(value, Sequence)
+    ):
         raise InvalidRecord(f"{label}应为文本列表，收到 {type(value).__name__}")
+    value = cast("Sequence[object]", value)  # checked above, without the slow ABC check
     if len(value) > max_items:
         raise InvalidRecord(f"{label}最多 {max_items} 项，收到 {len(value)} 项")
     return tuple(text(item, f"{label}第 {i} 项", max_chars) for i, item in enumerate(value, 1))

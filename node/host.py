@@ -86,6 +86,7 @@ class Host:
                 oai=settings.oai,
                 appraisal=settings.appraisal,
                 requests=settings.requests,
+                preservation=settings.preservation,
             )
             for n in settings.nodes
         }
@@ -112,6 +113,8 @@ class Host:
             [n.appraisal for n in self.nodes.values()],
             settings.appraisal.interval_s,
             [n.desk for n in self.nodes.values()],
+            fixity=[n.fixity for n in self.nodes.values()],
+            fixity_interval_s=settings.preservation.fixity_interval_s,
         )
         self._runner: web.AppRunner | None = None
         self.listening: Listening | None = None

@@ -1,7 +1,8 @@
 """Scheduled work (APScheduler): the periodic catalogue push, anti-entropy with the parent,
 trust upkeep (directory refresh, unreported trust events, certificate renewal), audit
-checkpoints, the appraisal scan (records due for opening or disposal review) and utilisation
-requests' upkeep (lapsed approvals; ``RequestDesk.run_scheduled``) of every hosted node.
+checkpoints, the appraisal scan (records due for opening or disposal review), utilisation
+requests' upkeep (lapsed approvals; ``RequestDesk.run_scheduled``) and fixity checks
+(``FixityChecker.run_scheduled``) of every hosted node.
 
 Job bodies are plain methods of the objects they drive (``CataloguePusher.wake``,
 ``CatalogueRepairer.run_scheduled``, ``TrustKeeper.tick``, ``AuditCheckpointer.run_scheduled``,
@@ -19,6 +20,7 @@ from node.federation.antientropy import CatalogueRepairer
 from node.federation.audit_checkpoints import AuditCheckpointer
 from node.federation.requests import RequestDesk
 from node.federation.services.appraisal import Appraisal
+from node.federation.services.preservation import FixityChecker
 from node.federation.sync import CataloguePusher
 from node.federation.trust.keeper import TrustKeeper
 
@@ -36,6 +38,9 @@ def build_scheduler(
     appraisal_interval_s: float = 86400.0,
     desks: Iterable[RequestDesk] = (),
     requests_interval_s: float = 3600.0,
+    *,
+    fixity: Iterable[FixityChecker] = (),
+    fixity_interval_s: float = 3600.0,
 ) -> AsyncIOScheduler:
     """Every hosted node's jobs. Anti-entropy runs are jittered by up to a tenth of their
     interval, so a county hosting hundreds of villages, or a parent with many children, does
@@ -92,5 +97,16 @@ def build_scheduler(
             jitter=requests_interval_s / 10,
             id=f"requests:{desk.parts.code}",
             name=f"utilisation requests upkeep of {desk.parts.code}",
+        )
+    for checker in fixity:
+        # spread over time: each run checks one slice, and the nodes' runs are jittered by
+        # up to half the interval so a host's disks are not all read at once
+        scheduler.add_job(
+            checker.run_scheduled,
+            "interval",
+            seconds=fixity_interval_s,
+            jitter=fixity_interval_s / 2,
+            id=f"fixity:{checker.code}",
+            name=f"fixity check of {checker.code}",
         )
     return scheduler

@@ -20,6 +20,7 @@ from node.config import (
     DEFAULT_ACCOUNTS,
     DEFAULT_APPRAISAL,
     DEFAULT_OAI,
+    DEFAULT_PRESERVATION,
     DEFAULT_REQUESTS,
     DEFAULT_TRUST,
     AccountSettings,
@@ -27,6 +28,7 @@ from node.config import (
     NodeSettings,
     OaiSettings,
     OutboxSettings,
+    PreservationSettings,
     RequestSettings,
     TrustSettings,
 )
@@ -58,6 +60,7 @@ from node.federation.services.audit import NodeAudit
 from node.federation.services.copies import NodeCopies
 from node.federation.services.ingest import Ingest
 from node.federation.services.oai import OaiProvider
+from node.federation.services.preservation import FixityChecker, Preservation
 from node.federation.services.refusals import NodeRefusals
 from node.federation.services.requests import Requests
 from node.federation.services.retrieval import Retrieval
@@ -90,9 +93,11 @@ from node.storage.copies import CopyStore
 from node.storage.db import Database
 from node.storage.oai import OaiFeed
 from node.storage.peers import PeerStateStore
+from node.storage.preservation import PreservationStore
 from node.storage.records import RecordStore
 from node.storage.requests import RequestStore
 from node.storage.trust import SeenNonces, TrustStore
+from node.transfer import PackageLimits
 from node.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -141,6 +146,7 @@ class Node:
         oai: OaiSettings = DEFAULT_OAI,
         appraisal: AppraisalSettings = DEFAULT_APPRAISAL,
         requests: RequestSettings = DEFAULT_REQUESTS,
+        preservation: PreservationSettings = DEFAULT_PRESERVATION,
     ) -> None:
         self.settings = settings
         self.code = settings.code
@@ -247,6 +253,20 @@ class Node:
         node_copies = NodeCopies(
             self.parts, CopyStore(self.db), root_public_key, lambda: self.public_url, chains.state
         )
+        self.preservation_settings = preservation
+        self.preservation = Preservation(
+            self.parts,
+            PreservationStore(self.db),
+            self._changed,
+            PackageLimits(
+                max_files=preservation.max_package_files,
+                max_file_bytes=preservation.max_file_bytes,
+                max_total_bytes=preservation.max_package_bytes,
+                max_ratio=preservation.max_zip_ratio,
+            ),
+            clock=clock,
+        )
+        self.fixity = FixityChecker(self.preservation, self.code, preservation.fixity_batch)
         self.services = NodeServices(
             info=info,
             search=CatalogueSearch(self.parts, client, chains.state, self.blind_index),
@@ -261,6 +281,7 @@ class Node:
             oai=self.oai,
             appraisal=self.appraisal,
             requests=Requests(self.parts, self.desk, node_copies),
+            preservation=self.preservation,
         )
 
     async def _account_event(self, actor: Actor, act: str, detail: Mapping[str, str]) -> None:

@@ -1,4 +1,5 @@
-"""The archival domain: records, 档号 (archival codes), retention, access levels.
+"""The archival domain: records, access levels, catalogue entries, searches; 档号 (archival
+codes), retention and 门类 are in ``node/archival.py`` and re-exported here.
 
 A ``Record`` is what the holder keeps; a ``CatalogueEntry`` is the shareable part of it that
 flows up the tree. Both are frozen: a change is a new version.
@@ -17,6 +18,14 @@ from dataclasses import dataclass, replace
 from datetime import date as calendar_date
 from enum import StrEnum
 
+from node.archival import (  # noqa: F401  (re-exported: records.py is where callers look)
+    CATEGORIES,
+    CATEGORY_BY_CODE,
+    ArchivalCode,
+    Retention,
+    nonstandard_reason,
+    parse_archival_code,
+)
 from node.errors import InvalidCode, InvalidRecord
 from node.fields import MAX_INT64, flag, integer, text, texts
 from node.identity import validate_code
@@ -34,43 +43,7 @@ class Access(StrEnum):
         return {"open": "开放", "controlled": "控制使用", "closed": "不开放"}[self.value]
 
 
-class Retention(StrEnum):
-    """保管期限; the value is how clerks write it, ``code`` is the 档号 segment."""
-
-    PERMANENT = "永久"
-    YEARS_30 = "30年"
-    YEARS_10 = "10年"
-
-    @property
-    def code(self) -> str:
-        return {"永久": "Y", "30年": "D30", "10年": "D10"}[self.value]
-
-    @classmethod
-    def from_code(cls, code: str) -> Retention:
-        for retention in cls:
-            if retention.code == code:
-                return retention
-        raise InvalidRecord(f"保管期限代码应为 Y、D30 或 D10: {code!r}")
-
-
-# 门类: the categories clerks meet daily, with the code used in the 档号.
-CATEGORIES: dict[str, str] = {
-    "婚姻登记": "HY",
-    "土地承包": "TD",
-    "学籍": "XJ",
-    "知青": "ZQ",
-    "退役军人": "TY",
-    "房产": "FC",
-    "社保": "SB",
-    "户籍": "HJ",
-}
-CATEGORY_BY_CODE = {code: name for name, code in CATEGORIES.items()}
-
-# 档号, after DA/T 22-2015: 全宗号-门类代码·年度-保管期限代码-件号, e.g. J001-HY·2015-Y-0001
-_ARCHIVAL_CODE = re.compile(
-    r"(?P<fonds>[A-Z0-9]{1,8})-(?P<category>[A-Z]{2,4})[·.](?P<year>[0-9]{4})"
-    r"-(?P<retention>Y|D30|D10)-(?P<item>[0-9]{1,6})"
-)
+SECRECY_OPEN = ("", "公开", "非密", "无")  # 密级 values that are no state secret
 _RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _FILE_NAME = re.compile(r"[^/\\\x00-\x1f]{1,128}")
@@ -86,49 +59,12 @@ MAX_SUBJECT_CHARS = 64
 MAX_INDEX_CHARS = 128  # one blind-index value
 MAX_FILES = 100
 MAX_MEDIA_TYPE_CHARS = 127
+MAX_DOC_TYPE_CHARS = 20
 MAX_NAME_CHARS = 100  # a holder's name carried in its entries
 MAX_DISPOSAL_CHARS = 300  # the disposal decision a disposed record's tombstone keeps
 MAX_VERSION = MAX_INT64
 MAX_CONTENT_SIZE = MAX_INT64
 CLASSIFIED_MARKERS = ("涉密", "秘密", "机密", "绝密")
-
-
-@dataclass(frozen=True)
-class ArchivalCode:
-    """A parsed 档号."""
-
-    fonds: str
-    category_code: str
-    year: int
-    retention: Retention
-    item: int
-
-    def __str__(self) -> str:
-        return (
-            f"{self.fonds}-{self.category_code}·{self.year}-{self.retention.code}-{self.item:04d}"
-        )
-
-
-def parse_archival_code(text: str) -> ArchivalCode:
-    """Parse a 档号 such as ``J001-HY·2015-Y-0001`` (a ``.`` is accepted for the ``·``)."""
-    match = _ARCHIVAL_CODE.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        raise InvalidRecord(
-            "档号格式应为 全宗号-门类代码·年度-保管期限代码-件号（如 J001-HY·2015-Y-0001；"
-            "全宗号 1 到 8 位大写字母或数字，年度 4 位，保管期限代码 Y、D30 或 D10，件号 1 到 6 位"
-            "数字；门类代码见 docs/operations.md「Ingesting records」）: "
-            f"{text!r}"
-        )
-    if match["category"] not in CATEGORY_BY_CODE:
-        known = "、".join(f"{code} {name}" for code, name in CATEGORY_BY_CODE.items())
-        raise InvalidRecord(f"档号中的门类代码未知: {match['category']!r}（可选: {known}）")
-    return ArchivalCode(
-        fonds=match["fonds"],
-        category_code=match["category"],
-        year=int(match["year"]),
-        retention=Retention.from_code(match["retention"]),
-        item=int(match["item"]),
-    )
 
 
 @dataclass(frozen=True)
@@ -171,6 +107,8 @@ class Record:
     version: int = 1
     deleted: bool = False
     disposal: str = ""  # a disposed record: the appraisal decision (date and reason)
+    doc_type: str = ""  # 文种 (通知, 证明, 决定...)
+    secrecy: str = ""  # 密级: only "", 公开, 非密, 无 are accepted (nothing classified)
 
     def __post_init__(self) -> None:
         validate_record(self)
@@ -207,6 +145,11 @@ def validate_record(record: Record) -> None:
     flag(record.deleted, "删除标记（deleted）")
     if text(record.disposal, "销毁鉴定", MAX_DISPOSAL_CHARS, lines=True) and not record.deleted:
         raise InvalidRecord("只有已销毁（deleted）的档案才带有销毁鉴定（disposal）")
+    text(record.doc_type, "文种（doc_type）", MAX_DOC_TYPE_CHARS)
+    if text(record.secrecy, "密级（secrecy）", 10) not in SECRECY_OPEN:
+        raise InvalidRecord(
+            f"密级为 {record.secrecy} 的涉密档案不得进入本网络，请按保密规定另行处理"
+        )
     code = parse_archival_code(text(record.archival_code, "档号（archival_code）", 40))
     if CATEGORIES[record.category] != code.category_code:
         raise InvalidRecord(f"档号门类代码 {code.category_code} 与门类 {record.category} 不符")

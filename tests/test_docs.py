@@ -14,6 +14,7 @@ from node.config import (
     HostSettings,
     NodeSettings,
     OaiSettings,
+    PreservationSettings,
     RequestSettings,
     SyncSettings,
     TrustSettings,
@@ -56,6 +57,7 @@ def test_every_setting_is_documented() -> None:
             "oai",
             "appraisal",
             "requests",
+            "preservation",
         ):
             assert f"`{f.name}`" in DOC, f"host.{f.name} is not in docs/configuration.md"
     for f in dataclasses.fields(SyncSettings):
@@ -74,6 +76,11 @@ def test_every_setting_is_documented() -> None:
     assert "## `[requests]`" in DOC
     for f in dataclasses.fields(RequestSettings):
         assert f"`{f.metadata['key']}`" in DOC, f"requests.{f.metadata['key']} is not documented"
+    assert "## `[preservation]`" in DOC
+    for f in dataclasses.fields(PreservationSettings):
+        assert f"`{f.metadata['key']}`" in DOC, (
+            f"preservation.{f.metadata['key']} is not documented"
+        )
     for f in dataclasses.fields(NodeSettings):
         assert f"`{f.name}`" in DOC
     for env in ENV_OVERRIDES:

@@ -188,6 +188,32 @@ class ApiClient:
                     f"{self.base_url} 的应答无法解析（{exc}）。请确认地址是本系统的 API。"
                 ) from exc
 
+    def upload(
+        self, path: str, source: IO[bytes], size: int, name: str, params: Mapping[str, object]
+    ) -> Any:
+        """POST the file ``source`` (``size`` bytes, streamed) as the body; the JSON answer."""
+        raw = (source, {"Content-Type": "application/octet-stream", "X-Package-Name": quote(name),
+                        "Content-Length": str(size)})  # fmt: skip
+        with self._open(path, params, "POST", raw=raw) as response:
+            try:
+                return json.loads(response.read())
+            except (ValueError, OSError, HTTPException) as exc:
+                raise ApiError(f"{self.base_url} 的应答无法解析（{exc}）。") from exc
+
+    def download(self, path: str, params: Mapping[str, object], target: IO[bytes]) -> int:
+        """GET ``path`` and write its body to ``target``; return the bytes written."""
+        written = 0
+        with self._open(path, params) as response:
+            while True:
+                try:
+                    chunk = response.read(READ_BYTES)
+                except (OSError, HTTPException) as exc:
+                    raise ApiError(f"下载中断（已收到 {written} 字节：{exc}）。请重试。") from exc
+                if not chunk:
+                    return written
+                target.write(chunk)
+                written += len(chunk)
+
     @contextmanager
     def _open(
         self,
@@ -195,14 +221,20 @@ class ApiClient:
         params: Mapping[str, object] | None,
         method: str = "GET",
         body: Mapping[str, object] | None = None,
+        raw: tuple[IO[bytes], dict[str, str]] | None = None,
     ) -> Iterator[HTTPResponse]:
-        query = urlencode([(k, v) for k, v in (params or {}).items() if v is not None])
+        pairs = [(k, v) for k, v in (params or {}).items() if v is not None]
+        # a list is a repeated parameter (``record=A&record=B``)
+        query = urlencode([(k, i) for k, v in pairs for i in (v if isinstance(v, list) else [v])])
         url = self.base_url + path + (f"?{query}" if query else "")
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        data = None
-        if body is not None or method == "POST":
+        data: Any = None
+        if raw is not None:
+            data, extra = raw
+            headers.update(extra)
+        elif body is not None or method == "POST":
             data = json.dumps(body or {}, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(url, data=data, headers=headers, method=method)

@@ -47,7 +47,8 @@ def generate(out_dir: Path) -> list[Path]:
             text = re.sub(r"^import archive\.", f"import {PACKAGE}.archive.", text, flags=re.M)
             path.write_text(text)
             written.append(path)
-    for folder in [out_dir, *[p for p in out_dir.rglob("*") if p.is_dir()]]:
+    packages = [p for p in out_dir.rglob("*") if p.is_dir() and p.name != "__pycache__"]
+    for folder in [out_dir, *packages]:
         init = folder / "__init__.py"
         if not init.exists():
             init.write_text("")

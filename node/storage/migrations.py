@@ -306,6 +306,27 @@ def _appraisal(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _preservation(conn: sqlite3.Connection) -> None:
+    """Issue 11: the DA/T 46 elements 文种 and 密级 on records; 档号 looked up for uniqueness;
+    each stored content's last fixity check, and the records whose content failed one
+    (``storage/preservation.py``)."""
+    script = """
+        ALTER TABLE records ADD COLUMN doc_type TEXT NOT NULL DEFAULT '';
+        ALTER TABLE records ADD COLUMN secrecy TEXT NOT NULL DEFAULT '';
+        CREATE INDEX records_archival_code ON records(archival_code);
+        CREATE TABLE fixity_checks (
+            sha256 TEXT PRIMARY KEY, checked_at_ms INTEGER NOT NULL, ok INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX fixity_checks_due ON fixity_checks(checked_at_ms);
+        CREATE TABLE fixity_failures (
+            record_id TEXT NOT NULL, sha256 TEXT NOT NULL, name TEXT NOT NULL,
+            detected_at_ms INTEGER NOT NULL, PRIMARY KEY (record_id, sha256)
+        ) WITHOUT ROWID
+        """
+    for statement in script.split(";"):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Step] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_trust", _trust_tables),
@@ -320,6 +341,7 @@ MIGRATIONS: list[Step] = [
     ("0012_requests", _requests),
     ("0013_copies", _copies),
     ("0014_appraisal", _appraisal),
+    ("0016_preservation", _preservation),
 ]
 
 

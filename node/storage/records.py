@@ -21,7 +21,7 @@ from node.storage.entries import dump_json
 RECORD_COLUMNS = (
     "record_id", "holder", "archival_code", "fonds", "category", "year", "retention",
     "title", "creator", "date", "access", "subjects", "subject_index", "files", "version",
-    "deleted", "disposal",
+    "deleted", "disposal", "doc_type", "secrecy",
 )  # fmt: skip
 _LOOKUP_CHUNK = 500
 _UPSERT = (
@@ -41,7 +41,7 @@ def _values(record: Record) -> tuple[object, ...]:
         record.year, str(record.retention), record.title, record.creator, record.date,
         str(record.access), dump_json(list(record.subjects)),
         dump_json(list(record.subject_index)), dump_json(files),
-        record.version, int(record.deleted), record.disposal,
+        record.version, int(record.deleted), record.disposal, record.doc_type, record.secrecy,
     )  # fmt: skip
 
 
@@ -65,6 +65,8 @@ def _record(row: Any) -> Record:
         version=values["version"],
         deleted=bool(values["deleted"]),
         disposal=values["disposal"],
+        doc_type=values["doc_type"],
+        secrecy=values["secrecy"],
     )
 
 

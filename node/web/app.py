@@ -27,6 +27,7 @@ from node.web import (
     oai,
     operator,
     pages,
+    preservation,
     registry,
     requests,
     sync,
@@ -72,6 +73,7 @@ def create_app(
     copies.add_routes(app)
     oai.add_routes(app)
     appraisal.add_routes(app)
+    preservation.add_routes(app)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

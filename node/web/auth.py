@@ -186,6 +186,8 @@ _NAV: tuple[tuple[str, str, tuple[Role, ...] | None], ...] = (
     ("status", "同步状态", (Role.ARCHIVIST, Role.OPERATOR)),
     ("audit-log", "审计日志", (Role.ARCHIVIST, Role.OPERATOR)),
     ("appraisal", "档案鉴定", (Role.ARCHIVIST,)),
+    ("ingest/upload", "导入移交包", (Role.ARCHIVIST,)),
+    ("preservation", "长期保存", (Role.ARCHIVIST,)),
     ("accounts", "账号管理", (Role.OPERATOR,)),
 )
 

@@ -41,7 +41,7 @@ from node.web.context import json_response, node_services
 _FIELDS = {
     "record_id", "archival_code", "fonds", "category", "year", "retention", "title",
     "creator", "date", "access", "subjects", "subject_index", "files", "version", "deleted",
-    "holder", "subject_ids",
+    "holder", "subject_ids", "doc_type", "secrecy",
 }  # fmt: skip
 _FILE_FIELDS = {"name", "sha256", "size", "media_type"}
 _REQUIRED = ("record_id", "archival_code", "fonds", "category", "year", "retention", "title")
@@ -105,6 +105,8 @@ def record_from_json(data: Any, holder: str) -> Record:
         files=_files(data.get("files", [])),
         version=data.get("version", 1),
         deleted=data.get("deleted", False),
+        doc_type=data.get("doc_type", ""),
+        secrecy=data.get("secrecy", ""),
     )
 
 

@@ -120,6 +120,16 @@ PROTECTED = [
     ("POST", f"{A}/requests/{RID}/reject", Role.ARCHIVIST, Role.CLERK),
     ("POST", f"{A}/requests/{RID}/withdraw", Role.CLERK, Role.ARCHIVIST),
     ("GET", f"{A}/requests/{RID}/content", Role.CLERK, Role.OPERATOR),
+    # issue 11: packages, fixity, export (web/preservation.py)
+    ("POST", f"{A}/packages", Role.ARCHIVIST, Role.CLERK),
+    ("GET", f"{A}/packages/0123456789abcdef", Role.ARCHIVIST, Role.OPERATOR),
+    ("GET", f"{A}/export?series=J001-HY·2015-Y", Role.ARCHIVIST, Role.CLERK),
+    ("GET", f"{A}/fixity", Role.ARCHIVIST, Role.CLERK),
+    ("GET", f"/n/{CODE}/ingest/upload", Role.ARCHIVIST, Role.CLERK),
+    ("POST", f"/n/{CODE}/ingest/upload", Role.ARCHIVIST, Role.OPERATOR),
+    ("GET", f"/n/{CODE}/ingest/jobs/0123456789abcdef", Role.ARCHIVIST, Role.CLERK),
+    ("GET", f"/n/{CODE}/ingest/jobs/0123456789abcdef/report", Role.ARCHIVIST, Role.CLERK),
+    ("GET", f"/n/{CODE}/preservation", Role.ARCHIVIST, Role.OPERATOR),
 ]
 
 

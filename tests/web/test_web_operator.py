@@ -246,7 +246,18 @@ async def test_anonymous_visitors_see_the_service_point_and_a_login_link(
     ("role", "pages"),
     [
         (Role.CLERK, ["", "requests"]),
-        (Role.ARCHIVIST, ["", "requests/queue", "status", "audit-log", "appraisal"]),
+        (
+            Role.ARCHIVIST,
+            [
+                "",
+                "requests/queue",
+                "status",
+                "audit-log",
+                "appraisal",
+                "ingest/upload",
+                "preservation",
+            ],
+        ),
         (Role.OPERATOR, ["", "registry", "status", "audit-log", "accounts"]),
     ],
 )

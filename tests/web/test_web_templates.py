@@ -36,8 +36,9 @@ def env() -> jinja2.Environment:
 def test_every_page_extends_the_layout() -> None:
     assert PAGES == [
         "accounts.html", "appraisal.html", "audit_log.html", "error.html", "index.html",
-        "login.html", "registry.html", "request_form.html", "request_list.html",
-        "request_page.html", "request_queue.html", "search.html", "status.html", "verify.html",
+        "ingest_job.html", "ingest_upload.html", "login.html", "preservation.html",
+        "registry.html", "request_form.html", "request_list.html", "request_page.html",
+        "request_queue.html", "search.html", "status.html", "verify.html",
     ]  # fmt: skip
     for name in PAGES:
         assert '{% extends "base.html" %}' in (TEMPLATES / name).read_text(), name

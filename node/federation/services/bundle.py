@@ -15,6 +15,7 @@ from node.federation.services.copies import CopyService
 from node.federation.services.info import NodeInfo
 from node.federation.services.ingest import IngestService
 from node.federation.services.oai import OaiService
+from node.federation.services.preservation import PreservationService
 from node.federation.services.refusals import RefusalsService
 from node.federation.services.requests import RequestService
 from node.federation.services.retrieval import RetrievalService
@@ -38,3 +39,5 @@ class NodeServices:
     copies: CopyService
     oai: OaiService
     appraisal: AppraisalService
+    # issue 11: packages, fixity, export (None where a fake or an older wiring has none)
+    preservation: PreservationService | None = None

@@ -25,6 +25,7 @@ from node.federation.blind_index import BlindIndex
 from node.federation.parts import NodeParts
 from node.records import MAX_SUBJECTS, Record
 from node.storage.audit import chain_hooks
+from node.storage.preservation import PreservationStore
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class Ingest:
                 )
         # the blind index of the subjects' numbers, and their sealed copies for this node
         records, keep_numbers = await self.blind_index.prepare(records, subject_ids)
+        await _codes_unique(p, records)
         unsent = [(r, f) for r in records for f in r.files if f.sha256 not in contents]
         if unsent:
             earlier = await p.records.stored_files([r.record_id for r, _ in unsent])
@@ -146,6 +148,23 @@ class Ingest:
         await p.records.put(records, p.name, also=also)
         self.on_catalogue_changed()
         return IngestReport(accepted=len(records), change_head=await p.changelog.head())
+
+
+async def _codes_unique(p: NodeParts, records: Sequence[Record]) -> None:
+    """A 档号 names one record of its holder: not two of the batch, not another stored one."""
+    seen: dict[str, str] = {}
+    for record in records:
+        other = seen.setdefault(record.archival_code, record.record_id)
+        if other != record.record_id:
+            raise InvalidRecord(
+                f"档号 {record.archival_code} 同时用于档案 {other} 与 {record.record_id}"
+            )
+    held = await PreservationStore(p.records.db).holders_of_codes(seen)
+    for code, record_id in held.items():
+        if seen[code] != record_id:
+            raise InvalidRecord(
+                f"档号 {code} 已由本节点的档案 {record_id} 使用，不能再用于 {seen[code]}"
+            )
 
 
 def _check_digests(contents: Mapping[str, bytes]) -> None:
