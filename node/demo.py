@@ -35,7 +35,8 @@ from node.sample_data import (
 from node.simulate import Layout, Network, plan
 
 __all__ = [
-    "DEMO_ACCOUNTS", "DEMO_CITIZEN", "DEMO_VILLAGE", "citizen_lines", "demo_accounts",
+    "DEMO_ACCOUNTS", "DEMO_CITIZEN", "DEMO_VILLAGE", "ROOT_PUBLIC_FILE", "citizen_lines",
+    "demo_accounts",
     "demo_password", "load_samples", "prepare", "run_demo",
 ]  # fmt: skip
 
@@ -57,6 +58,7 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, Role], ...] = (
 )
 CLI_ACCOUNT = ("330106", "operator")  # whose token ``export ARCHIVE_NODE_TOKEN`` prints
 TOKENS_FILE = "demo-tokens.txt"
+ROOT_PUBLIC_FILE = "root.pub"  # the root public key in hex, for `archive-node verify --root-key`
 
 
 def demo_password(name: str) -> str:
@@ -111,6 +113,8 @@ def prepare(
 ) -> tuple[HostSettings, dict[str, Enrolled]]:
     """The settings of the one host that runs every demo node, and every node's enrolment."""
     layout = _layout(data_dir, grpc_port, web_port)
+    # what a bank is given to check copies offline: the public half only, never root.key
+    (data_dir / ROOT_PUBLIC_FILE).write_text(layout.root.public_key.hex() + "\n")
     return layout.hosts[0], layout.enrolled
 
 
@@ -166,6 +170,12 @@ async def _serve(data_dir: Path, grpc_port: int, web_port: int) -> None:
         f"村级服务点（{dict(DEMO_NETWORK)[DEMO_VILLAGE]}）: {web_url}/n/{DEMO_VILLAGE}/", flush=True
     )
     print(citizen_lines(), flush=True)
+    root_pub = data_dir / ROOT_PUBLIC_FILE
+    print(
+        f"根公钥（核验档案证明用）: {root_pub}\n"
+        f"  archive-node verify 证明.pdf --root-key {root_pub}   （或打开 {web_url}/n/33/verify）",
+        flush=True,
+    )
     print(f"全部节点: {web_url}/    按 Ctrl-C 停止。", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -23,6 +23,7 @@ from node.demo import (
     DEMO_ACCOUNTS,
     DEMO_CITIZEN,
     DEMO_VILLAGE,
+    ROOT_PUBLIC_FILE,
     demo_accounts,
     demo_password,
     load_samples,
@@ -185,3 +186,13 @@ async def test_the_demo_citizen_is_found_by_her_number_and_not_by_her_name(
     code, out, err = await cli(api, "search", "--as", DEMO_VILLAGE, "--json", citizen.name)
     assert code == 0, err
     assert citizen.ref not in out  # her name does not find it: names stay at the holder
+
+
+async def test_the_demo_hands_out_the_root_public_key_and_never_its_private_half(
+    tmp_path: Path,
+) -> None:
+    """A bank checking a demo copy offline needs ``--root-key DATA/root.pub``."""
+    settings, _ = prepare(tmp_path, free_port(), free_port())
+    published = (tmp_path / ROOT_PUBLIC_FILE).read_text().strip()
+    assert bytes.fromhex(published) == settings.root_public_key
+    assert len(published) == 64  # the 32-byte public key only: the seed stays in root.key
