@@ -8,6 +8,13 @@ bank carries everything ``archive-node verify`` or any node's verify page needs.
 ``read_upload`` takes the credential (and the attached content) back out of such a PDF, or
 accepts the credential JSON itself.
 
+The page a bank reads is bound to the signed credential by rendering it deterministically
+(the creation date and the PDF's /ID derive from the credential's issue time and the bytes
+drawn; fpdf2 adds no random bits): ``layout_problem`` renders the PDF again from the attached
+credential and content and requires the upload to be byte for byte that rendering, so a
+changed character on the page, in the drawing or anywhere else in the file is refused, not
+only a change to the attachments the signature covers.
+
 The Chinese text is set in Debian's Noto CJK (package ``fonts-noto-cjk``), Simplified Chinese
 face: fpdf2 embeds a subset of a TrueType/OpenType font, and loads one face of the ``.ttc``
 collection by its index, which ``find_cjk_font`` looks up by name rather than assuming.
@@ -16,9 +23,10 @@ This module alone imports fpdf2, segno, pypdf and fontTools (fpdf2's own font re
 
 from __future__ import annotations
 
+import functools
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pypdf
@@ -26,7 +34,7 @@ import segno
 from fontTools.ttLib import TTCollection, TTFont
 from fpdf import FPDF
 
-from node.copies import IssuedCopy
+from node.copies import IssuedCopy, Verdict, read
 from node.errors import ConfigError, InvalidInput
 
 CREDENTIAL_NAME = "archive-copy-credential.json"
@@ -34,6 +42,10 @@ FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts"))
 FONT_PATTERNS = ("NotoSerifCJK-Regular.ttc", "NotoSansCJK-Regular.ttc", "Noto*CJK*sc*.otf")
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024  # a scanned record fits; pypdf reads it in memory
 SEAL_RED = (200, 16, 16)
+LAYOUT_CHANGED = (
+    "证明文件（PDF）在打印后被改动过：与凭证重新生成的版面不一致，"
+    "请向出证的服务点索取原文件，或按核验码在核验页面查验"
+)
 
 
 @dataclass(frozen=True)
@@ -48,8 +60,11 @@ class Upload:
 
     credential: bytes
     content: bytes | None
+    content_name: str = "content.bin"
+    is_pdf: bool = False
 
 
+@functools.cache
 def find_cjk_font(dirs: tuple[Path, ...] = FONT_DIRS) -> CjkFont:
     """The Noto CJK file and its Simplified Chinese face, else ``ConfigError`` saying what to
     install."""
@@ -241,5 +256,35 @@ def read_upload(data: bytes) -> Upload:
         raise InvalidInput(
             f"PDF 中没有档案证明附件 {CREDENTIAL_NAME}：它不是本网络出具的档案证明，或附件被删除了"
         )
-    others = [value for values in attachments.values() for value in values]
-    return Upload(credential=credentials[0], content=others[0] if len(others) == 1 else None)
+    others = [(name, value) for name, values in attachments.items() for value in values]
+    if len(others) != 1:
+        return Upload(credential=credentials[0], content=None, is_pdf=True)
+    name, content = others[0]
+    return Upload(credentials[0], content, content_name=name, is_pdf=True)
+
+
+def layout_problem(data: bytes, found: Upload) -> str | None:
+    """None if ``data`` (a PDF) is exactly what ``render`` makes of the credential and
+    content attached to it, else ``LAYOUT_CHANGED``; None for a credential JSON (its bytes
+    are all signed). Costs one rendering (about half a second: the font is subset)."""
+    if not found.is_pdf:
+        return None
+    if found.content is None:  # render always attaches one: an attachment was removed
+        return LAYOUT_CHANGED
+    try:
+        again = render(read(found.credential), found.content, content_name=found.content_name)
+    except InvalidInput:  # not a copy's shape: the credential's own check says why
+        return LAYOUT_CHANGED
+    return None if again == data else LAYOUT_CHANGED
+
+
+def with_layout(verdict: Verdict, data: bytes, found: Upload) -> Verdict:
+    """``verdict`` on the credential in ``data``, refused too if the PDF around it is not the
+    one printed from it. A verdict that already failed is not re-rendered (it is refused
+    either way, and rendering costs)."""
+    if not verdict.ok:
+        return verdict
+    problem = layout_problem(data, found)
+    if problem is None:
+        return verdict
+    return replace(verdict, reasons=(*verdict.reasons, problem))

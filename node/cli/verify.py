@@ -86,6 +86,7 @@ def verify(
     except InvalidInput as exc:
         raise CannotCheck(str(exc)) from None
     verdict = verify_copy(found.credential, root, content if content is not None else found.content)
+    verdict = printout.with_layout(verdict, upload, found)  # the printed page is the signed one
     if as_json:
         click.echo(json.dumps(verdict_json(verdict), ensure_ascii=False, indent=1))
     else:

@@ -142,4 +142,5 @@ class NodeCopies:
             found = printout.read_upload(upload)
         except InvalidInput as exc:
             return Verdict(reasons=(f"不是有效的档案证明：{exc}",))
-        return self._verify(found.credential, content if content is not None else found.content)
+        verdict = self._verify(found.credential, content if content is not None else found.content)
+        return printout.with_layout(verdict, upload, found)  # the printed page is the signed one
