@@ -111,6 +111,17 @@ async def test_a_clerk_files_a_request_and_sees_it_delivered(
     page = await context.new_page()
     try:
         await _login(page, url, VILLAGE, "clerk")
+        # from the service point: her own record, found by her identity number alone
+        await page.fill("input[name=id_number]", SUBJECT)
+        await page.click("button.own")
+        await page.wait_for_selector("table.hits")
+        hits = await page.inner_text("table.hits")
+        assert "婚姻登记" in hits and "1966" in hits and "王秀英" not in hits  # title redacted
+        assert SUBJECT not in await page.content() and SUBJECT not in page.url
+        await page.click("table.hits a.button:text('申请利用')")
+        await page.wait_for_load_state()
+        expected = f"/n/{VILLAGE}/requests/new?holder={HOLDER}&record={MARRIAGE.record_id}"
+        assert page.url.endswith(expected)
         await _file(page, url, SUBJECT, "王秀英")
         await _state_becomes(page, "delivered")
         text = await page.inner_text("main")
