@@ -33,7 +33,7 @@ from _search_corpus import entries
 from aiohttp import web
 from oaipmh_scythe import Scythe
 
-from node.config import OaiSettings
+from node.config_sections import OaiSettings
 from node.federation.services.info import NodeInfo
 from node.federation.services.oai import OaiProvider
 from node.records import CATEGORIES, Access

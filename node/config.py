@@ -6,7 +6,6 @@ the offending key, e.g. ``host.web_listen: expected host:port``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import tomllib
@@ -15,8 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from node.config_sections import (
+    AccountSettings,
+    AppraisalSettings,
+    OaiSettings,
+    PreservationSettings,
+    RequestSettings,
+    account_settings,
+    appraisal_settings,
+    oai_settings,
+    preservation_settings,
+    request_settings,
+)
 from node.config_values import parse_duration as parse_duration  # re-exported
-from node.config_values import section, table
+from node.config_values import section, setting, table
 from node.errors import ConfigError, InvalidCode
 from node.identity import validate_code
 from node.records import MAX_BATCH_ENTRIES
@@ -54,15 +65,6 @@ def _address(value: object, path: str, *, optional: bool = False) -> str:
 DAY_MS = 24 * 3600 * 1000
 
 
-def _setting(default: Any, key: str, kind: str) -> Any:
-    """A field read from TOML key ``key``: ``seconds``, ``ms`` (durations) or ``int``.
-
-    The dataclass default is the only place a default is written: a key left out of the
-    file keeps it.
-    """
-    return field(default=default, metadata={"key": key, "kind": kind})
-
-
 @dataclass(frozen=True)
 class OutboxSettings:
     """How one link pushes (derived from ``[sync]`` by ``SyncSettings.outbox``)."""
@@ -77,21 +79,21 @@ class OutboxSettings:
 @dataclass(frozen=True)
 class SyncSettings:
     # scheduled push, besides the push on every change
-    interval_s: float = _setting(10.0, "interval", "seconds")
+    interval_s: float = setting(10.0, "interval", "seconds")
     # deadline of every unary federation call
-    call_timeout_s: float = _setting(10.0, "call_timeout", "seconds")
+    call_timeout_s: float = setting(10.0, "call_timeout", "seconds")
     # deadline of a whole content stream
-    fetch_timeout_s: float = _setting(120.0, "fetch_timeout", "seconds")
+    fetch_timeout_s: float = setting(120.0, "fetch_timeout", "seconds")
     # catalogue changes per push batch
-    batch_size: int = _setting(OutboxSettings.batch_size, "batch_size", "int")
+    batch_size: int = setting(OutboxSettings.batch_size, "batch_size", "int")
     # wait after a change before pushing, so a burst is one batch
-    debounce_s: float = _setting(OutboxSettings.debounce_s, "debounce", "seconds")
+    debounce_s: float = setting(OutboxSettings.debounce_s, "debounce", "seconds")
     # first wait after a failed push
-    backoff_start_s: float = _setting(OutboxSettings.backoff_start_s, "backoff_start", "seconds")
+    backoff_start_s: float = setting(OutboxSettings.backoff_start_s, "backoff_start", "seconds")
     # longest wait between attempts
-    backoff_cap_s: float = _setting(OutboxSettings.backoff_cap_s, "backoff_cap", "seconds")
+    backoff_cap_s: float = setting(OutboxSettings.backoff_cap_s, "backoff_cap", "seconds")
     # compare the subtree catalogue with the parent's
-    anti_entropy_interval_s: float = _setting(3600.0, "anti_entropy_interval", "seconds")
+    anti_entropy_interval_s: float = setting(3600.0, "anti_entropy_interval", "seconds")
 
     def outbox(self) -> OutboxSettings:
         """What each link's outbox needs of these settings."""
@@ -106,19 +108,19 @@ class SyncSettings:
 @dataclass(frozen=True)
 class TrustSettings:
     # directory pull from the parent, besides announcements
-    refresh_interval_s: float = _setting(300.0, "refresh_interval", "seconds")
+    refresh_interval_s: float = setting(300.0, "refresh_interval", "seconds")
     # what this node grants its children
-    cert_lifetime_ms: int = _setting(365 * DAY_MS, "cert_lifetime", "ms")
+    cert_lifetime_ms: int = setting(365 * DAY_MS, "cert_lifetime", "ms")
     # renew this node's own certificate this long ahead
-    renew_before_ms: int = _setting(30 * DAY_MS, "renew_before", "ms")
+    renew_before_ms: int = setting(30 * DAY_MS, "renew_before", "ms")
     # new enrolment applications (a code, or a new key) taken from one address per hour
-    enrol_applications_per_hour: int = _setting(10, "enrol_applications_per_hour", "int")
+    enrol_applications_per_hour: int = setting(10, "enrol_applications_per_hour", "int")
     # enrolment calls of any kind (the applicant asking how it was decided) per address
-    enrol_calls_per_minute: int = _setting(30, "enrol_calls_per_minute", "int")
+    enrol_calls_per_minute: int = setting(30, "enrol_calls_per_minute", "int")
     # the root registry mints a new identity index key once the newest is this old
-    index_key_rotation_ms: int = _setting(365 * DAY_MS, "index_key_rotation", "ms")
+    index_key_rotation_ms: int = setting(365 * DAY_MS, "index_key_rotation", "ms")
     # a new index key indexes records once it is this old (every node has pulled it by then)
-    index_key_settle_ms: int = _setting(15 * 60 * 1000, "index_key_settle", "ms")
+    index_key_settle_ms: int = setting(15 * 60 * 1000, "index_key_settle", "ms")
 
 
 DEFAULT_TRUST = TrustSettings()
@@ -128,104 +130,7 @@ MAX_ENROL_RATE = 100_000  # per address and period: past this the limit means no
 @dataclass(frozen=True)
 class AuditSettings:
     # sign a checkpoint of the audit log and send it to the parent, the witness
-    checkpoint_interval_s: float = _setting(300.0, "checkpoint_interval", "seconds")
-
-
-@dataclass(frozen=True)
-class PreservationSettings:
-    # re-hash a slice of the stored content this often (the content checked longest ago)
-    fixity_interval_s: float = _setting(3600.0, "fixity_interval", "seconds")
-    # contents re-hashed per run: the whole store is covered over (stored / this) runs
-    fixity_batch: int = _setting(500, "fixity_batch", "int")
-    # a transfer package: at most this many files, bytes per file and in all, and the zip
-    # expansion ratio past which an entry is taken for a zip bomb
-    max_package_files: int = _setting(100_000, "max_package_files", "int")
-    max_file_bytes: int = _setting(4 << 30, "max_file_bytes", "int")
-    max_package_bytes: int = _setting(64 << 30, "max_package_bytes", "int")
-    max_zip_ratio: int = _setting(200, "max_zip_ratio", "int")
-
-
-DEFAULT_PRESERVATION = PreservationSettings()
-
-
-@dataclass(frozen=True)
-class AccountSettings:
-    """Staff sessions and login rate limits (``[accounts]``), the same at every hosted node."""
-
-    # a session unused this long ends (the clerk stepped away)
-    session_idle_s: float = _setting(1800.0, "session_idle", "seconds")
-    # a session ends this long after login, however busy (one working day)
-    session_lifetime_s: float = _setting(12 * 3600.0, "session_lifetime", "seconds")
-    # failed logins of one account before its logins pause
-    failures_per_account: int = _setting(5, "login_failures_per_account", "int")
-    # failed logins from one client address (any account) before its logins pause
-    failures_per_address: int = _setting(20, "login_failures_per_address", "int")
-    # how long failures are counted, and how long logins then pause
-    lockout_s: float = _setting(900.0, "login_lockout", "seconds")
-
-
-DEFAULT_ACCOUNTS = AccountSettings()
-
-MAX_OAI_PAGE = 1_000  # records per OAI-PMH list response
-
-
-@dataclass(frozen=True)
-class OaiSettings:
-    """The OAI-PMH feed every hosted node serves at ``/n/CODE/oai`` (``[oai]``)."""
-
-    # records (or headers, or sets) per list response; the rest follow by resumption token
-    page_size: int = _setting(100, "page_size", "int")
-    # the address Identify gives harvesters for questions about the feed
-    admin_email: str = _setting("archives@example.invalid", "admin_email", "text")
-    # sets by division code; false: ListSets and set= answer noSetHierarchy
-    sets: bool = _setting(True, "sets", "flag")
-
-
-DEFAULT_OAI = OaiSettings()
-
-
-@dataclass(frozen=True)
-class AppraisalSettings:
-    """The appraisal jobs (``[appraisal]``): records due for opening or disposal review."""
-
-    # how often each node looks for records that reached their opening or retention date
-    interval_s: float = _setting(86400.0, "interval", "seconds")
-    # years after formation when a record that is not open comes up for opening review
-    opening_years: int = _setting(25, "opening_years", "int")
-    # per category (门类), years that replace opening_years: {"婚姻登记" = 30}
-    opening_years_by_category: tuple[tuple[str, int], ...] = _setting(
-        (), "opening_years_by_category", "table"
-    )
-
-    def opening_after(self, category: str) -> int:
-        """Years after formation that a record of ``category`` comes up for opening."""
-        return dict(self.opening_years_by_category).get(category, self.opening_years)
-
-
-DEFAULT_APPRAISAL = AppraisalSettings()
-
-
-@dataclass(frozen=True)
-class RequestSettings:
-    """Utilisation requests (``[requests]``): deadlines in working days, the calendar's
-    overrides, how long an approval waits to be fetched, and the outbox's retries."""
-
-    # working days the holder has to decide, from receipt (the platform's rule: 4)
-    holder_days: int = _setting(4, "holder_days", "int")
-    # working days the receiving node has, after the decision, to hand the result over (2)
-    receiver_days: int = _setting(2, "receiver_days", "int")
-    # extra public holidays (a year the calendar package does not know yet), yyyy-mm-dd
-    holidays: tuple[str, ...] = _setting((), "holidays", "dates")
-    # extra make-up working days (调休上班), yyyy-mm-dd
-    workdays: tuple[str, ...] = _setting((), "workdays", "dates")
-    # an approval not fetched within this long lapses (state expired)
-    approval_lifetime_s: float = _setting(30 * 86400.0, "approval_lifetime", "seconds")
-    # first wait after a failed delivery of a request or its update; doubles up to the cap
-    backoff_start_s: float = _setting(1.0, "backoff_start", "seconds")
-    backoff_cap_s: float = _setting(300.0, "backoff_cap", "seconds")
-
-
-DEFAULT_REQUESTS = RequestSettings()
+    checkpoint_interval_s: float = setting(300.0, "checkpoint_interval", "seconds")
 
 
 @dataclass(frozen=True)
@@ -262,38 +167,6 @@ class HostSettings:
     preservation: PreservationSettings = field(default_factory=PreservationSettings)
 
 
-def _oai_settings(table: Mapping[str, Any]) -> OaiSettings:
-    settings = section(OaiSettings, table, "oai")
-    if not 1 <= settings.page_size <= MAX_OAI_PAGE:
-        raise ConfigError(
-            f"expected 1 to {MAX_OAI_PAGE}, got {settings.page_size}", "oai.page_size"
-        )
-    if not re.fullmatch(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]+", settings.admin_email):
-        raise ConfigError(
-            f"expected an e-mail address, got {settings.admin_email!r}", "oai.admin_email"
-        )
-    return settings
-
-
-def _appraisal_settings(table: Mapping[str, Any]) -> AppraisalSettings:
-    settings = section(AppraisalSettings, table, "appraisal")
-    if not 0 <= settings.opening_years <= 200:
-        raise ConfigError(
-            f"expected 0 to 200 years, got {settings.opening_years}", "appraisal.opening_years"
-        )
-    return settings
-
-
-def _request_settings(table: Mapping[str, Any]) -> RequestSettings:
-    settings = section(RequestSettings, table, "requests")
-    for name in ("holder_days", "receiver_days"):
-        if not 1 <= getattr(settings, name) <= 60:
-            raise ConfigError("expected 1 to 60 working days", f"requests.{name}")
-    if settings.backoff_cap_s < settings.backoff_start_s:
-        raise ConfigError("must not be shorter than requests.backoff_start", "requests.backoff_cap")
-    return settings
-
-
 def _sync_settings(table: Mapping[str, Any]) -> SyncSettings:
     batch_size = table.get("batch_size", SyncSettings.batch_size)
     if (
@@ -326,19 +199,6 @@ def _web_hosts(value: object) -> tuple[str, ...]:
         if not _WEB_HOST.fullmatch(name):
             raise ConfigError(f"not a host name or host:port: {name!r}", "host.web_hosts")
     return tuple(name.lower() for name in value)
-
-
-def _account_settings(table: Mapping[str, Any]) -> AccountSettings:
-    settings = section(AccountSettings, table, "accounts")
-    for name in ("failures_per_account", "failures_per_address"):
-        if getattr(settings, name) < 1:
-            key = next(f.metadata["key"] for f in dataclasses.fields(settings) if f.name == name)
-            raise ConfigError("must be at least 1", f"accounts.{key}")
-    if settings.session_lifetime_s < settings.session_idle_s:
-        raise ConfigError(
-            "must not be shorter than accounts.session_idle", "accounts.session_lifetime"
-        )
-    return settings
 
 
 def web_host_names(web_listen: str, port: int, configured: tuple[str, ...] = ()) -> frozenset[str]:
@@ -408,14 +268,11 @@ def settings_from_mapping(
         if not 1 <= value <= MAX_ENROL_RATE:
             raise ConfigError(f"expected 1 to {MAX_ENROL_RATE}, got {value}", f"trust.{key}")
     audit = section(AuditSettings, table(data, "audit"), "audit")
-    accounts = _account_settings(table(data, "accounts"))
-    oai = _oai_settings(table(data, "oai"))
-    appraisal = _appraisal_settings(table(data, "appraisal"))
-    requests = _request_settings(table(data, "requests"))
-    preservation = section(PreservationSettings, table(data, "preservation"), "preservation")
-    for f in dataclasses.fields(preservation):
-        if getattr(preservation, f.name) < 1:
-            raise ConfigError("must be at least 1", f"preservation.{f.metadata['key']}")
+    accounts = account_settings(table(data, "accounts"))
+    oai = oai_settings(table(data, "oai"))
+    appraisal = appraisal_settings(table(data, "appraisal"))
+    requests = request_settings(table(data, "requests"))
+    preservation = preservation_settings(table(data, "preservation"))
     raw_nodes = data.get("node", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:
         raise ConfigError("at least one [[node]] table is required", "node")

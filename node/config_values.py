@@ -1,7 +1,8 @@
-"""How a TOML value becomes a setting: durations, the kinds of ``_setting`` fields, tables.
+"""How a TOML value becomes a setting: durations, the ``setting`` fields and their kinds, tables.
 
 Split from ``node/config.py`` (which keeps the settings dataclasses and the loader) so that
-module stays small; ``node.config`` re-exports ``parse_duration``.
+module stays small (``config_sections.py`` holds the feature sections); ``node.config``
+re-exports ``parse_duration``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
+from dataclasses import field
 from datetime import date
 from typing import Any, TypeVar
 
@@ -33,6 +35,15 @@ def parse_duration(value: object, path: str) -> float:
     return seconds
 
 
+def setting(default: Any, key: str, kind: str) -> Any:
+    """A field read from TOML key ``key``: ``seconds``, ``ms`` (durations) or ``int``.
+
+    The dataclass default is the only place a default is written: a key left out of the
+    file keeps it.
+    """
+    return field(default=default, metadata={"key": key, "kind": kind})
+
+
 def table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, Mapping):
@@ -40,7 +51,7 @@ def table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value
 
 
-_SectionT = TypeVar("_SectionT")  # a settings dataclass whose fields are ``_setting``s
+_SectionT = TypeVar("_SectionT")  # a settings dataclass whose fields are ``setting``s
 
 
 def section(cls: type[_SectionT], table: Mapping[str, Any], name: str) -> _SectionT:

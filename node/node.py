@@ -16,21 +16,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from node.actors import Actor
-from node.config import (
+from node.config import DEFAULT_TRUST, NodeSettings, OutboxSettings, TrustSettings
+from node.config_sections import (
     DEFAULT_ACCOUNTS,
     DEFAULT_APPRAISAL,
     DEFAULT_OAI,
     DEFAULT_PRESERVATION,
     DEFAULT_REQUESTS,
-    DEFAULT_TRUST,
     AccountSettings,
     AppraisalSettings,
-    NodeSettings,
     OaiSettings,
-    OutboxSettings,
     PreservationSettings,
     RequestSettings,
-    TrustSettings,
 )
 from node.crypto import SigningKey
 from node.errors import ConfigError

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from node.config import AppraisalSettings, load_settings, parse_duration, settings_from_mapping
+from node.config import load_settings, parse_duration, settings_from_mapping
+from node.config_sections import AppraisalSettings
 from node.errors import ConfigError
 
 ROOT = "ab" * 32

@@ -8,16 +8,18 @@ from pathlib import Path
 
 from node.config import (
     ENV_OVERRIDES,
-    AccountSettings,
-    AppraisalSettings,
     AuditSettings,
     HostSettings,
     NodeSettings,
+    SyncSettings,
+    TrustSettings,
+)
+from node.config_sections import (
+    AccountSettings,
+    AppraisalSettings,
     OaiSettings,
     PreservationSettings,
     RequestSettings,
-    SyncSettings,
-    TrustSettings,
 )
 from node.records import Access
 from node.sample_data import DEMO_NETWORK, sample_records

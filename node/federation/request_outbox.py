@@ -25,7 +25,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
-from node.config import RequestSettings
+from node.config_sections import RequestSettings
 from node.errors import NodeError
 from node.identity import next_hop
 from node.storage.requests import OutboxItem, RequestStore

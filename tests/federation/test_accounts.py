@@ -16,7 +16,7 @@ import pytest_asyncio
 from node import crypto
 from node.accounts import console_actor
 from node.actors import Actor, ActorKind, Role
-from node.config import AccountSettings
+from node.config_sections import AccountSettings
 from node.errors import InvalidInput, RoleRequired, TooManyAttempts, Unauthenticated
 from node.federation.services.accounts import Accounts
 from node.storage.accounts import AccountStore

@@ -15,7 +15,7 @@ import xmlschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from node.config import OaiSettings
+from node.config_sections import OaiSettings
 from node.federation.services.oai import OaiProvider
 from node.records import Access, CatalogueEntry, Retention
 from node.storage.catalogue import CatalogueStore

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from node.config import RequestSettings
+from node.config_sections import RequestSettings
 from node.errors import PeerUnavailable
 from node.federation.request_outbox import RequestOutbox
 from node.storage.db import Database

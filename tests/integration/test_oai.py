@@ -26,7 +26,7 @@ from oaipmh_scythe import Scythe
 from oaipmh_scythe.exceptions import NoRecordsMatch
 
 from node.accounts import console_actor
-from node.config import OaiSettings
+from node.config_sections import OaiSettings
 from node.demo import load_samples, prepare
 from node.federation.services.oai import OaiProvider
 from node.host import Host

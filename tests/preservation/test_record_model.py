@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from node.config import PreservationSettings, settings_from_mapping
+from node.config import settings_from_mapping
+from node.config_sections import PreservationSettings
 from node.errors import ConfigError, InvalidRecord
 from node.jobs import build_scheduler
 from node.records import Access, Record, Retention, nonstandard_reason, parse_archival_code

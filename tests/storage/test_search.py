@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from node.errors import InvalidQuery
 from node.records import Access, CatalogueEntry, Retention, SearchPage, SearchQuery
-from node.storage import search
+from node.storage import search, search_plan
 from node.storage.catalogue import CatalogueStore, apply_entries_txn
 from node.storage.db import Database
 from node.storage.fts import index_text, parse_text, runs
@@ -488,7 +488,7 @@ def _forged(fields: object) -> str:
 def test_damaged_cursors_are_refused_in_chinese(corpus) -> None:  # type: ignore[no-untyped-def]
     conn, _ = corpus
     query = SearchQuery(text="王", limit=5)
-    fp = search.fingerprint(query)
+    fp = search_plan.fingerprint(query)
     good = search_txn(conn, query).next_cursor
     forged = [
         [1],

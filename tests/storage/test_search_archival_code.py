@@ -11,7 +11,8 @@ from node.errors import InvalidQuery
 from node.lookup import archival_code_forms, archival_code_query
 from node.records import Access, Retention, SearchQuery
 from node.storage.catalogue import apply_entries_txn
-from node.storage.search import Cursor, fingerprint, search_txn
+from node.storage.search import search_txn
+from node.storage.search_plan import Cursor, fingerprint
 
 from .factories import in_txn, make_entry, memory_db
 

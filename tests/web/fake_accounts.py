@@ -3,13 +3,19 @@
 ``clerk``, ``archivist`` and ``operator`` log in with the password ``PASSWORDS[role]`` and
 call the API with ``token(code, role)``. The real service (argon2id, SQLite, timeouts, rate
 limits) is tested in ``tests/federation/test_accounts.py`` and the integration tests.
+``log_in`` and ``post_form`` are how a page test logs in through the form and posts one
+(our ``Origin``, the session's CSRF token).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp.test_utils import TestClient
 
 from node.accounts import Account
 from node.actors import Actor, Role
@@ -34,6 +40,39 @@ def staff_token(code: str) -> str:
 def bearer(code: str, role: Role) -> dict[str, str]:
     """Request headers that authenticate as the ``role`` account at ``code``."""
     return {"Authorization": f"Bearer {token(code, role)}"}
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]*)"')
+
+
+def origin(client: TestClient) -> str:
+    """The ``Origin`` a browser on the test server's pages sends."""
+    return str(client.make_url("")).rstrip("/")
+
+
+async def log_in(client: TestClient, who: str | Role, code: str = "330106") -> str:
+    """Log in through the form as the fake account ``who`` (a role's name, or the role) at
+    ``code``; returns the session's CSRF token."""
+    role = Role(who)
+    form = await client.get(f"/n/{code}/login")
+    tokens = CSRF.findall(await form.text())  # the login form's is the last one
+    assert tokens
+    fields = {"name": role.value, "password": PASSWORDS[role], "csrf": tokens[-1]}
+    done = await client.post(
+        f"/n/{code}/login", data=fields, headers={"Origin": origin(client)}, allow_redirects=False
+    )
+    assert done.status == 303, await done.text()
+    page = await client.get(f"/n/{code}/")
+    found = CSRF.search(await page.text())
+    assert found
+    return found.group(1)
+
+
+async def post_form(client: TestClient, path: str, data: Any) -> Any:
+    """POST a form from our own origin, not following the redirect."""
+    return await client.post(
+        path, data=data, headers={"Origin": origin(client)}, allow_redirects=False
+    )
 
 
 @dataclass

@@ -137,10 +137,10 @@ class FakeNode:
     wrong_sha256: bool = False
     chunk_bytes: int = 5
     queries: list[SearchQuery] = field(default_factory=list)
-    id_numbers: list[IdNumber | None] = field(default_factory=list)  # one per search
     known: tuple[KnownNode, ...] = field(default_factory=lambda: KNOWN_NODES)
     # identity number digits -> refs of the entries whose subjects include that person
     subjects_by_id: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # the identity number of every search by number, in order (``queries`` has them all)
     id_searches: list[IdNumber] = field(default_factory=list)
     ingested_subject_ids: dict[str, tuple[IdNumber, ...]] = field(default_factory=dict)
     ingested: list[Record] = field(default_factory=list)
@@ -213,11 +213,10 @@ class FakeNode:
         id_number: IdNumber | None = None,
     ) -> SearchPage:
         self.queries.append(query)
-        self.id_numbers.append(id_number)
-        if self.search_error is not None:
-            raise self.search_error
         if id_number is not None:
             self.id_searches.append(id_number)
+        if self.search_error is not None:
+            raise self.search_error
         refs = self.subjects_by_id.get(id_number.digits, ()) if id_number else None
         words = query.text.split()
         hits = [

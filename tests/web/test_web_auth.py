@@ -5,13 +5,13 @@ a rebinding ``Host`` and a form without its CSRF token; the login form, its cook
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, make_mocked_request
-from fake_accounts import PASSWORDS, bearer
+from fake_accounts import CSRF, PASSWORDS, bearer, log_in
+from fake_accounts import origin as our_origin
 from fake_service import FakeNode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,7 +22,6 @@ from node.web import create_app, login
 from node.web.auth import session_cookie
 
 CODE = "330106"
-CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 
 # Every route that is open to anybody; any other route must carry @requires (checked below).
 PUBLIC = {
@@ -235,50 +234,30 @@ async def test_a_token_post_from_a_foreign_origin_is_refused(client: TestClient)
     assert other_name.status == 200
 
 
-async def _log_in(client: TestClient, name: str, code: str = CODE) -> str:
-    """Log in through the form; returns the session's CSRF token."""
-    form = await client.get(f"/n/{code}/login")
-    token = CSRF.search(await form.text())
-    assert token
-    fields = {"name": name, "password": PASSWORDS[Role(name)], "csrf": token.group(1)}
-    done = await client.post(
-        f"/n/{code}/login", data=fields, headers={"Origin": _origin(client)}, allow_redirects=False
-    )
-    assert done.status == 303, await done.text()
-    page = await client.get(f"/n/{code}/")
-    found = CSRF.search(await page.text())
-    assert found
-    return found.group(1)
-
-
-def _origin(client: TestClient) -> str:
-    return str(client.make_url("")).rstrip("/")
-
-
 @pytest.mark.asyncio
 async def test_a_browser_write_needs_our_origin_and_the_csrf_token(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
-    csrf = await _log_in(client, "operator")
+    csrf = await log_in(client, "operator")
     retry = f"/n/{CODE}/status/retry"
     cases = [
         ({"Origin": "http://evil.example"}, {"csrf": csrf}, "跨站"),
         ({}, {"csrf": csrf}, "Origin"),
-        ({"Origin": _origin(client)}, {}, "CSRF"),
-        ({"Origin": _origin(client)}, {"csrf": csrf[:-1] + "x"}, "CSRF"),
+        ({"Origin": our_origin(client)}, {}, "CSRF"),
+        ({"Origin": our_origin(client)}, {"csrf": csrf[:-1] + "x"}, "CSRF"),
     ]
     for headers, form, words in cases:
         response = await client.post(retry, data=form, headers=headers, allow_redirects=False)
         assert response.status == 403, (headers, form)
         assert words in await response.text()
     done = await client.post(
-        retry, data={"csrf": csrf}, headers={"Origin": _origin(client)}, allow_redirects=False
+        retry, data={"csrf": csrf}, headers={"Origin": our_origin(client)}, allow_redirects=False
     )
     assert done.status == 303 and done.headers["Location"] == f"/n/{CODE}/status", await done.text()
-    api = await client.post(f"{A}/sync/retry", json={}, headers={"Origin": _origin(client)})
+    api = await client.post(f"{A}/sync/retry", json={}, headers={"Origin": our_origin(client)})
     assert api.status == 403  # a session's JSON write needs the token too, in X-CSRF-Token
     api = await client.post(
-        f"{A}/sync/retry", json={}, headers={"Origin": _origin(client), "X-CSRF-Token": csrf}
+        f"{A}/sync/retry", json={}, headers={"Origin": our_origin(client), "X-CSRF-Token": csrf}
     )
     assert api.status == 200
 
@@ -300,7 +279,10 @@ async def test_login_sets_a_strict_http_only_cookie_and_a_new_session(
     fields = {"name": "archivist", "password": PASSWORDS[Role.ARCHIVIST],
               "csrf": token, "next": f"/n/{CODE}/status"}  # fmt: skip
     done = await client.post(
-        f"/n/{CODE}/login", data=fields, headers={"Origin": _origin(client)}, allow_redirects=False
+        f"/n/{CODE}/login",
+        data=fields,
+        headers={"Origin": our_origin(client)},
+        allow_redirects=False,
     )
     assert done.status == 303 and done.headers["Location"] == f"/n/{CODE}/status", await done.text()
     cookie = next(c for c in done.headers.getall("Set-Cookie") if session_cookie(CODE) in c)
@@ -331,14 +313,14 @@ async def test_a_failed_login_says_so_and_a_form_without_its_token_is_refused(
     wrong = await client.post(
         f"/n/{CODE}/login",
         data={"name": "clerk", "password": "nope", "csrf": token.group(1)},
-        headers={"Origin": _origin(client)},
+        headers={"Origin": our_origin(client)},
     )
     assert wrong.status == 401 and "账号或密码错误" in await wrong.text()
     assert 'value="clerk"' in await wrong.text()  # the name stays typed, never the password
     forged = await client.post(
         f"/n/{CODE}/login",
         data={"name": "clerk", "password": PASSWORDS[Role.CLERK], "csrf": "made-up"},
-        headers={"Origin": _origin(client)},
+        headers={"Origin": our_origin(client)},
     )
     assert forged.status == 403 and "校验码" in await forged.text()
     foreign = await client.post(
@@ -365,7 +347,7 @@ async def test_a_paused_login_is_429_and_says_when(
     response = await client.post(
         f"/n/{CODE}/login",
         data={"name": "clerk", "password": "x", "csrf": token.group(1)},
-        headers={"Origin": _origin(client)},
+        headers={"Origin": our_origin(client)},
     )
     assert response.status == 429 and response.headers["Retry-After"] == "900"
     assert "请于 10:15" in await response.text()
@@ -373,10 +355,10 @@ async def test_a_paused_login_is_429_and_says_when(
 
 @pytest.mark.asyncio
 async def test_logout_ends_the_session(client: TestClient, nodes: dict[str, FakeNode]) -> None:
-    csrf = await _log_in(client, "operator")
+    csrf = await log_in(client, "operator")
     assert nodes[CODE].accounts.sessions
     done = await client.post(
-        f"/n/{CODE}/logout", data={"csrf": csrf}, headers={"Origin": _origin(client)},
+        f"/n/{CODE}/logout", data={"csrf": csrf}, headers={"Origin": our_origin(client)},
         allow_redirects=False,
     )  # fmt: skip
     assert done.status == 303 and not nodes[CODE].accounts.sessions
@@ -386,7 +368,7 @@ async def test_logout_ends_the_session(client: TestClient, nodes: dict[str, Fake
 
 @pytest.mark.asyncio
 async def test_a_login_at_one_node_is_not_a_login_at_another(client: TestClient) -> None:
-    await _log_in(client, "operator", code="330106001001")
+    await log_in(client, "operator", code="330106001001")
     response = await client.get(f"/n/{CODE}/registry", allow_redirects=False)
     assert response.status == 303
     assert (await client.get("/n/330106001001/registry")).status == 200
@@ -416,7 +398,7 @@ async def test_the_login_form_answers_any_fields_without_a_5xx(
 ) -> None:
     headers = {}
     if origin is not None:
-        headers["Origin"] = _origin(client) if origin == "ours" else origin
+        headers["Origin"] = our_origin(client) if origin == "ours" else origin
     try:
         response = await client.post(
             f"/n/{CODE}/login", data=fields, headers=headers, allow_redirects=False

@@ -192,8 +192,8 @@ async def test_the_identity_number_reaches_the_service_and_never_the_url_page_or
         )
     assert response.status == 200
     page = await response.text()
-    number = nodes[VILLAGE].id_numbers[-1]
-    assert number is not None and number.digits == ID_NUMBER
+    (number,) = nodes[VILLAGE].id_searches
+    assert number.digits == ID_NUMBER
     assert nodes[VILLAGE].queries[-1].scope == "3301"
     assert ID_NUMBER not in page and ID_NUMBER.lower() not in page
     assert ID_NUMBER not in str(response.url) and not response.url.query_string

@@ -6,11 +6,10 @@ all of them (a 303 back to the page, which says what was done); every value is e
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from fake_accounts import PASSWORDS
+from fake_accounts import log_in, post_form
 from fake_service import FakeNode, hosted, network
 
 from node.actors import Role
@@ -19,34 +18,7 @@ from node.web import create_app
 CODE = "330106"
 REGISTRY = f"/n/{CODE}/registry"
 ACCOUNTS = f"/n/{CODE}/accounts"
-CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 TOWNSHIP = "330106002"  # the fake directory names it 翠苑街道
-
-
-def _origin(client: TestClient) -> str:
-    return str(client.make_url("")).rstrip("/")
-
-
-async def _log_in(client: TestClient, name: str, code: str = CODE) -> str:
-    """Log in through the form as the fake account ``name``; the session's CSRF token."""
-    form = await client.get(f"/n/{code}/login")
-    tokens = CSRF.findall(await form.text())  # the login form's is the last one
-    assert tokens
-    fields = {"name": name, "password": PASSWORDS[Role(name)], "csrf": tokens[-1]}
-    done = await client.post(
-        f"/n/{code}/login", data=fields, headers={"Origin": _origin(client)}, allow_redirects=False
-    )
-    assert done.status == 303, await done.text()
-    page = await client.get(f"/n/{code}/")
-    found = CSRF.search(await page.text())
-    assert found
-    return found.group(1)
-
-
-async def _post(client: TestClient, path: str, fields: dict[str, str]) -> Any:
-    return await client.post(
-        path, data=fields, headers={"Origin": _origin(client)}, allow_redirects=False
-    )
 
 
 def _revoke_fields(csrf: str, **changes: str) -> dict[str, str]:
@@ -61,19 +33,21 @@ async def test_revoking_needs_a_session_the_role_the_token_and_the_box(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
     trust = nodes[CODE].trust
-    nobody = await _post(client, f"{REGISTRY}/revocations", _revoke_fields(""))
+    nobody = await post_form(client, f"{REGISTRY}/revocations", _revoke_fields(""))
     assert nobody.status == 303 and nobody.headers["Location"].startswith(f"/n/{CODE}/login")
-    clerk = await _log_in(client, "clerk")
-    refused = await _post(client, f"{REGISTRY}/revocations", _revoke_fields(clerk))
+    clerk = await log_in(client, "clerk")
+    refused = await post_form(client, f"{REGISTRY}/revocations", _revoke_fields(clerk))
     assert refused.status == 403 and "operator" in await refused.text()
-    csrf = await _log_in(client, "operator")
-    stale = await _post(client, f"{REGISTRY}/revocations", _revoke_fields("not-the-token"))
+    csrf = await log_in(client, "operator")
+    stale = await post_form(client, f"{REGISTRY}/revocations", _revoke_fields("not-the-token"))
     assert stale.status == 403 and "CSRF" in await stale.text()
-    unconfirmed = await _post(client, f"{REGISTRY}/revocations", _revoke_fields(csrf, confirm=""))
+    unconfirmed = await post_form(
+        client, f"{REGISTRY}/revocations", _revoke_fields(csrf, confirm="")
+    )
     assert unconfirmed.status == 400
     text = await unconfirmed.text()
     assert "请勾选确认框" in text and "未做任何更改" in text and 'lang="zh-CN"' in text
-    no_reason = await _post(client, f"{REGISTRY}/revocations", _revoke_fields(csrf, reason=" "))
+    no_reason = await post_form(client, f"{REGISTRY}/revocations", _revoke_fields(csrf, reason=" "))
     assert no_reason.status == 400 and "吊销原因" in await no_reason.text()
     assert trust.revoked == []
 
@@ -82,13 +56,13 @@ async def test_revoking_needs_a_session_the_role_the_token_and_the_box(
 async def test_an_operator_revokes_a_township_and_the_page_says_so_by_name(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
-    csrf = await _log_in(client, "operator")
+    csrf = await log_in(client, "operator")
     page = await (await client.get(REGISTRY)).text()
     assert f'<form class="revoke" method="post" action="{REGISTRY}/revocations">' in page
     assert '<input type="checkbox" name="confirm" value="yes" required>' in page
     assert '<tr><td colspan="5">没有被吊销的节点。</td></tr>' in page
     fields = _revoke_fields(csrf, reason="<b>丢失</b>")
-    done = await _post(client, f"{REGISTRY}/revocations", fields)
+    done = await post_form(client, f"{REGISTRY}/revocations", fields)
     assert done.status == 303
     assert done.headers["Location"] == f"{REGISTRY}?done=revoked:{TOWNSHIP}"
     assert [r.node_id for r in nodes[CODE].trust.revoked] == [TOWNSHIP]
@@ -101,7 +75,7 @@ async def test_an_operator_revokes_a_township_and_the_page_says_so_by_name(
 
 @pytest.mark.asyncio
 async def test_a_crafted_notice_link_claims_nothing(client: TestClient) -> None:
-    await _log_in(client, "operator")
+    await log_in(client, "operator")
     for done in (f"revoked:{TOWNSHIP}", "revoked:<script>", "banned:ed25519:ab", "nonsense"):
         page = await (await client.get(REGISTRY, params={"done": done})).text()
         assert 'class="notice"' not in page and "<script>" not in page
@@ -111,8 +85,10 @@ async def test_a_crafted_notice_link_claims_nothing(client: TestClient) -> None:
 async def test_revoking_a_node_outside_the_subtree_is_refused(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
-    csrf = await _log_in(client, "operator")
-    done = await _post(client, f"{REGISTRY}/revocations", _revoke_fields(csrf, code="330108001"))
+    csrf = await log_in(client, "operator")
+    done = await post_form(
+        client, f"{REGISTRY}/revocations", _revoke_fields(csrf, code="330108001")
+    )
     assert done.status == 403 and "下级" in await done.text()
     assert nodes[CODE].trust.revoked == []
 
@@ -127,27 +103,29 @@ async def test_ban_needs_confirmation_then_shows_and_lifts(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
     banned = nodes[CODE].trust.banned
-    clerk = await _log_in(client, "clerk")
+    clerk = await log_in(client, "clerk")
     fields = {"csrf": clerk, "key_id": KEY, "reason": "<i>泄露</i>", "confirm": "yes"}
-    assert (await _post(client, f"{REGISTRY}/bans", fields)).status == 403
-    csrf = await _log_in(client, "operator")
-    assert (await _post(client, f"{REGISTRY}/bans", {**fields, "csrf": ""})).status == 403
-    unconfirmed = await _post(client, f"{REGISTRY}/bans", {**fields, "csrf": csrf, "confirm": ""})
+    assert (await post_form(client, f"{REGISTRY}/bans", fields)).status == 403
+    csrf = await log_in(client, "operator")
+    assert (await post_form(client, f"{REGISTRY}/bans", {**fields, "csrf": ""})).status == 403
+    unconfirmed = await post_form(
+        client, f"{REGISTRY}/bans", {**fields, "csrf": csrf, "confirm": ""}
+    )
     assert unconfirmed.status == 400 and "请勾选确认框" in await unconfirmed.text()
     assert banned == {}
-    done = await _post(client, f"{REGISTRY}/bans", {**fields, "csrf": csrf})
+    done = await post_form(client, f"{REGISTRY}/bans", {**fields, "csrf": csrf})
     assert done.status == 303 and banned == {KEY: "<i>泄露</i>"}
     page = await (await client.get(done.headers["Location"])).text()
     assert f'<p class="notice">已封禁密钥 {KEY}' in page
     assert f"<td>{KEY}</td><td>（目录中无此密钥）</td><td>&lt;i&gt;泄露&lt;/i&gt;</td>" in page
     assert f'<form class="unban inline" method="post" action="{REGISTRY}/bans/lift">' in page
     lift = {"csrf": csrf, "key_id": KEY}
-    assert (await _post(client, f"{REGISTRY}/bans/lift", {**lift, "csrf": "x"})).status == 403
-    lifted = await _post(client, f"{REGISTRY}/bans/lift", lift)
+    assert (await post_form(client, f"{REGISTRY}/bans/lift", {**lift, "csrf": "x"})).status == 403
+    lifted = await post_form(client, f"{REGISTRY}/bans/lift", lift)
     assert lifted.status == 303 and banned == {}
     page = await (await client.get(lifted.headers["Location"])).text()
     assert f'<p class="notice">已解除对密钥 {KEY} 的封禁。</p>' in page
-    again = await _post(client, f"{REGISTRY}/bans/lift", lift)
+    again = await post_form(client, f"{REGISTRY}/bans/lift", lift)
     assert again.status == 400 and "无需解除" in await again.text()
 
 
@@ -155,15 +133,15 @@ async def test_ban_needs_confirmation_then_shows_and_lifts(
 async def test_aliases_are_the_registrys_only() -> None:
     nodes = {"33": FakeNode("33", "浙江省档案馆"), **network()}
     async with TestClient(TestServer(create_app(hosted(nodes)))) as client:
-        county = await _log_in(client, "operator")
+        county = await log_in(client, "operator")
         page = await (await client.get(REGISTRY)).text()
         assert 'class="alias"' not in page and "只能在省级节点" in page
         fields = {"csrf": county, "old": "330106", "new": "330110"}
-        assert (await _post(client, f"{REGISTRY}/aliases", fields)).status == 403
-        province = await _log_in(client, "operator", "33")
+        assert (await post_form(client, f"{REGISTRY}/aliases", fields)).status == 403
+        province = await log_in(client, "operator", "33")
         page = await (await client.get("/n/33/registry")).text()
         assert '<form class="alias" method="post" action="/n/33/registry/aliases">' in page
-        done = await _post(client, "/n/33/registry/aliases", {**fields, "csrf": province})
+        done = await post_form(client, "/n/33/registry/aliases", {**fields, "csrf": province})
         assert done.status == 303 and nodes["33"].trust.aliases == {"330106": "330110"}
         page = await (await client.get(done.headers["Location"])).text()
         old, new = "330106（县（区）级节点）", "330110（县（区）级节点）"
@@ -178,16 +156,16 @@ async def test_aliases_are_the_registrys_only() -> None:
 async def test_the_accounts_page_lists_roles_and_creates_an_account(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
-    archivist = await _log_in(client, "archivist")
+    archivist = await log_in(client, "archivist")
     assert (await client.get(ACCOUNTS)).status == 403
     new = {"csrf": archivist, "name": "li", "display_name": "<b>李</b>", "password": "12345678",
            "role": "clerk"}  # fmt: skip
-    assert (await _post(client, ACCOUNTS, new)).status == 403
-    csrf = await _log_in(client, "operator")
+    assert (await post_form(client, ACCOUNTS, new)).status == 403
+    csrf = await log_in(client, "operator")
     page = await (await client.get(ACCOUNTS)).text()
     assert "<td>archivist</td><td>档案员</td><td>档案员（archivist）</td><td>正常</td>" in page
-    assert (await _post(client, ACCOUNTS, {**new, "csrf": ""})).status == 403
-    done = await _post(client, ACCOUNTS, {**new, "csrf": csrf})
+    assert (await post_form(client, ACCOUNTS, {**new, "csrf": ""})).status == 403
+    done = await post_form(client, ACCOUNTS, {**new, "csrf": csrf})
     assert done.status == 303 and done.headers["Location"] == f"{ACCOUNTS}?done=created:li"
     assert nodes[CODE].accounts.accounts_by_name["li"].roles == (Role.CLERK,)
     page = await (await client.get(done.headers["Location"])).text()
@@ -201,25 +179,29 @@ async def test_roles_are_granted_and_taken_back_and_disabling_is_confirmed(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
     staff = nodes[CODE].accounts.accounts_by_name
-    csrf = await _log_in(client, "operator")
+    csrf = await log_in(client, "operator")
     page = await (await client.get(ACCOUNTS)).text()
     assert f'action="{ACCOUNTS}/clerk/roles"' in page
     assert f'action="{ACCOUNTS}/clerk/disable"' in page
     assert f'action="{ACCOUNTS}/operator/disable"' not in page  # not one's own, from here
-    granted = await _post(client, f"{ACCOUNTS}/clerk/roles", {"csrf": csrf, "role": "archivist"})
+    granted = await post_form(
+        client, f"{ACCOUNTS}/clerk/roles", {"csrf": csrf, "role": "archivist"}
+    )
     assert granted.status == 303 and Role.ARCHIVIST in staff["clerk"].roles
     page = await (await client.get(granted.headers["Location"])).text()
     assert '<p class="notice">已授予账号 clerk 档案员（archivist） 角色。</p>' in page
-    taken = await _post(client, f"{ACCOUNTS}/clerk/roles/archivist/revoke", {"csrf": csrf})
+    taken = await post_form(client, f"{ACCOUNTS}/clerk/roles/archivist/revoke", {"csrf": csrf})
     assert taken.status == 303 and Role.ARCHIVIST not in staff["clerk"].roles
-    unconfirmed = await _post(client, f"{ACCOUNTS}/clerk/disable", {"csrf": csrf})
+    unconfirmed = await post_form(client, f"{ACCOUNTS}/clerk/disable", {"csrf": csrf})
     assert unconfirmed.status == 400 and "请勾选确认框" in await unconfirmed.text()
     assert not staff["clerk"].disabled
-    disabled = await _post(client, f"{ACCOUNTS}/clerk/disable", {"csrf": csrf, "confirm": "yes"})
+    disabled = await post_form(
+        client, f"{ACCOUNTS}/clerk/disable", {"csrf": csrf, "confirm": "yes"}
+    )
     assert disabled.status == 303 and staff["clerk"].disabled
     page = await (await client.get(disabled.headers["Location"])).text()
     assert '<p class="notice">已停用账号 clerk：' in page and "<td>已停用</td>" in page
-    enabled = await _post(client, f"{ACCOUNTS}/clerk/enable", {"csrf": csrf})
+    enabled = await post_form(client, f"{ACCOUNTS}/clerk/enable", {"csrf": csrf})
     assert enabled.status == 303 and not staff["clerk"].disabled
     ghost = await client.get(ACCOUNTS, params={"done": "created:nobody"})
     assert 'class="notice"' not in await ghost.text()
@@ -264,7 +246,7 @@ async def test_anonymous_visitors_see_the_service_point_and_a_login_link(
 async def test_each_role_sees_the_pages_it_may_open(
     client: TestClient, role: Role, pages: list[str]
 ) -> None:
-    await _log_in(client, role.value)
+    await log_in(client, role.value)
     links = _nav(await (await client.get(f"/n/{CODE}/")).text())
     assert links == [f"/n/{CODE}/{page}" for page in pages]
     for link in links:

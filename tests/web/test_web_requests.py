@@ -3,13 +3,12 @@ error, never echoing the identity number), the list, the archivist's queue and d
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
-from fake_accounts import PASSWORDS, bearer
+from fake_accounts import bearer, log_in, post_form
 from fake_service import FakeNode
 
 from node.actors import Role
@@ -17,27 +16,9 @@ from node.citizens import IdNumber, check_character
 from node.requests import State
 
 CODE = "330106"
-CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 BODY = "33011019660512002"
 NUMBER = BODY + check_character(BODY)
 pytestmark = pytest.mark.asyncio
-
-
-def _origin(client: TestClient) -> str:
-    return str(client.make_url("")).rstrip("/")
-
-
-async def _log_in(client: TestClient, role: Role) -> str:
-    form = await client.get(f"/n/{CODE}/login")
-    token = CSRF.findall(await form.text())[-1]
-    fields = {"name": role.value, "password": PASSWORDS[role], "csrf": token}
-    done = await client.post(
-        f"/n/{CODE}/login", data=fields, headers={"Origin": _origin(client)}, allow_redirects=False
-    )
-    assert done.status == 303
-    found = CSRF.search(await (await client.get(f"/n/{CODE}/")).text())
-    assert found
-    return found.group(1)
 
 
 def _form(csrf: str, **changes: str) -> aiohttp.FormData:
@@ -53,14 +34,8 @@ def _form(csrf: str, **changes: str) -> aiohttp.FormData:
     return data
 
 
-async def _post(client: TestClient, path: str, data: Any) -> Any:
-    return await client.post(
-        path, data=data, headers={"Origin": _origin(client)}, allow_redirects=False
-    )
-
-
 async def test_the_form_is_filled_from_the_link_of_a_refusal(client: TestClient) -> None:
-    await _log_in(client, Role.CLERK)
+    await log_in(client, Role.CLERK)
     page = await client.get(f"/n/{CODE}/requests/new?holder=330110&record=T-HY-1966-0001")
     text = await page.text()
     assert page.status == 200
@@ -71,8 +46,8 @@ async def test_the_form_is_filled_from_the_link_of_a_refusal(client: TestClient)
 async def test_a_filed_request_is_listed_and_shown(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
-    csrf = await _log_in(client, Role.CLERK)
-    done = await _post(client, f"/n/{CODE}/requests", _form(csrf))
+    csrf = await log_in(client, Role.CLERK)
+    done = await post_form(client, f"/n/{CODE}/requests", _form(csrf))
     assert done.status == 303, await done.text()
     (rid,) = nodes[CODE].requests.filed
     assert done.headers["Location"] == f"/n/{CODE}/requests/{rid}"
@@ -86,14 +61,14 @@ async def test_a_filed_request_is_listed_and_shown(
 async def test_an_input_error_keeps_the_form_but_not_the_identity_number(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
-    csrf = await _log_in(client, Role.CLERK)
-    bad = await _post(client, f"/n/{CODE}/requests", _form(csrf, id_number=NUMBER[:-1] + "0"))
+    csrf = await log_in(client, Role.CLERK)
+    bad = await post_form(client, f"/n/{CODE}/requests", _form(csrf, id_number=NUMBER[:-1] + "0"))
     text = await bad.text()
     assert bad.status == 400
     assert "校验位" in text and 'value="王秀英"' in text and "办理退休手续" in text
     assert NUMBER[:-1] not in text
     assert not nodes[CODE].requests.filed
-    agent = await _post(client, f"/n/{CODE}/requests", _form(csrf, relationship="委托代理人"))
+    agent = await post_form(client, f"/n/{CODE}/requests", _form(csrf, relationship="委托代理人"))
     assert agent.status == 400 and "授权委托书" in await agent.text()
 
 
@@ -105,16 +80,18 @@ async def test_the_archivist_approves_from_the_queue_and_rejects_only_with_a_rea
         "330106001001", "T-HY-1966-0001", "未按规则批准：身份证号码与档案当事人不符"
     )
     second = fake.add_incoming("330106001001", "T-HY-1966-0002", "未按规则批准：委托代理人")
-    csrf = await _log_in(client, Role.ARCHIVIST)
+    csrf = await log_in(client, Role.ARCHIVIST)
     queue = await (await client.get(f"/n/{CODE}/requests/queue")).text()
     assert first in queue and "身份证号码与档案当事人不符" in queue and "超过本馆答复期限" in queue
-    done = await _post(client, f"/n/{CODE}/requests/{first}/approve", {"csrf": csrf, "reason": ""})
+    done = await post_form(
+        client, f"/n/{CODE}/requests/{first}/approve", {"csrf": csrf, "reason": ""}
+    )
     assert done.status == 303 and fake.filed[first].state == State.APPROVED
-    refused = await _post(
+    refused = await post_form(
         client, f"/n/{CODE}/requests/{second}/reject", {"csrf": csrf, "reason": " "}
     )
     assert refused.status == 400 and fake.filed[second].state == State.SUBMITTED
-    no_csrf = await _post(client, f"/n/{CODE}/requests/{second}/reject", {"reason": "无关"})
+    no_csrf = await post_form(client, f"/n/{CODE}/requests/{second}/reject", {"reason": "无关"})
     assert no_csrf.status == 403 and fake.filed[second].state == State.SUBMITTED
 
 
@@ -144,8 +121,8 @@ async def test_the_api_files_without_echoing_the_number_and_lists(
 async def test_delivered_content_downloads_for_the_clerk(
     client: TestClient, nodes: dict[str, FakeNode]
 ) -> None:
-    csrf = await _log_in(client, Role.CLERK)
-    await _post(client, f"/n/{CODE}/requests", _form(csrf))
+    csrf = await log_in(client, Role.CLERK)
+    await post_form(client, f"/n/{CODE}/requests", _form(csrf))
     (rid,) = nodes[CODE].requests.filed
     nodes[CODE].requests.deliver(rid, b"scan")
     page = await (await client.get(f"/n/{CODE}/requests/{rid}")).text()
@@ -160,13 +137,13 @@ async def test_a_holder_without_a_certificate_is_said_on_the_form(
 ) -> None:
     from node.errors import NotFound
 
-    csrf = await _log_in(client, Role.CLERK)
+    csrf = await log_in(client, Role.CLERK)
     fake = nodes[CODE].requests
 
     async def no_key(*args: Any, **kwargs: Any) -> Any:
         raise NotFound("信任目录中没有馆藏单位 330199 的有效证书")
 
     fake.submit = no_key  # type: ignore[method-assign]
-    answer = await _post(client, f"/n/{CODE}/requests", _form(csrf, holder="330199"))
+    answer = await post_form(client, f"/n/{CODE}/requests", _form(csrf, holder="330199"))
     text = await answer.text()
     assert answer.status == 404 and "330199" in text and 'name="id_number"' in text

@@ -33,7 +33,7 @@ from node import accounts as values
 from node import crypto
 from node.accounts import Account
 from node.actors import Actor, ActorKind, Role
-from node.config import DEFAULT_ACCOUNTS, AccountSettings
+from node.config_sections import DEFAULT_ACCOUNTS, AccountSettings
 from node.errors import InvalidInput, RoleRequired, TooManyAttempts, Unauthenticated
 from node.storage.accounts import AccountStore, Failures
 

@@ -27,7 +27,7 @@ from typing import Protocol, runtime_checkable
 
 from node.actors import Actor, node_actor
 from node.audit import Act
-from node.config import DEFAULT_APPRAISAL, AppraisalSettings
+from node.config_sections import DEFAULT_APPRAISAL, AppraisalSettings
 from node.errors import InvalidInput
 from node.federation.parts import NodeParts
 from node.fields import text

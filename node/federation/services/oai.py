@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from node.config import DEFAULT_OAI, OaiSettings
+from node.config_sections import DEFAULT_OAI, OaiSettings
 from node.divisions import division_name
 from node.errors import InvalidCode
 from node.federation import oai_xml
